@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import TitansTensor
+
+/// `titans bench tensor`: matmul GFLOP/s, elementwise GB/s and small-op latency of the tensor engine.
+struct TensorBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tensor",
+        abstract: "Tensor engine speed: sgemm GFLOP/s (ours vs the BLAS it calls), add/exp GB/s, small-op latency."
+    )
+
+    @Option(help: "Minimum seconds spent timing each figure.")
+    var seconds: Double = 0.5
+
+    @Flag(help: "Also time the built-in matmul kernel used when no BLAS library is found.")
+    var builtin = false
+
+    func run() throws {
+        print("matmul backend: \(BLAS.backendName), threads: \(ProcessInfo.processInfo.activeProcessorCount)")
+        print("")
+        print("sgemm (float32, C = A·B, n×n·n×n)")
+        print(pad("n", 6) + pad("tensor GFLOP/s", 16) + pad("BLAS GFLOP/s", 14) + pad("ratio", 8) + (builtin ? pad("built-in GFLOP/s", 18) : ""))
+        for n in [256, 512, 1024, 2048] {
+            var rng = RandomGenerator(seed: 1)
+            let a = Tensor.randomNormal([n, n], generator: &rng), b = Tensor.randomNormal([n, n], generator: &rng)
+            let flops = 2 * Double(n) * Double(n) * Double(n)
+            let ours = time { _ = a.matmul(b) }
+            let c = Tensor.zeros([n, n])
+            let raw = time { rawGEMM(a, b, c, builtin: false) }
+            var line = pad("\(n)", 6) + pad(fmt(flops / ours / 1e9), 16) + pad(fmt(flops / raw / 1e9), 14) + pad(fmt(raw / ours), 8)
+            if builtin { line += pad(fmt(flops / time { rawGEMM(a, b, c, builtin: true) } / 1e9), 18) }
+            print(line)
+        }
+        print("")
+        print("elementwise (float32; GB/s counts bytes read and written)")
+        print(pad("op", 6) + pad("elements", 12) + pad("GB/s", 10) + pad("ns/element", 12))
+        for count in [1_000_000, 10_000_000] {
+            var rng = RandomGenerator(seed: 2)
+            let x = Tensor.randomNormal([count], generator: &rng), y = Tensor.randomNormal([count], generator: &rng)
+            let add = time { _ = x + y }
+            let exp = time { _ = x.exp() }
+            print(pad("add", 6) + pad("\(count)", 12) + pad(fmt(12 * Double(count) / add / 1e9), 10) + pad(fmt(add / Double(count) * 1e9), 12))
+            print(pad("exp", 6) + pad("\(count)", 12) + pad(fmt(8 * Double(count) / exp / 1e9), 10) + pad(fmt(exp / Double(count) * 1e9), 12))
+        }
+        print("")
+        var rng = RandomGenerator(seed: 3)
+        let small = Tensor.randomNormal([64, 64], generator: &rng), other = Tensor.randomNormal([64, 64], generator: &rng)
+        let latency = time { _ = small + other }
+        let tracked = small.detach().requiringGrad()
+        let recorded = time { _ = tracked + other }
+        let smallMatmul = time { _ = small.matmul(other) }
+        print("small ops (64×64, float32)")
+        print("  add:                       \(fmt(latency * 1e6)) µs")
+        print("  add, recording gradients:  \(fmt(recorded * 1e6)) µs")
+        print("  matmul:                    \(fmt(smallMatmul * 1e6)) µs")
+    }
+
+    /// Seconds per call of `body`: the best of several rounds, each at least `seconds / 5` long.
+    private func time(_ body: () -> Void) -> Double {
+        body()
+        var best = Double.infinity
+        let start = Date()
+        repeat {
+            var calls = 0
+            let round = Date()
+            repeat {
+                body()
+                calls += 1
+            } while Date().timeIntervalSince(round) < seconds / 5
+            best = min(best, Date().timeIntervalSince(round) / Double(calls))
+        } while Date().timeIntervalSince(start) < seconds
+        return best
+    }
+
+    private func rawGEMM(_ a: Tensor, _ b: Tensor, _ c: Tensor, builtin: Bool) {
+        let n = a.shape[0]
+        a.withUnsafeFloatPointer { pa in
+            b.withUnsafeFloatPointer { pb in
+                c.withUnsafeMutableFloatPointer { pc in
+                    BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: Float(1), a: pa, lda: n, b: pb, ldb: n,
+                              beta: 0, c: pc, ldc: n, forceBuiltin: builtin)
+                }
+            }
+        }
+    }
+
+    private func pad(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count + 1), withPad: " ", startingAt: 0) }
+    private func fmt(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : (x >= 10 ? "%.1f" : "%.2f"), x) }
+}

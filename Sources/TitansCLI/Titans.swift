@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Titans: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "titans",
+        abstract: "Titans (Learning to Memorize at Test Time) in Swift: train, run and study models with a neural long-term memory.",
+        subcommands: [Bench.self]
+    )
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure speed on this machine (build with -c release first: debug Swift is 10–100× slower).",
+        subcommands: [TensorBench.self]
+    )
+}

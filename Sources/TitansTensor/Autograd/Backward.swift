@@ -1,0 +1,94 @@
+/// Reverse-mode differentiation over the recorded graph.
+extension Tensor {
+    /// Gradients of `output` with respect to each of `inputs`.
+    ///
+    /// - Parameters:
+    ///   - seed: the gradient flowing into `output` (ones when omitted, so `output` is usually a scalar).
+    ///   - createGraph: record the backward computation, so the returned gradients can be
+    ///     differentiated again (like PyTorch's `create_graph=True`).
+    /// - Returns: one gradient per input, zeros where `output` does not depend on it.
+    public static func gradients(of output: Tensor, withRespectTo inputs: [Tensor],
+                                 seed: Tensor? = nil, createGraph: Bool = false) -> [Tensor] {
+        let grads = propagate(from: output, seed: seed, createGraph: createGraph, keep: Set(inputs.map(ObjectIdentifier.init)))
+        return inputs.map { input in
+            grads[ObjectIdentifier(input)] ?? Tensor.zeros(input.shape, dtype: input.dtype)
+        }
+    }
+
+    /// Accumulates d(self)/d(leaf) into `grad` of every leaf that requires a gradient.
+    public func backward(seed: Tensor? = nil, createGraph: Bool = false) {
+        precondition(requiresGrad, "backward: the tensor does not require a gradient (no input required one, or recording was off)")
+        var leaves: [Tensor] = []
+        let grads = Tensor.propagate(from: self, seed: seed, createGraph: createGraph, keep: nil, leaves: &leaves)
+        GradMode.with(enabled: createGraph) {
+            for leaf in leaves {
+                guard let g = grads[ObjectIdentifier(leaf)] else { continue }
+                leaf.grad = leaf.grad.map { $0 + g } ?? g
+            }
+        }
+    }
+
+    private static func propagate(from output: Tensor, seed: Tensor?, createGraph: Bool,
+                                  keep: Set<ObjectIdentifier>?) -> [ObjectIdentifier: Tensor] {
+        var leaves: [Tensor] = []
+        return propagate(from: output, seed: seed, createGraph: createGraph, keep: keep, leaves: &leaves)
+    }
+
+    /// Walks the graph in reverse topological order, summing each tensor's incoming gradients before
+    /// passing them to its op's backward rule. Gradients are kept for leaves and for tensors in `keep`.
+    private static func propagate(from output: Tensor, seed: Tensor?, createGraph: Bool,
+                                  keep: Set<ObjectIdentifier>?, leaves: inout [Tensor]) -> [ObjectIdentifier: Tensor] {
+        let seed = seed ?? Tensor.ones(output.shape, dtype: output.dtype)
+        precondition(seed.shape == output.shape, "gradients: seed shape \(seed.shape) differs from output shape \(output.shape)")
+        let order = topologicalOrder(from: output)
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(output): seed]
+        var kept: [ObjectIdentifier: Tensor] = [:]
+        GradMode.with(enabled: createGraph) {
+            for tensor in order.reversed() {
+                let id = ObjectIdentifier(tensor)
+                guard let g = grads[id] else { continue }
+                if keep?.contains(id) == true { kept[id] = g }
+                guard let node = tensor.gradNode else {
+                    if tensor.requiresGrad {
+                        leaves.append(tensor)
+                        kept[id] = g
+                    }
+                    continue
+                }
+                grads[id] = nil
+                let needs = node.inputs.map(\.requiresGrad)
+                let inputGrads = node.backward(BackwardContext(grad: g, inputs: node.inputs, output: tensor, needs: needs))
+                precondition(inputGrads.count == node.inputs.count, "\(node.name) backward: returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
+                for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
+                    guard let ig else { continue }
+                    precondition(ig.shape == input.shape, "\(node.name) backward: gradient shape \(ig.shape) differs from input shape \(input.shape)")
+                    let iid = ObjectIdentifier(input)
+                    grads[iid] = grads[iid].map { $0 + ig } ?? ig
+                }
+            }
+        }
+        return kept
+    }
+
+    /// Tensors reachable from `output` through recorded history, each after all of its inputs.
+    private static func topologicalOrder(from output: Tensor) -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative depth-first search: deep graphs (long scans, many chunks) must not overflow the stack.
+        var stack: [(Tensor, Int)] = [(output, 0)]
+        visited.insert(ObjectIdentifier(output))
+        while let (tensor, next) = stack.popLast() {
+            let inputs = tensor.gradNode?.inputs ?? []
+            if next < inputs.count {
+                stack.append((tensor, next + 1))
+                let input = inputs[next]
+                if input.requiresGrad, visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                order.append(tensor)
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,40 @@
+/// What the backward rule of an op receives: the gradient flowing into its output,
+/// the output itself (for rules like exp whose derivative is the output), and which inputs need a gradient.
+struct BackwardContext {
+    let grad: Tensor
+    let inputs: [Tensor]
+    let output: Tensor
+    let needs: [Bool]
+}
+
+/// One recorded op: its inputs and its backward rule. Every rule is written with differentiable
+/// tensor ops, so a gradient computed with `createGraph: true` can be differentiated again.
+final class GradNode {
+    let name: String
+    let inputs: [Tensor]
+    let backward: (BackwardContext) -> [Tensor?]
+
+    init(name: String, inputs: [Tensor], backward: @escaping (BackwardContext) -> [Tensor?]) {
+        self.name = name
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Tensor {
+    /// Attaches the history of an op to its freshly computed `result` when recording is on
+    /// and some input requires a gradient; returns `result`.
+    @inline(__always)
+    static func record(_ result: Tensor, _ name: String, _ inputs: [Tensor],
+                       backward: @escaping (BackwardContext) -> [Tensor?]) -> Tensor {
+        if GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {
+            result.gradNode = GradNode(name: name, inputs: inputs, backward: backward)
+        }
+        return result
+    }
+
+    /// A tensor sharing this one's storage with no history: gradients stop here.
+    public func detach() -> Tensor {
+        Tensor(storage: storage, shape: shape, strides: strides, offset: offset)
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Matrix multiply through an optimised BLAS loaded at run time (OpenBLAS on Linux, Accelerate on macOS),
+/// or the built-in kernel when none can be loaded; the fallback is announced once on standard error.
+///
+/// Set `TITANS_BLAS=builtin` to force the built-in kernel, or `TITANS_BLAS=/path/to/libblas.so` to load a
+/// specific CBLAS library.
+public enum BLAS {
+    private typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
+                                              UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+                                              Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    private typealias DGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
+                                              UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32,
+                                              Double, UnsafeMutablePointer<Double>?, Int32) -> Void
+
+    private struct Library {
+        let name: String
+        let sgemm: SGEMM
+        let dgemm: DGEMM
+    }
+
+    private static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
+
+    private static let library: Library? = {
+        let request = ProcessInfo.processInfo.environment["TITANS_BLAS"]
+        if request == "builtin" { return nil }
+        #if os(macOS)
+        let candidates = [request ?? "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+        #else
+        let candidates = request.map { [$0] } ?? ["libopenblas.so.0", "libopenblas.so"]
+        #endif
+        for path in candidates {
+            guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL),
+                  let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else { continue }
+            return Library(name: path, sgemm: unsafeBitCast(s, to: SGEMM.self), dgemm: unsafeBitCast(d, to: DGEMM.self))
+        }
+        FileHandle.standardError.write(Data((
+            "titans: no BLAS library could be loaded (\(candidates.joined(separator: ", "))); using the built-in matmul kernel, "
+                + "which is slower. On Debian/Ubuntu: apt-get install libopenblas0\n").utf8))
+        return nil
+    }()
+
+    /// Which matrix-multiply backend is in use: the loaded library's name, or "built-in".
+    public static var backendName: String { library?.name ?? "built-in" }
+
+    /// Row-major `C = alpha * op(A) * op(B) + beta * C` (op transposes when asked); shapes as in CBLAS.
+    public static func gemm<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+                                      a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                      beta: T, c: UnsafeMutablePointer<T>, ldc: Int, forceBuiltin: Bool = false) {
+        let library = forceBuiltin ? nil : self.library
+        if T.self == Float.self {
+            let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                             UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+                             UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
+            if let library {
+                library.sgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
+                              Int32(m), Int32(n), Int32(k), Float(alpha), a, Int32(lda), b, Int32(ldb), Float(beta), c, Int32(ldc))
+            } else {
+                BuiltinGEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha), a: a, lda: lda,
+                                  b: b, ldb: ldb, beta: Float(beta), c: c, ldc: ldc)
+            }
+        } else {
+            let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+                             UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+                             UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self))
+            if let library {
+                library.dgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
+                              Int32(m), Int32(n), Int32(k), Double(alpha), a, Int32(lda), b, Int32(ldb), Double(beta), c, Int32(ldc))
+            } else {
+                BuiltinGEMM.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a, lda: lda,
+                                  b: b, ldb: ldb, beta: Double(beta), c: c, ldc: ldc)
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+// Built-in GEMM (matrix multiply) kernel, used when no BLAS library can be loaded.
+//
+// Algorithm (the classic Goto / BLIS layered scheme):
+//
+//   for jc in 0..<n step NC            -- column panel of op(B) / C
+//     for pc in 0..<k step KC          -- depth block
+//       pack op(B)[pc..<pc+kc, jc..<jc+nc] into Bp: nc/NR slivers, each kc×NR, row-major
+//       for ic in 0..<m step MC        -- row block of op(A) / C
+//         pack op(A)[ic..<ic+mc, pc..<pc+kc] into Ap: mc/MR slivers, each kc×MR ("column-major")
+//         for jr in 0..<nc step NR     -- B sliver stays in L1
+//           for ir in 0..<mc step MR   -- A sliver streams from L2
+//             C[ir..<ir+MR, jr..<jr+NR] = alpha * Ap_sliver · Bp_sliver + beta' * C   (micro-kernel)
+//
+// beta' is the caller's beta for the first depth block and 1 afterwards; beta == 0 never reads C.
+// Packing pads partial slivers with zeros, so the micro-kernel always computes a full MR×NR tile;
+// edge tiles are computed into a small scratch tile and then merged into C element by element.
+//
+// Micro-kernel: MR = 6 rows × NR = 2 vectors, 12 vector accumulators held in registers.
+//   * default x86_64 build (baseline SSE2, no FMA): vectors are SIMD4<Float> / SIMD2<Double>,
+//     i.e. 6×8 (Float) or 6×4 (Double) tiles with separate multiply + add (15 of 16 xmm registers).
+//   * arm64, or x86_64 built with `-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTITANS_GEMM_AVX2`:
+//     SIMD8<Float> / SIMD4<Double>, i.e. 6×16 / 6×8 tiles with fused multiply-add.
+//   (Swift's `addingProduct` is a libm call per lane when the target has no FMA, so it is only used
+//   where FMA is known to exist.)
+//
+// Threading: problems with 2·m·n·k above `parallelThreshold` are cut into one slab per core along the
+// larger of m and n; each slab runs the whole serial algorithm with its own packing buffers.
+
+import Dispatch
+import Foundation
+
+/// Built-in general matrix multiply, used when no BLAS library can be loaded.
+/// Row-major, like cblas with CblasRowMajor: C = alpha * op(A) * op(B) + beta * C,
+/// op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B) is k×n (B is k×n with ldb,
+/// or n×k when transB), C is m×n with row stride ldc.
+enum BuiltinGEMM {
+    static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemm(VecF.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                      a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        gemm(VecD.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    // MARK: - Tuning parameters
+
+    /// Micro-tile rows (the micro-tile is MR × 2·lanes).
+    static let MR = 6
+    /// Depth block: one kc×NR B sliver (8-16 KiB) stays in L1.
+    static let KC = 256
+    /// Row block: an mc×kc packed A block (~120-250 KiB) stays in L2. Multiple of MR.
+    static let MC = 120
+    /// Column block: a kc×nc packed B panel (≤ 4-8 MiB) stays in L3.
+    static let NC = 4096
+    /// Below this many flops (2·m·n·k) everything runs on the calling thread (~ 80³).
+    static let parallelThreshold = 1_000_000
+
+    // MARK: - Vector abstraction (concrete SIMD ops, so that specialised code is clean)
+
+    protocol Vector {
+        associatedtype Scalar: BinaryFloatingPoint
+        static var lanes: Int { get }
+        init(splat x: Scalar)
+        init(from p: UnsafePointer<Scalar>)           // unaligned load of `lanes` scalars
+        func store(to p: UnsafeMutablePointer<Scalar>) // unaligned store
+        static func mulAdd(_ a: Self, _ b: Self, _ acc: Self) -> Self   // a * b + acc
+        static func * (x: Self, y: Self) -> Self
+    }
+
+    #if arch(arm64) || TITANS_GEMM_AVX2
+    typealias FloatStorage = SIMD8<Float>
+    typealias DoubleStorage = SIMD4<Double>
+    #else
+    typealias FloatStorage = SIMD4<Float>
+    typealias DoubleStorage = SIMD2<Double>
+    #endif
+
+    struct VecF: Vector {
+        var v: FloatStorage
+        static var lanes: Int { FloatStorage.scalarCount }
+        @inline(__always) init(_ v: FloatStorage) { self.v = v }
+        @inline(__always) init(splat x: Float) { v = FloatStorage(repeating: x) }
+        @inline(__always) init(from p: UnsafePointer<Float>) {
+            v = UnsafeRawPointer(p).loadUnaligned(as: FloatStorage.self)
+        }
+        @inline(__always) func store(to p: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: FloatStorage.self)
+        }
+        @inline(__always) static func mulAdd(_ a: VecF, _ b: VecF, _ acc: VecF) -> VecF {
+            #if arch(arm64) || TITANS_GEMM_AVX2
+            return VecF(acc.v.addingProduct(a.v, b.v))
+            #else
+            return VecF(a.v * b.v + acc.v)
+            #endif
+        }
+        @inline(__always) static func * (x: VecF, y: VecF) -> VecF { VecF(x.v * y.v) }
+    }
+
+    struct VecD: Vector {
+        var v: DoubleStorage
+        static var lanes: Int { DoubleStorage.scalarCount }
+        @inline(__always) init(_ v: DoubleStorage) { self.v = v }
+        @inline(__always) init(splat x: Double) { v = DoubleStorage(repeating: x) }
+        @inline(__always) init(from p: UnsafePointer<Double>) {
+            v = UnsafeRawPointer(p).loadUnaligned(as: DoubleStorage.self)
+        }
+        @inline(__always) func store(to p: UnsafeMutablePointer<Double>) {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: DoubleStorage.self)
+        }
+        @inline(__always) static func mulAdd(_ a: VecD, _ b: VecD, _ acc: VecD) -> VecD {
+            #if arch(arm64) || TITANS_GEMM_AVX2
+            return VecD(acc.v.addingProduct(a.v, b.v))
+            #else
+            return VecD(a.v * b.v + acc.v)
+            #endif
+        }
+        @inline(__always) static func * (x: VecD, y: VecD) -> VecD { VecD(x.v * y.v) }
+    }
+
+    // MARK: - Driver
+
+    /// Handles the degenerate cases, then runs `serial` on one or several slabs of C.
+    @inline(__always)
+    static func gemm<V: Vector>(_: V.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                alpha: V.Scalar, a: UnsafePointer<V.Scalar>, lda: Int,
+                                b: UnsafePointer<V.Scalar>, ldb: Int, beta: V.Scalar,
+                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "BuiltinGEMM: negative dimension")
+        if m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            // C = beta * C  (beta == 0: overwrite with zeros without reading C).
+            if beta == 1 { return }
+            for i in 0..<m {
+                let row = c + i * ldc
+                if beta == 0 {
+                    row.update(repeating: 0, count: n)
+                } else {
+                    for j in 0..<n { row[j] *= beta }
+                }
+            }
+            return
+        }
+
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let threads = flops < Double(parallelThreshold) ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let nr = 2 * V.lanes
+        if threads <= 1 || (m <= MR && n <= nr) {
+            serial(V.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // One slab per thread along the larger dimension, slab edges on micro-tile boundaries.
+        let splitRows = m >= n
+        let unit = splitRows ? MR : nr
+        let units = ((splitRows ? m : n) + unit - 1) / unit
+        let parts = min(threads, units)
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let lo = (units * t / parts) * unit
+            let hi = min((units * (t + 1) / parts) * unit, splitRows ? m : n)
+            if lo >= hi { return }
+            if splitRows {      // rows lo..<hi of op(A) and C
+                serial(V.self, transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                       a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c + lo * ldc, ldc: ldc)
+            } else {            // columns lo..<hi of op(B) and C
+                serial(V.self, transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
+                       a: a, lda: lda, b: transB ? b + lo * ldb : b + lo, ldb: ldb,
+                       beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    }
+
+    /// Single-threaded blocked GEMM on the whole problem it is given (m, n, k > 0).
+    @inline(__always)
+    static func serial<V: Vector>(_: V.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                  alpha: V.Scalar, a: UnsafePointer<V.Scalar>, lda: Int,
+                                  b: UnsafePointer<V.Scalar>, ldb: Int, beta: V.Scalar,
+                                  c: UnsafeMutablePointer<V.Scalar>, ldc: Int) {
+        typealias T = V.Scalar
+        let nr = 2 * V.lanes
+        let kcMax = min(KC, k)
+        let mcMax = min(MC, (m + MR - 1) / MR * MR)
+        let ncMax = min(NC, (n + nr - 1) / nr * nr)
+        // Packing buffers, 64-byte aligned: Ap is mcMax×kcMax, Bp is kcMax×ncMax, tile is MR×nr.
+        let byteCount = (mcMax * kcMax + kcMax * ncMax + MR * nr) * MemoryLayout<T>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        defer { raw.deallocate() }
+        let ap = raw.bindMemory(to: T.self, capacity: byteCount / MemoryLayout<T>.stride)
+        let bp = ap + mcMax * kcMax
+        let tile = bp + kcMax * ncMax
+
+        var jc = 0
+        while jc < n {
+            let nc = min(NC, n - jc)
+            var pc = 0
+            while pc < k {
+                let kc = min(KC, k - pc)
+                let betaBlock = pc == 0 ? beta : 1
+                packB(V.self, transB: transB, b: b, ldb: ldb, p0: pc, j0: jc, kc: kc, nc: nc, into: bp)
+                var ic = 0
+                while ic < m {
+                    let mc = min(MC, m - ic)
+                    packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, into: ap)
+                    // Macro-kernel: (mc × kc) · (kc × nc) into C[ic..<ic+mc, jc..<jc+nc].
+                    var jr = 0
+                    while jr < nc {
+                        let nrr = min(nr, nc - jr)
+                        let bSliver = bp + jr * kc
+                        var ir = 0
+                        while ir < mc {
+                            let mrr = min(MR, mc - ir)
+                            let aSliver = ap + ir * kc
+                            let cTile = c + (ic + ir) * ldc + (jc + jr)
+                            if mrr == MR && nrr == nr {
+                                microKernel(V.self, kc: kc, a: aSliver, b: bSliver, c: cTile, ldc: ldc,
+                                            alpha: alpha, beta: betaBlock)
+                            } else {
+                                // Edge tile: full tile into scratch, then merge the valid mrr×nrr part.
+                                microKernel(V.self, kc: kc, a: aSliver, b: bSliver, c: tile, ldc: nr,
+                                            alpha: alpha, beta: 0)
+                                for i in 0..<mrr {
+                                    let cRow = cTile + i * ldc, tRow = tile + i * nr
+                                    for j in 0..<nrr {
+                                        cRow[j] = betaBlock == 0 ? tRow[j] : tRow[j] + betaBlock * cRow[j]
+                                    }
+                                }
+                            }
+                            ir += MR
+                        }
+                        jr += nr
+                    }
+                    ic += MC
+                }
+                pc += KC
+            }
+            jc += NC
+        }
+    }
+
+    // MARK: - Packing
+
+    /// Packs op(A)[i0..<i0+mc, p0..<p0+kc] into `dst` as ceil(mc/MR) slivers; sliver s holds rows
+    /// i0+s·MR ..< i0+s·MR+MR and is stored kc×MR (dst[s·MR·kc + p·MR + r]); missing rows are zero.
+    @inline(__always)
+    static func packA<T: BinaryFloatingPoint>(transA: Bool, a: UnsafePointer<T>, lda: Int, i0: Int, p0: Int,
+                                              mc: Int, kc: Int, into dst: UnsafeMutablePointer<T>) {
+        var s = 0
+        while s * MR < mc {
+            let rows = min(MR, mc - s * MR)
+            let out = dst + s * MR * kc
+            let i = i0 + s * MR
+            if transA {
+                // A is k×m: row p of A holds column p of op(A); the MR values are contiguous.
+                for p in 0..<kc {
+                    let src = a + (p0 + p) * lda + i
+                    let o = out + p * MR
+                    for r in 0..<rows { o[r] = src[r] }
+                    for r in rows..<MR { o[r] = 0 }
+                }
+            } else if rows == MR {
+                // A is m×k: interleave MR rows.
+                let r0 = a + i * lda + p0, r1 = r0 + lda, r2 = r1 + lda
+                let r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+                for p in 0..<kc {
+                    let o = out + p * MR
+                    o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]
+                    o[3] = r3[p]; o[4] = r4[p]; o[5] = r5[p]
+                }
+            } else {
+                for p in 0..<kc {
+                    let o = out + p * MR
+                    for r in 0..<rows { o[r] = a[(i + r) * lda + p0 + p] }
+                    for r in rows..<MR { o[r] = 0 }
+                }
+            }
+            s += 1
+        }
+    }
+
+    /// Packs op(B)[p0..<p0+kc, j0..<j0+nc] into `dst` as ceil(nc/NR) slivers; sliver t holds columns
+    /// j0+t·NR ..< j0+t·NR+NR and is stored kc×NR row-major (dst[t·NR·kc + p·NR + j]); missing columns are zero.
+    @inline(__always)
+    static func packB<V: Vector>(_: V.Type, transB: Bool, b: UnsafePointer<V.Scalar>, ldb: Int, p0: Int, j0: Int,
+                                 kc: Int, nc: Int, into dst: UnsafeMutablePointer<V.Scalar>) {
+        let nr = 2 * V.lanes
+        var t = 0
+        while t * nr < nc {
+            let cols = min(nr, nc - t * nr)
+            let out = dst + t * nr * kc
+            let j = j0 + t * nr
+            if transB {
+                // B is n×k: row j of B holds column j of op(B); read contiguously along p.
+                for jj in 0..<cols {
+                    let src = b + (j + jj) * ldb + p0
+                    for p in 0..<kc { out[p * nr + jj] = src[p] }
+                }
+                for jj in cols..<nr {
+                    for p in 0..<kc { out[p * nr + jj] = 0 }
+                }
+            } else if cols == nr {
+                // B is k×n: each sliver row is nr contiguous values, copied as two vectors.
+                for p in 0..<kc {
+                    let src = b + (p0 + p) * ldb + j
+                    let o = out + p * nr
+                    V(from: src).store(to: o)
+                    V(from: src + V.lanes).store(to: o + V.lanes)
+                }
+            } else {
+                for p in 0..<kc {
+                    let src = b + (p0 + p) * ldb + j
+                    let o = out + p * nr
+                    for jj in 0..<cols { o[jj] = src[jj] }
+                    for jj in cols..<nr { o[jj] = 0 }
+                }
+            }
+            t += 1
+        }
+    }
+
+    // MARK: - Micro-kernel
+
+    /// C[0..<MR, 0..<NR] = alpha * (A sliver: kc×MR) · (B sliver: kc×NR) + beta * C, NR = 2·lanes.
+    /// `a` and `b` are packed slivers; `c` has row stride ldc; beta == 0 does not read C.
+    @inline(__always)
+    static func microKernel<V: Vector>(_: V.Type, kc: Int, a: UnsafePointer<V.Scalar>, b: UnsafePointer<V.Scalar>,
+                                       c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+                                       alpha: V.Scalar, beta: V.Scalar) {
+        let w = V.lanes
+        let zero = V(splat: 0)
+        // acc<r><h>: row r, vector half h.
+        var c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero
+        var c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero
+        var pa = a, pb = b
+        for _ in 0..<kc {
+            let b0 = V(from: pb), b1 = V(from: pb + w)
+            var x = V(splat: pa[0])
+            c00 = V.mulAdd(x, b0, c00); c01 = V.mulAdd(x, b1, c01)
+            x = V(splat: pa[1])
+            c10 = V.mulAdd(x, b0, c10); c11 = V.mulAdd(x, b1, c11)
+            x = V(splat: pa[2])
+            c20 = V.mulAdd(x, b0, c20); c21 = V.mulAdd(x, b1, c21)
+            x = V(splat: pa[3])
+            c30 = V.mulAdd(x, b0, c30); c31 = V.mulAdd(x, b1, c31)
+            x = V(splat: pa[4])
+            c40 = V.mulAdd(x, b0, c40); c41 = V.mulAdd(x, b1, c41)
+            x = V(splat: pa[5])
+            c50 = V.mulAdd(x, b0, c50); c51 = V.mulAdd(x, b1, c51)
+            pa += MR
+            pb += 2 * w
+        }
+        let va = V(splat: alpha), vb = V(splat: beta)
+        @inline(__always) func put(_ lo: V, _ hi: V, _ row: Int) {
+            let p = c + row * ldc
+            if beta == 0 {
+                (va * lo).store(to: p)
+                (va * hi).store(to: p + w)
+            } else {
+                V.mulAdd(vb, V(from: p), va * lo).store(to: p)
+                V.mulAdd(vb, V(from: p + w), va * hi).store(to: p + w)
+            }
+        }
+        put(c00, c01, 0); put(c10, c11, 1); put(c20, c21, 2)
+        put(c30, c31, 3); put(c40, c41, 4); put(c50, c51, 5)
+    }
+}

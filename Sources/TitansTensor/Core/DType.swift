@@ -1,0 +1,15 @@
+/// The element types a tensor can hold. Float32 is the default; Float64 is used by gradient checks.
+public enum DType: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case float32
+    case float64
+
+    /// Bytes per element.
+    public var byteCount: Int {
+        switch self {
+        case .float32: return 4
+        case .float64: return 8
+        }
+    }
+
+    public var description: String { rawValue }
+}

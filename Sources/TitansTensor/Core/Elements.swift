@@ -1,0 +1,93 @@
+/// Reading elements back into Swift, conversions between dtypes, and copies.
+extension Tensor {
+    /// All elements in row-major order as `Double`.
+    public func toArray() -> [Double] {
+        let c = contiguousData()
+        switch dtype {
+        case .float32: return (0..<c.count).map { Double(c.pointer(Float.self)[$0]) }
+        case .float64: return Array(UnsafeBufferPointer(start: c.pointer(Double.self), count: c.count))
+        }
+    }
+
+    /// All elements in row-major order as `Float`.
+    public func toFloatArray() -> [Float] {
+        let c = contiguousData()
+        switch dtype {
+        case .float32: return Array(UnsafeBufferPointer(start: c.pointer(Float.self), count: c.count))
+        case .float64: return (0..<c.count).map { Float(c.pointer(Double.self)[$0]) }
+        }
+    }
+
+    /// The single element of a tensor with one element.
+    public func item() -> Double {
+        precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
+        switch dtype {
+        case .float32: return Double(pointer(Float.self)[0])
+        case .float64: return pointer(Double.self)[0]
+        }
+    }
+
+    /// The element at a multi-index.
+    public subscript(index: Int...) -> Double {
+        precondition(index.count == rank, "subscript: \(index.count) indices for shape \(shape)")
+        var p = offset
+        for (d, i) in index.enumerated() {
+            precondition(i >= 0 && i < shape[d], "subscript: index \(index) out of range for shape \(shape)")
+            p += i * strides[d]
+        }
+        switch dtype {
+        case .float32: return Double(storage.pointer(Float.self)[p])
+        case .float64: return storage.pointer(Double.self)[p]
+        }
+    }
+
+    /// A contiguous copy of the elements without recording history (for kernels and reading).
+    func contiguousData() -> Tensor {
+        if isContiguous { return self }
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        Tensor.copyElements(from: self, into: out)
+        return out
+    }
+
+    /// Copies `source`, broadcast to `destination.shape`, into the (possibly strided) `destination`.
+    static func copyElements(from source: Tensor, into destination: Tensor) {
+        source.expectDType(destination, "copy")
+        switch source.dtype {
+        case .float32: ElementwiseKernels.map(source, into: destination, Float.self) { $0 }
+        case .float64: ElementwiseKernels.map(source, into: destination, Double.self) { $0 }
+        }
+    }
+
+    /// This tensor with elements laid out densely; itself when already contiguous. Differentiable.
+    public func contiguous() -> Tensor {
+        if isContiguous { return self }
+        return Tensor.record(contiguousData(), "contiguous", [self]) { ctx in [ctx.grad] }
+    }
+
+    /// This tensor converted to `dtype`; itself when it already has it. Differentiable.
+    public func to(_ dtype: DType) -> Tensor {
+        if dtype == self.dtype { return self }
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        let src = contiguousData()
+        switch dtype {
+        case .float64: for i in 0..<count { out.pointer(Double.self)[i] = Double(src.pointer(Float.self)[i]) }
+        case .float32: for i in 0..<count { out.pointer(Float.self)[i] = Float(src.pointer(Double.self)[i]) }
+        }
+        let from = self.dtype
+        return Tensor.record(out, "to", [self]) { ctx in [ctx.grad.to(from)] }
+    }
+}
+
+extension Tensor {
+    /// Calls `body` with a pointer to the first element of a contiguous float32 tensor (for interop and benchmarks).
+    public func withUnsafeFloatPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        precondition(dtype == .float32 && isContiguous, "withUnsafeFloatPointer: needs a contiguous float32 tensor, got \(dtype) \(shape)")
+        return try body(pointer(Float.self))
+    }
+
+    /// Calls `body` with a mutable pointer to the first element of a contiguous float32 tensor.
+    public func withUnsafeMutableFloatPointer<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        precondition(dtype == .float32 && isContiguous, "withUnsafeMutableFloatPointer: needs a contiguous float32 tensor, got \(dtype) \(shape)")
+        return try body(pointer(Float.self))
+    }
+}

@@ -1,0 +1,13 @@
+/// An N-d array of integer indices: token ids, class targets, argmax results.
+public struct IndexTensor: Equatable, Sendable {
+    public let shape: [Int]
+    public let values: [Int]
+
+    public init(shape: [Int], _ values: [Int]) {
+        precondition(Shape.count(shape) == values.count, "IndexTensor: \(values.count) values for shape \(shape)")
+        self.shape = shape
+        self.values = values
+    }
+
+    public var count: Int { values.count }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// A reference-counted, 64-byte aligned buffer of elements that one or more tensors view.
+public final class Storage: @unchecked Sendable {
+    public let dtype: DType
+    public let count: Int
+    let raw: UnsafeMutableRawPointer
+
+    /// Allocates uninitialised storage for `count` elements.
+    init(count: Int, dtype: DType) {
+        precondition(count >= 0, "Storage: negative element count \(count)")
+        self.dtype = dtype
+        self.count = count
+        raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * dtype.byteCount, alignment: 64)
+    }
+
+    /// Allocates storage filled with zeros.
+    static func zeroed(count: Int, dtype: DType) -> Storage {
+        let s = Storage(count: count, dtype: dtype)
+        s.raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * dtype.byteCount)
+        return s
+    }
+
+    deinit { raw.deallocate() }
+
+    @inline(__always) func pointer<T: TensorScalar>(_: T.Type) -> UnsafeMutablePointer<T> {
+        raw.assumingMemoryBound(to: T.self)
+    }
+}

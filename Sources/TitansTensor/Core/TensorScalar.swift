@@ -1,0 +1,14 @@
+import RealModule
+
+/// The Swift types that tensor elements can have: `Float` (``DType/float32``) and `Double` (``DType/float64``).
+public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
+    static var dtype: DType { get }
+}
+
+extension Float: TensorScalar {
+    public static var dtype: DType { .float32 }
+}
+
+extension Double: TensorScalar {
+    public static var dtype: DType { .float64 }
+}

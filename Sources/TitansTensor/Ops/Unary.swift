@@ -1,0 +1,147 @@
+import RealModule
+
+/// Elementwise functions of one tensor, their kernels and their backward rules.
+enum UnaryFunction {
+    case negate, exp, log, sqrt, rsqrt, abs, tanh, sigmoid, silu, gelu, relu, softplus, erf, sign
+    /// `x * scale + shift`
+    case affine(scale: Double, shift: Double)
+    /// `x ^ exponent`
+    case power(Double)
+    case clamp(lower: Double, upper: Double)
+
+    var name: String {
+        switch self {
+        case .negate: return "negate"
+        case .exp: return "exp"
+        case .log: return "log"
+        case .sqrt: return "sqrt"
+        case .rsqrt: return "rsqrt"
+        case .abs: return "abs"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .silu: return "silu"
+        case .gelu: return "gelu"
+        case .relu: return "relu"
+        case .softplus: return "softplus"
+        case .erf: return "erf"
+        case .sign: return "sign"
+        case .affine: return "affine"
+        case .power: return "pow"
+        case .clamp: return "clamp"
+        }
+    }
+
+    @inline(__always)
+    static func sigmoid<T: TensorScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
+
+    /// Writes `f(x)` into `out` (same shape).
+    func apply<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type) {
+        typealias K = ElementwiseKernels
+        switch self {
+        case .negate: K.map(x, into: out, T.self) { -$0 }
+        case .exp: K.map(x, into: out, T.self) { T.exp($0) }
+        case .log: K.map(x, into: out, T.self) { T.log($0) }
+        case .sqrt: K.map(x, into: out, T.self) { $0.squareRoot() }
+        case .rsqrt: K.map(x, into: out, T.self) { 1 / $0.squareRoot() }
+        case .abs: K.map(x, into: out, T.self) { Swift.abs($0) }
+        case .tanh: K.map(x, into: out, T.self) { T.tanh($0) }
+        case .sigmoid: K.map(x, into: out, T.self) { UnaryFunction.sigmoid($0) }
+        case .silu: K.map(x, into: out, T.self) { $0 * UnaryFunction.sigmoid($0) }
+        case .gelu: // exact GELU: x Φ(x), Φ the standard normal CDF
+            K.map(x, into: out, T.self) { $0 * (1 + T.erf($0 * T(0.5).squareRoot())) / 2 }
+        case .relu: K.map(x, into: out, T.self) { $0 > 0 ? $0 : 0 }
+        case .softplus: // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
+            K.map(x, into: out, T.self) { Swift.max($0, 0) + T.log(onePlus: T.exp(-Swift.abs($0))) }
+        case .erf: K.map(x, into: out, T.self) { T.erf($0) }
+        case .sign: K.map(x, into: out, T.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        case let .affine(scale, shift):
+            let s = T(scale), b = T(shift)
+            K.map(x, into: out, T.self) { $0 * s + b }
+        case let .power(p):
+            if p == 2 {
+                K.map(x, into: out, T.self) { $0 * $0 }
+            } else {
+                let e = T(p)
+                K.map(x, into: out, T.self) { T.pow($0, e) }
+            }
+        case let .clamp(lower, upper):
+            let lo = T(lower), hi = T(upper)
+            K.map(x, into: out, T.self) { Swift.min(Swift.max($0, lo), hi) }
+        }
+    }
+
+    /// The gradient with respect to `x`, written with differentiable ops.
+    func gradient(_ x: Tensor, _ y: Tensor, _ g: Tensor) -> Tensor? {
+        switch self {
+        case .negate: return -g
+        case .exp: return g * y
+        case .log: return g / x
+        case .sqrt: return g / y * 0.5
+        case .rsqrt: return g * y * y * y * -0.5
+        case .abs: return g * x.sign()
+        case .tanh: return g * (1 - y * y)
+        case .sigmoid: return g * y * (1 - y)
+        case .silu:
+            let s = x.sigmoid()
+            return g * s * (1 + x * (1 - s))
+        case .gelu: // Φ(x) + x φ(x)
+            let cdf = ((x * (0.5).squareRoot()).erf() + 1) * 0.5
+            let density = (x * x * -0.5).exp() * (1 / (2 * Double.pi).squareRoot())
+            return g * (cdf + x * density)
+        case .relu: return g * x.greater(than: 0)
+        case .softplus: return g * x.sigmoid()
+        case .erf: return g * (x * x * -1).exp() * (2 / Double.pi.squareRoot())
+        case .sign: return nil
+        case let .affine(scale, _): return g * scale
+        case let .power(p): return p == 2 ? g * x * 2 : g * x.pow(p - 1) * p
+        case let .clamp(lower, upper):
+            return g * (x.greaterOrEqual(to: lower) * x.lessOrEqual(to: upper))
+        }
+    }
+}
+
+extension Tensor {
+    func unary(_ f: UnaryFunction) -> Tensor {
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        switch dtype {
+        case .float32: f.apply(self, into: out, Float.self)
+        case .float64: f.apply(self, into: out, Double.self)
+        }
+        if case .sign = f { return out }
+        return Tensor.record(out, f.name, [self]) { ctx in [f.gradient(ctx.inputs[0], ctx.output, ctx.grad)] }
+    }
+
+    public func exp() -> Tensor { unary(.exp) }
+    public func log() -> Tensor { unary(.log) }
+    public func sqrt() -> Tensor { unary(.sqrt) }
+    /// `1 / sqrt(x)`
+    public func rsqrt() -> Tensor { unary(.rsqrt) }
+    public func abs() -> Tensor { unary(.abs) }
+    public func tanh() -> Tensor { unary(.tanh) }
+    public func sigmoid() -> Tensor { unary(.sigmoid) }
+    /// `x * sigmoid(x)`
+    public func silu() -> Tensor { unary(.silu) }
+    /// Exact GELU, `x Φ(x)` with Φ the standard normal CDF.
+    public func gelu() -> Tensor { unary(.gelu) }
+    public func relu() -> Tensor { unary(.relu) }
+    /// `log(1 + exp(x))`
+    public func softplus() -> Tensor { unary(.softplus) }
+    public func erf() -> Tensor { unary(.erf) }
+    /// -1, 0 or 1 by the sign of each element; not differentiable (no history).
+    public func sign() -> Tensor { unary(.sign) }
+    public func pow(_ exponent: Double) -> Tensor { unary(.power(exponent)) }
+    public func squared() -> Tensor { unary(.power(2)) }
+    public func clamp(min lower: Double = -.infinity, max upper: Double = .infinity) -> Tensor {
+        unary(.clamp(lower: lower, upper: upper))
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor { x.unary(.negate) }
+    public static func + (x: Tensor, s: Double) -> Tensor { x.unary(.affine(scale: 1, shift: s)) }
+    public static func + (s: Double, x: Tensor) -> Tensor { x.unary(.affine(scale: 1, shift: s)) }
+    public static func - (x: Tensor, s: Double) -> Tensor { x.unary(.affine(scale: 1, shift: -s)) }
+    public static func - (s: Double, x: Tensor) -> Tensor { x.unary(.affine(scale: -1, shift: s)) }
+    public static func * (x: Tensor, s: Double) -> Tensor { x.unary(.affine(scale: s, shift: 0)) }
+    public static func * (s: Double, x: Tensor) -> Tensor { x.unary(.affine(scale: s, shift: 0)) }
+    public static func / (x: Tensor, s: Double) -> Tensor { x.unary(.affine(scale: 1 / s, shift: 0)) }
+    public static func / (s: Double, x: Tensor) -> Tensor { x.unary(.power(-1)) * s }
+}
