@@ -1,14 +1,17 @@
-/// Whether ops record their history for autodiff. Process-wide: run inference with
-/// ``withoutGradients(_:)``; no op inside it records anything.
+/// Whether ops record their history for autodiff. Run inference with ``withoutGradients(_:)``; no op inside it
+/// records anything.
+///
+/// The mode is task-local (thread-local outside Swift concurrency): turning recording off in one task or thread
+/// (as `withoutGradients`, `concatenate`, `embed`, and `gradients(createGraph: false)` do) does not affect ops
+/// running concurrently elsewhere, e.g. tests run in parallel. Child tasks inherit the mode of their parent.
 public enum GradMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    @TaskLocal private static var enabled = true
+
+    public static var isEnabled: Bool { enabled }
 
     /// Runs `body` with gradient recording set to `enabled`, restoring the previous mode afterwards.
     public static func with<R>(enabled: Bool, _ body: () throws -> R) rethrows -> R {
-        let previous = isEnabled
-        isEnabled = enabled
-        defer { isEnabled = previous }
-        return try body()
+        try $enabled.withValue(enabled, operation: body)
     }
 }
 

@@ -4,6 +4,13 @@ enum ElementwiseKernels {
     /// `out = f(x)` elementwise; `out` may be any strided view of `x`'s shape.
     @inline(__always)
     static func map<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type, _ f: (T) -> T) {
+        if x.shape == out.shape && x.isContiguous && out.isContiguous {
+            let o = out.pointer(T.self), p = x.pointer(T.self)
+            Parallel.forRanges(out.count, grain: Parallel.elementwiseGrain) { r in
+                for i in r { o[i] = f(p[i]) }
+            }
+            return
+        }
         let plan = ElementwisePlan(shape: out.shape, operands: [
             (out.strides, out.offset), (ElementwisePlan.broadcastStrides(x, to: out.shape), x.offset),
         ])
@@ -22,6 +29,13 @@ enum ElementwiseKernels {
     /// `out = f(a, b)` elementwise with broadcasting of `a` and `b` to `out.shape`.
     @inline(__always)
     static func zip<T: TensorScalar>(_ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type, _ f: (T, T) -> T) {
+        if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous && out.isContiguous {
+            let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
+            Parallel.forRanges(out.count, grain: Parallel.elementwiseGrain) { r in
+                for i in r { o[i] = f(pa[i], pb[i]) }
+            }
+            return
+        }
         let plan = ElementwisePlan(shape: out.shape, operands: [
             (out.strides, out.offset),
             (ElementwisePlan.broadcastStrides(a, to: out.shape), a.offset),

@@ -1,7 +1,7 @@
 import RealModule
 
 /// The Swift types that tensor elements can have: `Float` (``DType/float32``) and `Double` (``DType/float64``).
-public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
+public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable {
     static var dtype: DType { get }
 }
 
