@@ -32,11 +32,30 @@ enum UnaryFunction {
     }
 
     @inline(__always)
-    static func sigmoid<T: TensorScalar>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
+    static func sigmoid<T: TensorScalar>(_ x: T) -> T {
+        // e / (1 + e) with e = exp(-|x|): no overflow for large |x| of either sign.
+        let e = T.exp(-Swift.abs(x))
+        return x >= 0 ? 1 / (1 + e) : e / (1 + e)
+    }
 
-    /// Writes `f(x)` into `out` (same shape).
+    /// The vectorised float32 form of this function, where one exists (see ``VectorMath``).
+    private var vectorForm: ((SIMD8<Float>) -> SIMD8<Float>)? {
+        switch self {
+        case .exp: return VectorMath.exp
+        case .sigmoid: return VectorMath.sigmoid
+        case .silu: return VectorMath.silu
+        default: return nil
+        }
+    }
+
+    /// Writes `f(x)` into `out` (same shape, contiguous).
     func apply<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type) {
         typealias K = ElementwiseKernels
+        if T.self == Float.self, let vector = vectorForm {
+            let x = x.contiguousData()
+            VectorMath.map(x.pointer(Float.self), out.pointer(Float.self), count: out.count, vector)
+            return
+        }
         switch self {
         case .negate: K.map(x, into: out, T.self) { -$0 }
         case .exp: K.map(x, into: out, T.self) { T.exp($0) }
@@ -60,6 +79,11 @@ enum UnaryFunction {
         case let .power(p):
             if p == 2 {
                 K.map(x, into: out, T.self) { $0 * $0 }
+            } else if p == p.rounded(), Swift.abs(p) <= 0x1p31 {
+                // Integer exponents by repeated multiplication: defined for negative bases (the real-exponent
+                // pow is exp(p log x), NaN for x < 0) and with 0^0 = 1, as the gradient of x^1 needs.
+                let n = Int(p)
+                K.map(x, into: out, T.self) { T.pow($0, n) }
             } else {
                 let e = T(p)
                 K.map(x, into: out, T.self) { T.pow($0, e) }

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import TitansTensor
+
+/// The vectorised float32 exp/sigmoid/silu against the platform's scalar libm (the slow reference).
+struct VectorMathTests {
+    /// Inputs spanning the whole float range that matters: tiny, ordinary, near overflow and underflow, and specials.
+    static let inputs: [Float] = {
+        var values: [Float] = [0, -0, 1, -1, 0.5, 1e-30, -1e-30, 88.7, 88.72, 89, 100, -87.3, -88, -100, -103.9, -110,
+                               .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        var rng = RandomGenerator(seed: 11)
+        for _ in 0..<20_000 { values.append(Float(rng.nextUniform() * 200 - 100)) }
+        for _ in 0..<5_000 { values.append(Float(rng.nextUniform() * 2 - 1)) }
+        return values
+    }()
+
+    /// Units in the last place between `a` and the correctly rounded `b` (computed in Double).
+    /// Near the bottom of float's range an intermediate exp is subnormal and has few significant bits
+    /// (sigmoid of −90 is 8e−40): an absolute error below 1e−37 counts as exact there.
+    static func ulps(_ a: Float, _ b: Double) -> Double {
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN ? 0 : .infinity }
+        if Swift.abs(Double(a) - b) < 1e-37 { return 0 }
+        let rounded = Float(b)
+        if a == rounded { return 0 }
+        if a.isInfinite || rounded.isInfinite { return .infinity }
+        let spacing = Double(max(rounded.ulp, Float.leastNonzeroMagnitude))
+        return Swift.abs(Double(a) - b) / spacing
+    }
+
+    /// The worst error in ulp of `f` over ``inputs`` and the input where it occurs.
+    static func check(_ f: (SIMD8<Float>) -> SIMD8<Float>, _ reference: (Double) -> Double) -> (Double, Float) {
+        var worst = 0.0, at: Float = 0
+        var inputs = inputs
+        while inputs.count % 8 != 0 { inputs.append(0) }
+        for i in stride(from: 0, to: inputs.count, by: 8) {
+            let v = SIMD8<Float>(inputs[i..<(i + 8)])
+            let y = f(v)
+            for j in 0..<8 {
+                let e = ulps(y[j], reference(Double(v[j])))
+                if e > worst { worst = e; at = v[j] }
+            }
+        }
+        return (worst, at)
+    }
+
+    @Test func expMatchesLibm() {
+        let (worst, at) = Self.check(VectorMath.exp, { Foundation.exp($0) })
+        #expect(worst <= 2, "worst error \(worst) ulp at x = \(at)")
+    }
+
+    @Test func sigmoidMatchesLibm() {
+        // Error budget: exp (≤ 2 ulp) then a division and, for negative x, a product: ≤ 4 ulp.
+        let (worst, at) = Self.check(VectorMath.sigmoid, { 1 / (1 + Foundation.exp(-$0)) })
+        #expect(worst <= 4, "worst error \(worst) ulp at x = \(at)")
+    }
+
+    @Test func siluMatchesLibm() {
+        let (worst, at) = Self.check(VectorMath.silu, { $0 / (1 + Foundation.exp(-$0)) })
+        #expect(worst <= 4, "worst error \(worst) ulp at x = \(at)")
+    }
+
+    /// The tensor ops take the vector path for float32 and libm for float64: the two must agree.
+    @Test(arguments: [7, 8, 1000, 70_001])
+    func tensorOpsAgreeAcrossDTypes(count: Int) {
+        var rng = RandomGenerator(seed: UInt64(count))
+        let x = Tensor.randomNormal([count], standardDeviation: 10, generator: &rng)
+        let x64 = x.to(.float64)
+        for (fast, slow) in [(x.exp(), x64.exp()), (x.sigmoid(), x64.sigmoid()), (x.silu(), x64.silu())] {
+            let a = fast.toFloatArray(), b = slow.toArray()
+            let worst = zip(a, b).map { Self.ulps($0, $1) }.max() ?? 0
+            #expect(worst <= 4, "worst error \(worst) ulp")
+        }
+    }
+}
