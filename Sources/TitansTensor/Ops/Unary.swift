@@ -38,24 +38,10 @@ enum UnaryFunction {
         return x >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 
-    /// The vectorised float32 form of this function, where one exists (see ``VectorMath``).
-    private var vectorForm: ((SIMD8<Float>) -> SIMD8<Float>)? {
-        switch self {
-        case .exp: return VectorMath.exp
-        case .sigmoid: return VectorMath.sigmoid
-        case .silu: return VectorMath.silu
-        default: return nil
-        }
-    }
-
     /// Writes `f(x)` into `out` (same shape, contiguous).
     func apply<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type) {
         typealias K = ElementwiseKernels
-        if T.self == Float.self, let vector = vectorForm {
-            let x = x.contiguousData()
-            VectorMath.map(x.pointer(Float.self), out.pointer(Float.self), count: out.count, vector)
-            return
-        }
+        if T.self == Float.self, applyVectorised(x, into: out) { return }
         switch self {
         case .negate: K.map(x, into: out, T.self) { -$0 }
         case .exp: K.map(x, into: out, T.self) { T.exp($0) }
@@ -92,6 +78,18 @@ enum UnaryFunction {
             let lo = T(lower), hi = T(upper)
             K.map(x, into: out, T.self) { Swift.min(Swift.max($0, lo), hi) }
         }
+    }
+
+    /// The float32 fast path through ``VectorMath`` for the functions that have one; false when this one has none.
+    private func applyVectorised(_ x: Tensor, into out: Tensor) -> Bool {
+        typealias K = ElementwiseKernels
+        switch self {
+        case .exp: K.map(x, into: out, Float.self) { VectorMath.exp($0) }
+        case .sigmoid: K.map(x, into: out, Float.self) { VectorMath.sigmoid($0) }
+        case .silu: K.map(x, into: out, Float.self) { VectorMath.silu($0) }
+        default: return false
+        }
+        return true
     }
 
     /// The gradient with respect to `x`, written with differentiable ops.
