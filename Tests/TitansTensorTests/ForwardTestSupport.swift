@@ -123,15 +123,28 @@ enum FwdRef {
     /// Reads every element through the raw storage, shape, strides and offset (not through `toArray`),
     /// in row-major order of `t.shape`.
     static func readElements(_ t: Tensor) -> [Double] {
-        (0..<count(t.shape)).map { flat in
-            let index = unravel(flat, t.shape)
-            var p = t.offset
-            for d in 0..<t.rank { p += index[d] * t.strides[d] }
+        let n = count(t.shape)
+        if n == 0 { return [] }
+        var out = [Double](repeating: 0, count: n)
+        var index = [Int](repeating: 0, count: t.rank)
+        var p = t.offset
+        for f in 0..<n {
             switch t.dtype {
-            case .float32: return Double(t.storage.pointer(Float.self)[p])
-            case .float64: return t.storage.pointer(Double.self)[p]
+            case .float32: out[f] = Double(t.storage.pointer(Float.self)[p])
+            case .float64: out[f] = t.storage.pointer(Double.self)[p]
+            }
+            // Odometer step through the multi-index.
+            var d = t.rank - 1
+            while d >= 0 {
+                index[d] += 1
+                p += t.strides[d]
+                if index[d] < t.shape[d] { break }
+                p -= t.strides[d] * t.shape[d]
+                index[d] = 0
+                d -= 1
             }
         }
+        return out
     }
 
     /// Reference matrix product of row-major `[..., m, k]` and `[..., k, n]` with broadcast batch dims.

@@ -26,8 +26,13 @@ extension Tensor {
         full([], value: value, dtype: dtype)
     }
 
+    /// `[0, 1, …, end - 1]`.
+    public static func arange(_ end: Double, dtype: DType = .float32) -> Tensor {
+        arange(0, end, dtype: dtype)
+    }
+
     /// `[start, start + step, …]` up to but excluding `end`.
-    public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .float32) -> Tensor {
+    public static func arange(_ start: Double, _ end: Double, step: Double = 1, dtype: DType = .float32) -> Tensor {
         precondition(step != 0, "arange: step must be non-zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor(shape: [n], generating: { start + Double($0) * step }, dtype: dtype)

@@ -19,7 +19,7 @@ enum BinaryFunction: String {
         case .subtract: K.zip(a, b, into: out, T.self) { $0 - $1 }
         case .multiply: K.zip(a, b, into: out, T.self) { $0 * $1 }
         case .divide: K.zip(a, b, into: out, T.self) { $0 / $1 }
-        case .pow: K.zip(a, b, into: out, T.self) { T.pow($0, $1) }
+        case .pow: K.zip(a, b, into: out, T.self) { BinaryFunction.power($0, $1) }
         case .maximum: K.zip(a, b, into: out, T.self) { Swift.max($0, $1) }
         case .minimum: K.zip(a, b, into: out, T.self) { Swift.min($0, $1) }
         case .equal: K.zip(a, b, into: out, T.self) { $0 == $1 ? 1 : 0 }
@@ -29,6 +29,14 @@ enum BinaryFunction: String {
         case .greater: K.zip(a, b, into: out, T.self) { $0 > $1 ? 1 : 0 }
         case .greaterOrEqual: K.zip(a, b, into: out, T.self) { $0 >= $1 ? 1 : 0 }
         }
+    }
+
+    /// `x^y` as in C and NumPy: integer exponents of negative bases give real results and `x^0 = 1`; other
+    /// negative bases give NaN. (RealModule's real-exponent `pow(x, y)` is NaN for every negative `x` and for `0^0`.)
+    @inline(__always)
+    static func power<T: TensorScalar>(_ x: T, _ y: T) -> T {
+        if let n = Int(exactly: y) { return T.pow(x, n) }
+        return T.pow(x, y)
     }
 
     /// Gradients with respect to `a` and `b` before reducing broadcast dimensions.

@@ -37,6 +37,17 @@ extension Tensor {
         }
     }
 
+    /// Whether the rows of every matrix in the batch of `a` sit one row stride apart, batch after batch
+    /// (dims of size 1 skipped, whatever their stride), so the whole batch is one matrix of `a.count / k` rows.
+    private static func rowsEvenlySpaced(_ a: Tensor) -> Bool {
+        var expected = a.strides[a.rank - 2] * a.shape[a.rank - 2]
+        for d in stride(from: a.rank - 3, through: 0, by: -1) where a.shape[d] != 1 {
+            if a.strides[d] != expected { return false }
+            expected *= a.shape[d]
+        }
+        return true
+    }
+
     private static func multiply<T: TensorScalar>(_ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type) {
         let (m, k, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 1])
         let c = out.pointer(T.self)
@@ -46,8 +57,7 @@ extension Tensor {
             return
         }
         // A batched left operand times one matrix: fold the batch into the rows when its rows are evenly spaced.
-        if b.rank == 2, a.rank > 2, a.strides[a.rank - 1] == 1,
-           (0..<(a.rank - 2)).allSatisfy({ a.strides[$0] == a.strides[$0 + 1] * a.shape[$0 + 1] || a.shape[$0] == 1 }),
+        if b.rank == 2, a.rank > 2, a.strides[a.rank - 1] == 1, rowsEvenlySpaced(a),
            let lb = blasLayout(rows: k, cols: n, rowStride: b.strides[0], colStride: b.strides[1]),
            a.strides[a.rank - 2] >= k {
             let rows = a.count / k

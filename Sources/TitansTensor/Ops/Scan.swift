@@ -11,7 +11,6 @@ extension Tensor {
             let src = x.pointer(T.self), dst = out.pointer(T.self)
             for o in 0..<outer {
                 let base = o * length * inner
-                for i in 0..<inner { dst[base + (reverse ? (length - 1) * inner : 0) + i] = 0 }
                 var previous: Int? = nil
                 for step in 0..<length {
                     let t = reverse ? length - 1 - step : step

@@ -20,8 +20,9 @@ extension Tensor {
                         total += e
                     }
                     if log {
-                        let shift = m + T.log(total)
-                        for t in 0..<length { dst[base + t * inner] = src[base + t * inner] - shift }
+                        // (x - m) - log(total): rounding m + log(total) first would lose the small log term next to a large m.
+                        let logTotal = T.log(total)
+                        for t in 0..<length { dst[base + t * inner] = (src[base + t * inner] - m) - logTotal }
                     } else {
                         let scale = 1 / total
                         for t in 0..<length { dst[base + t * inner] *= scale }

@@ -28,21 +28,25 @@ extension Tensor {
         return Tensor.record(out, "reshape", [self]) { ctx in [ctx.grad.reshape(inputShape)] }
     }
 
-    /// Inserts a dimension of size 1 at `axis`.
+    /// Inserts a dimension of size 1 at `axis` (a view).
     public func unsqueeze(_ axis: Int) -> Tensor {
         let a = Shape.axis(axis, rank: rank + 1, op: "unsqueeze")
-        var s = shape
+        var s = shape, st = strides
         s.insert(1, at: a)
-        return reshape(s)
+        st.insert(a < rank ? strides[a] * shape[a] : 1, at: a)
+        let out = Tensor(storage: storage, shape: s, strides: st, offset: offset)
+        return Tensor.record(out, "unsqueeze", [self]) { ctx in [ctx.grad.squeeze(a)] }
     }
 
-    /// Removes the dimension of size 1 at `axis`.
+    /// Removes the dimension of size 1 at `axis` (a view).
     public func squeeze(_ axis: Int) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "squeeze")
         precondition(shape[a] == 1, "squeeze: axis \(axis) of shape \(shape) is not of size 1")
-        var s = shape
+        var s = shape, st = strides
         s.remove(at: a)
-        return reshape(s)
+        st.remove(at: a)
+        let out = Tensor(storage: storage, shape: s, strides: st, offset: offset)
+        return Tensor.record(out, "squeeze", [self]) { ctx in [ctx.grad.unsqueeze(a)] }
     }
 
     /// Reorders the axes: output axis `i` is input axis `order[i]`.
