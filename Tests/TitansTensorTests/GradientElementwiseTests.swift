@@ -162,7 +162,7 @@ struct ShapePair: Sendable, CustomTestStringConvertible {
         let b = Inputs.distinct([3], seed: 29, spacing: 1, offset: 0.5)
         expectFirstOrder([a, b]) { $0[0].maximum($0[1]) }
         expectFirstOrder([a, b]) { $0[0].minimum($0[1]) }
-        expectFirstOrder([a, b]) { $0[1].maximum($0[0].transposed()) }
+        expectFirstOrder([a, b]) { $0[1].unsqueeze(1).maximum($0[0].transposed()) }
         let s = Tensor.scalar(0.25, dtype: .float64)
         expectFirstOrder([a, s]) { $0[0].minimum($0[1]) }
     }

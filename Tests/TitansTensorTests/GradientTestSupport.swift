@@ -43,11 +43,12 @@ enum Inputs {
         return p
     }
 
-    /// Pairwise distinct values `(k - n/2) * spacing + offset` in random order: no two elements are within
-    /// `spacing` of each other, so max and argmax are unique and stay so under small perturbations.
+    /// Pairwise distinct values `(k - ⌊n/2⌋) * spacing + offset`, `k = 0 ..< n`, in random order: no two elements
+    /// are within `spacing` of each other, so max and argmax are unique and stay so under small perturbations.
+    /// Two tensors with offsets differing by `spacing / 2` share no value and no two of their values are closer than that.
     static func distinct(_ shape: [Int], seed: UInt64, spacing: Double = 0.25, offset: Double = 0) -> Tensor {
         let n = Shape.count(shape)
-        let values = permutation(n, seed: seed).map { (Double($0) - Double(n) / 2) * spacing + offset }
+        let values = permutation(n, seed: seed).map { Double($0 - n / 2) * spacing + offset }
         return Tensor(shape: shape, values, dtype: .float64)
     }
 

@@ -23,7 +23,9 @@ extension Tensor {
         GradMode.with(enabled: createGraph) {
             for leaf in leaves {
                 guard let g = grads[ObjectIdentifier(leaf)] else { continue }
-                leaf.grad = leaf.grad.map { $0 + g } ?? g
+                // A gradient may be the seed itself, shared with another leaf, or a broadcast view: without
+                // a graph to keep, each leaf gets its own dense copy, so updating one in place touches nothing else.
+                leaf.grad = leaf.grad.map { $0 + g } ?? (createGraph ? g : g.denseCopy())
             }
         }
     }

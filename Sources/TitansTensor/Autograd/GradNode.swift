@@ -11,13 +11,27 @@ struct BackwardContext {
 /// tensor ops, so a gradient computed with `createGraph: true` can be differentiated again.
 final class GradNode {
     let name: String
-    let inputs: [Tensor]
+    private(set) var inputs: [Tensor]
     let backward: (BackwardContext) -> [Tensor?]
 
     init(name: String, inputs: [Tensor], backward: @escaping (BackwardContext) -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.backward = backward
+    }
+
+    /// Releasing a long history recursively (node, its input tensor, that tensor's node, …) would overflow
+    /// the stack for graphs thousands of ops deep, so the ancestors this node alone keeps alive are
+    /// unlinked here one at a time.
+    deinit {
+        var pending = inputs
+        inputs = []
+        while var tensor = pending.popLast() {
+            guard isKnownUniquelyReferenced(&tensor), let node = tensor.gradNode else { continue }
+            tensor.gradNode = nil
+            pending.append(contentsOf: node.inputs)
+            node.inputs = []
+        }
     }
 }
 

@@ -43,7 +43,11 @@ extension Tensor {
 
     /// A contiguous copy of the elements without recording history (for kernels and reading).
     func contiguousData() -> Tensor {
-        if isContiguous { return self }
+        isContiguous ? self : denseCopy()
+    }
+
+    /// A new contiguous tensor with the same elements and its own storage, without history.
+    func denseCopy() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         Tensor.copyElements(from: self, into: out)
         return out

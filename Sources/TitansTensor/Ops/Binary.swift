@@ -46,7 +46,10 @@ enum BinaryFunction: String {
         case .subtract: return (g, needs[1] ? -g : nil)
         case .multiply: return (needs[0] ? g * b : nil, needs[1] ? g * a : nil)
         case .divide: return (needs[0] ? g / b : nil, needs[1] ? -(g * y / b) : nil)
-        case .pow: return (needs[0] ? g * b * a.pow(b - 1) : nil, needs[1] ? g * y * a.log() : nil)
+        case .pow:
+            // d(a^b)/db = a^b log a, taken as 0 where a = 0 (as PyTorch does); log of 1 there keeps higher orders finite.
+            let logBase = needs[1] ? Tensor.where(a.equal(to: 0), a.scalarLike(1), a).log() : nil
+            return (needs[0] ? g * b * a.pow(b - 1) : nil, logBase.map { g * y * $0 })
         case .maximum, .minimum:
             // The larger (smaller) input takes the gradient; ties split it evenly.
             let wins = self == .maximum ? a.greater(than: b) : a.less(than: b)
