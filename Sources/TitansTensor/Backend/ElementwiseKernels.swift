@@ -1,9 +1,10 @@
-/// Generic elementwise loops over strided, broadcast operands. Each op passes a closure that
-/// the compiler specialises and inlines, so the inner loops are plain (and vectorisable) pointer loops.
+/// Elementwise loops over strided, broadcast operands. They are generic over the element function
+/// (see ``ElementFunctions``), so the inner loops are plain, vectorisable pointer loops on every thread.
 enum ElementwiseKernels {
-    /// `out = f(x)` elementwise; `out` may be any strided view of `x`'s shape.
+    /// `out = f(x)` elementwise, `x` broadcast to `out.shape`; `out` may be any strided view.
     @inline(__always)
-    static func map<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type, _ f: (T) -> T) {
+    static func map<F: UnaryElementFunction>(_ x: Tensor, into out: Tensor, _ f: F) {
+        typealias T = F.Scalar
         if x.shape == out.shape && x.isContiguous && out.isContiguous {
             let o = out.pointer(T.self), p = x.pointer(T.self)
             Parallel.forRanges(out.count, grain: Parallel.elementwiseGrain) { r in
@@ -28,7 +29,8 @@ enum ElementwiseKernels {
 
     /// `out = f(a, b)` elementwise with broadcasting of `a` and `b` to `out.shape`.
     @inline(__always)
-    static func zip<T: TensorScalar>(_ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type, _ f: (T, T) -> T) {
+    static func zip<F: BinaryElementFunction>(_ a: Tensor, _ b: Tensor, into out: Tensor, _ f: F) {
+        typealias T = F.Scalar
         if a.shape == out.shape && b.shape == out.shape && a.isContiguous && b.isContiguous && out.isContiguous {
             let o = out.pointer(T.self), pa = a.pointer(T.self), pb = b.pointer(T.self)
             Parallel.forRanges(out.count, grain: Parallel.elementwiseGrain) { r in
@@ -59,22 +61,20 @@ enum ElementwiseKernels {
         }
     }
 
-    /// `out = f(a, b, c)` elementwise with broadcasting of all three to `out.shape`.
-    @inline(__always)
-    static func zip3<T: TensorScalar>(_ a: Tensor, _ b: Tensor, _ c: Tensor, into out: Tensor, _: T.Type,
-                                      _ f: (T, T, T) -> T) {
+    /// `out = mask != 0 ? a : b` elementwise with broadcasting of all three to `out.shape`.
+    static func select<T: TensorScalar>(_ mask: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type) {
         let plan = ElementwisePlan(shape: out.shape, operands: [
             (out.strides, out.offset),
+            (ElementwisePlan.broadcastStrides(mask, to: out.shape), mask.offset),
             (ElementwisePlan.broadcastStrides(a, to: out.shape), a.offset),
             (ElementwisePlan.broadcastStrides(b, to: out.shape), b.offset),
-            (ElementwisePlan.broadcastStrides(c, to: out.shape), c.offset),
         ])
-        let o = out.storage.pointer(T.self), pa = a.storage.pointer(T.self)
-        let pb = b.storage.pointer(T.self), pc = c.storage.pointer(T.self)
+        let o = out.storage.pointer(T.self), pm = mask.storage.pointer(T.self)
+        let pa = a.storage.pointer(T.self), pb = b.storage.pointer(T.self)
         let s = plan.innerStrides
         plan.forEachRun { start, n in
-            let oo = o + start[0], xa = pa + start[1], xb = pb + start[2], xc = pc + start[3]
-            for i in 0..<n { oo[i &* s[0]] = f(xa[i &* s[1]], xb[i &* s[2]], xc[i &* s[3]]) }
+            let oo = o + start[0], xm = pm + start[1], xa = pa + start[2], xb = pb + start[3]
+            for i in 0..<n { oo[i &* s[0]] = xm[i &* s[1]] != 0 ? xa[i &* s[2]] : xb[i &* s[3]] }
         }
     }
 }

@@ -2,8 +2,8 @@
 enum ReductionKernels {
     /// `out[o, i] = combine over r of x[o, r, i]`, starting from `identity`. `combine` must be associative.
     @inline(__always)
-    static func reduce<T: TensorScalar>(_ x: UnsafePointer<T>, outer: Int, length: Int, inner: Int,
-                                        into out: UnsafeMutablePointer<T>, identity: T, _ combine: (T, T) -> T) {
+    static func reduce<F: BinaryElementFunction>(_ x: UnsafePointer<F.Scalar>, outer: Int, length: Int, inner: Int,
+                                                 into out: UnsafeMutablePointer<F.Scalar>, identity: F.Scalar, _ combine: F) {
         if inner == 1 {
             Parallel.forRanges(outer, grain: max(1, Parallel.elementwiseGrain / max(length, 1))) { range in
                 for o in range {
@@ -39,9 +39,9 @@ enum ReductionKernels {
     }
 
     @inline(__always)
-    private static func columns<T: TensorScalar>(_ x: UnsafePointer<T>, length: Int, inner: Int, stride: Int,
-                                                 _ range: Range<Int>, into out: UnsafeMutablePointer<T>,
-                                                 identity: T, _ combine: (T, T) -> T) {
+    private static func columns<F: BinaryElementFunction>(_ x: UnsafePointer<F.Scalar>, length: Int, inner: Int, stride: Int,
+                                                          _ range: Range<Int>, into out: UnsafeMutablePointer<F.Scalar>,
+                                                          identity: F.Scalar, _ combine: F) {
         for i in range { out[i] = identity }
         for r in 0..<length {
             let row = x + r * stride

@@ -57,8 +57,8 @@ extension Tensor {
     static func copyElements(from source: Tensor, into destination: Tensor) {
         source.expectDType(destination, "copy")
         switch source.dtype {
-        case .float32: ElementwiseKernels.map(source, into: destination, Float.self) { $0 }
-        case .float64: ElementwiseKernels.map(source, into: destination, Double.self) { $0 }
+        case .float32: ElementwiseKernels.map(source, into: destination, ElementFunctions.Identity<Float>())
+        case .float64: ElementwiseKernels.map(source, into: destination, ElementFunctions.Identity<Double>())
         }
     }
 

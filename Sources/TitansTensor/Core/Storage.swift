@@ -11,7 +11,7 @@ public final class Storage: @unchecked Sendable {
         precondition(count >= 0, "Storage: negative element count \(count)")
         self.dtype = dtype
         self.count = count
-        raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * dtype.byteCount, alignment: 64)
+        raw = BufferCache.allocate(byteCount: max(count, 1) * dtype.byteCount)
     }
 
     /// Allocates storage filled with zeros.
@@ -21,7 +21,7 @@ public final class Storage: @unchecked Sendable {
         return s
     }
 
-    deinit { raw.deallocate() }
+    deinit { BufferCache.deallocate(raw, byteCount: max(count, 1) * dtype.byteCount) }
 
     @inline(__always) func pointer<T: TensorScalar>(_: T.Type) -> UnsafeMutablePointer<T> {
         raw.assumingMemoryBound(to: T.self)

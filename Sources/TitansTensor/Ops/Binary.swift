@@ -14,29 +14,22 @@ enum BinaryFunction: String {
 
     func apply<T: TensorScalar>(_ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type) {
         typealias K = ElementwiseKernels
+        typealias E = ElementFunctions
         switch self {
-        case .add: K.zip(a, b, into: out, T.self) { $0 + $1 }
-        case .subtract: K.zip(a, b, into: out, T.self) { $0 - $1 }
-        case .multiply: K.zip(a, b, into: out, T.self) { $0 * $1 }
-        case .divide: K.zip(a, b, into: out, T.self) { $0 / $1 }
-        case .pow: K.zip(a, b, into: out, T.self) { BinaryFunction.power($0, $1) }
-        case .maximum: K.zip(a, b, into: out, T.self) { Swift.max($0, $1) }
-        case .minimum: K.zip(a, b, into: out, T.self) { Swift.min($0, $1) }
-        case .equal: K.zip(a, b, into: out, T.self) { $0 == $1 ? 1 : 0 }
-        case .notEqual: K.zip(a, b, into: out, T.self) { $0 != $1 ? 1 : 0 }
-        case .less: K.zip(a, b, into: out, T.self) { $0 < $1 ? 1 : 0 }
-        case .lessOrEqual: K.zip(a, b, into: out, T.self) { $0 <= $1 ? 1 : 0 }
-        case .greater: K.zip(a, b, into: out, T.self) { $0 > $1 ? 1 : 0 }
-        case .greaterOrEqual: K.zip(a, b, into: out, T.self) { $0 >= $1 ? 1 : 0 }
+        case .add: K.zip(a, b, into: out, E.Add<T>())
+        case .subtract: K.zip(a, b, into: out, E.Subtract<T>())
+        case .multiply: K.zip(a, b, into: out, E.Multiply<T>())
+        case .divide: K.zip(a, b, into: out, E.Divide<T>())
+        case .pow: K.zip(a, b, into: out, E.Power<T>())
+        case .maximum: K.zip(a, b, into: out, E.Maximum<T>())
+        case .minimum: K.zip(a, b, into: out, E.Minimum<T>())
+        case .equal: K.zip(a, b, into: out, E.Compare<T>(comparison: .equal))
+        case .notEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .notEqual))
+        case .less: K.zip(a, b, into: out, E.Compare<T>(comparison: .less))
+        case .lessOrEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .lessOrEqual))
+        case .greater: K.zip(a, b, into: out, E.Compare<T>(comparison: .greater))
+        case .greaterOrEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .greaterOrEqual))
         }
-    }
-
-    /// `x^y` as in C and NumPy: integer exponents of negative bases give real results and `x^0 = 1`; other
-    /// negative bases give NaN. (RealModule's real-exponent `pow(x, y)` is NaN for every negative `x` and for `0^0`.)
-    @inline(__always)
-    static func power<T: TensorScalar>(_ x: T, _ y: T) -> T {
-        if let n = Int(exactly: y) { return T.pow(x, n) }
-        return T.pow(x, y)
     }
 
     /// Gradients with respect to `a` and `b` before reducing broadcast dimensions.
@@ -111,8 +104,8 @@ extension Tensor {
         let outShape = Shape.broadcast([mask.shape, a.shape, b.shape], op: "where")
         let out = Tensor(uninitializedShape: outShape, dtype: a.dtype)
         switch a.dtype {
-        case .float32: ElementwiseKernels.zip3(mask, a, b, into: out, Float.self) { $0 != 0 ? $1 : $2 }
-        case .float64: ElementwiseKernels.zip3(mask, a, b, into: out, Double.self) { $0 != 0 ? $1 : $2 }
+        case .float32: ElementwiseKernels.select(mask, a, b, into: out, Float.self)
+        case .float64: ElementwiseKernels.select(mask, a, b, into: out, Double.self)
         }
         return record(out, "where", [mask, a, b]) { ctx in
             let (m, g) = (ctx.inputs[0].detach(), ctx.grad)

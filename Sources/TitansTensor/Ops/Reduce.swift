@@ -17,11 +17,10 @@ extension Tensor {
         func run<T: TensorScalar>(_: T.Type) {
             switch reduction {
             case .sum: ReductionKernels.reduce(x.pointer(T.self), outer: outer, length: length, inner: inner,
-                                               into: out.pointer(T.self), identity: 0) { $0 + $1 }
+                                               into: out.pointer(T.self), identity: 0, ElementFunctions.Add<T>())
             case .max: ReductionKernels.reduce(x.pointer(T.self), outer: outer, length: length, inner: inner,
-                                               into: out.pointer(T.self), identity: -T.infinity) {
-                    $0 > $1 || $0.isNaN ? $0 : $1
-                }
+                                               into: out.pointer(T.self), identity: -T.infinity,
+                                               ElementFunctions.NaNPropagatingMaximum<T>())
             }
         }
         switch dtype {

@@ -31,62 +31,49 @@ enum UnaryFunction {
         }
     }
 
-    @inline(__always)
-    static func sigmoid<T: TensorScalar>(_ x: T) -> T {
-        // e / (1 + e) with e = exp(-|x|): no overflow for large |x| of either sign.
-        let e = T.exp(-Swift.abs(x))
-        return x >= 0 ? 1 / (1 + e) : e / (1 + e)
-    }
-
     /// Writes `f(x)` into `out` (same shape, contiguous).
     func apply<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type) {
         typealias K = ElementwiseKernels
+        typealias E = ElementFunctions
         if T.self == Float.self, applyVectorised(x, into: out) { return }
         switch self {
-        case .negate: K.map(x, into: out, T.self) { -$0 }
-        case .exp: K.map(x, into: out, T.self) { T.exp($0) }
-        case .log: K.map(x, into: out, T.self) { T.log($0) }
-        case .sqrt: K.map(x, into: out, T.self) { $0.squareRoot() }
-        case .rsqrt: K.map(x, into: out, T.self) { 1 / $0.squareRoot() }
-        case .abs: K.map(x, into: out, T.self) { Swift.abs($0) }
-        case .tanh: K.map(x, into: out, T.self) { T.tanh($0) }
-        case .sigmoid: K.map(x, into: out, T.self) { UnaryFunction.sigmoid($0) }
-        case .silu: K.map(x, into: out, T.self) { $0 * UnaryFunction.sigmoid($0) }
-        case .gelu: // exact GELU: x Φ(x), Φ the standard normal CDF
-            K.map(x, into: out, T.self) { $0 * (1 + T.erf($0 * T(0.5).squareRoot())) / 2 }
-        case .relu: K.map(x, into: out, T.self) { $0 > 0 ? $0 : 0 }
-        case .softplus: // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for large |x|
-            K.map(x, into: out, T.self) { Swift.max($0, 0) + T.log(onePlus: T.exp(-Swift.abs($0))) }
-        case .erf: K.map(x, into: out, T.self) { T.erf($0) }
-        case .sign: K.map(x, into: out, T.self) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-        case let .affine(scale, shift):
-            let s = T(scale), b = T(shift)
-            K.map(x, into: out, T.self) { $0 * s + b }
+        case .negate: K.map(x, into: out, E.Negate<T>())
+        case .exp: K.map(x, into: out, E.Exp<T>())
+        case .log: K.map(x, into: out, E.Log<T>())
+        case .sqrt: K.map(x, into: out, E.Sqrt<T>())
+        case .rsqrt: K.map(x, into: out, E.Rsqrt<T>())
+        case .abs: K.map(x, into: out, E.Abs<T>())
+        case .tanh: K.map(x, into: out, E.Tanh<T>())
+        case .sigmoid: K.map(x, into: out, E.Sigmoid<T>())
+        case .silu: K.map(x, into: out, E.Silu<T>())
+        case .gelu: K.map(x, into: out, E.Gelu<T>())
+        case .relu: K.map(x, into: out, E.Relu<T>())
+        case .softplus: K.map(x, into: out, E.Softplus<T>())
+        case .erf: K.map(x, into: out, E.Erf<T>())
+        case .sign: K.map(x, into: out, E.Sign<T>())
+        case let .affine(scale, shift): K.map(x, into: out, E.Affine<T>(scale: T(scale), shift: T(shift)))
         case let .power(p):
             if p == 2 {
-                K.map(x, into: out, T.self) { $0 * $0 }
+                K.map(x, into: out, E.Square<T>())
             } else if p == p.rounded(), Swift.abs(p) <= 0x1p31 {
                 // Integer exponents by repeated multiplication: defined for negative bases (the real-exponent
                 // pow is exp(p log x), NaN for x < 0) and with 0^0 = 1, as the gradient of x^1 needs.
-                let n = Int(p)
-                K.map(x, into: out, T.self) { T.pow($0, n) }
+                K.map(x, into: out, E.IntegerPower<T>(exponent: Int(p)))
             } else {
-                let e = T(p)
-                K.map(x, into: out, T.self) { T.pow($0, e) }
+                K.map(x, into: out, E.RealPower<T>(exponent: T(p)))
             }
-        case let .clamp(lower, upper):
-            let lo = T(lower), hi = T(upper)
-            K.map(x, into: out, T.self) { Swift.min(Swift.max($0, lo), hi) }
+        case let .clamp(lower, upper): K.map(x, into: out, E.Clamp<T>(lower: T(lower), upper: T(upper)))
         }
     }
 
     /// The float32 fast path through ``VectorMath`` for the functions that have one; false when this one has none.
     private func applyVectorised(_ x: Tensor, into out: Tensor) -> Bool {
         typealias K = ElementwiseKernels
+        typealias E = ElementFunctions
         switch self {
-        case .exp: K.map(x, into: out, Float.self) { VectorMath.exp($0) }
-        case .sigmoid: K.map(x, into: out, Float.self) { VectorMath.sigmoid($0) }
-        case .silu: K.map(x, into: out, Float.self) { VectorMath.silu($0) }
+        case .exp: K.map(x, into: out, E.FastExp())
+        case .sigmoid: K.map(x, into: out, E.FastSigmoid())
+        case .silu: K.map(x, into: out, E.FastSilu())
         default: return false
         }
         return true

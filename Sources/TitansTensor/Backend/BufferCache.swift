@@ -1,0 +1,55 @@
+import Foundation
+
+/// Keeps freed large buffers for reuse by the next tensor of the same size. Fresh memory from the system
+/// costs a page fault on first touch of every 4 KiB page, which for a large tensor costs about as much as
+/// the op that fills it; training and inference allocate the same sizes step after step, so reuse is common.
+/// Buffers under ``minimumBytes`` go straight to the system allocator, which already reuses small blocks.
+enum BufferCache {
+    static let minimumBytes = 1 << 18
+    /// The most memory kept idle in the cache; beyond it freed buffers go back to the system.
+    static let capacityBytes = 1 << 30
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    nonisolated(unsafe) private static var cachedBytes = 0
+
+    /// Sizes are rounded up to whole pages so that nearby sizes share buffers.
+    private static func rounded(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
+
+    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        guard byteCount >= minimumBytes else { return .allocate(byteCount: byteCount, alignment: 64) }
+        let size = rounded(byteCount)
+        lock.lock()
+        if let pointer = free[size]?.popLast() {
+            cachedBytes -= size
+            lock.unlock()
+            return pointer
+        }
+        lock.unlock()
+        return .allocate(byteCount: size, alignment: 64)
+    }
+
+    static func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        guard byteCount >= minimumBytes else { return pointer.deallocate() }
+        let size = rounded(byteCount)
+        lock.lock()
+        if cachedBytes + size <= capacityBytes {
+            free[size, default: []].append(pointer)
+            cachedBytes += size
+            lock.unlock()
+        } else {
+            lock.unlock()
+            pointer.deallocate()
+        }
+    }
+
+    /// Returns every cached buffer to the system.
+    static func clear() {
+        lock.lock()
+        let buffers = free.values.flatMap { $0 }
+        free = [:]
+        cachedBytes = 0
+        lock.unlock()
+        buffers.forEach { $0.deallocate() }
+    }
+}
