@@ -24,9 +24,8 @@ struct TensorBench: ParsableCommand {
             var rng = RandomGenerator(seed: 1)
             let a = Tensor.randomNormal([n, n], generator: &rng), b = Tensor.randomNormal([n, n], generator: &rng)
             let flops = 2 * Double(n) * Double(n) * Double(n)
-            let ours = time { _ = a.matmul(b) }
             let c = Tensor.zeros([n, n])
-            let raw = time { rawGEMM(a, b, c, builtin: false) }
+            let (ours, raw) = timeAlternating({ _ = a.matmul(b) }, { rawGEMM(a, b, c, builtin: false) })
             var line = pad("\(n)", 6) + pad(fmt(flops / ours / 1e9), 16) + pad(fmt(flops / raw / 1e9), 14) + pad(fmt(raw / ours), 8)
             if builtin { line += pad(fmt(flops / time { rawGEMM(a, b, c, builtin: true) } / 1e9), 18) }
             print(line)
@@ -55,8 +54,9 @@ struct TensorBench: ParsableCommand {
         print("  matmul:                    \(fmt(smallMatmul * 1e6)) µs")
     }
 
-    /// Seconds per call of `body`: the best of several rounds, each at least `seconds / 5` long.
-    private func time(_ body: () -> Void) -> Double {
+    /// Seconds per call of `body`: the best of several rounds, each at least a fifth of `budget` long.
+    private func time(_ body: () -> Void, budget: Double? = nil) -> Double {
+        let budget = budget ?? seconds
         body()
         var best = Double.infinity
         let start = Date()
@@ -66,9 +66,21 @@ struct TensorBench: ParsableCommand {
             repeat {
                 body()
                 calls += 1
-            } while Date().timeIntervalSince(round) < seconds / 5
+            } while Date().timeIntervalSince(round) < budget / 5
             best = min(best, Date().timeIntervalSince(round) / Double(calls))
-        } while Date().timeIntervalSince(start) < seconds
+        } while Date().timeIntervalSince(start) < budget
+        return best
+    }
+
+    /// Seconds per call of `first` and of `second`, timed in alternating rounds so that both see the same
+    /// machine load; the best round of each counts.
+    private func timeAlternating(_ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
+        var best = (Double.infinity, Double.infinity)
+        let start = Date()
+        repeat {
+            best.0 = min(best.0, time(first, budget: seconds / 10))
+            best.1 = min(best.1, time(second, budget: seconds / 10))
+        } while Date().timeIntervalSince(start) < 2 * seconds
         return best
     }
 
