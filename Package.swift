@@ -5,7 +5,7 @@ let package = Package(
     name: "Titans",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Titans", targets: ["TitansTensor"]),
+        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans"]),
         .executable(name: "titans", targets: ["TitansCLI"]),
     ],
     dependencies: [
@@ -18,14 +18,20 @@ let package = Package(
             name: "TitansTensor",
             dependencies: [.product(name: "RealModule", package: "swift-numerics")]
         ),
+        // Neural-network building blocks: modules with named parameters, layers, safetensors. Knows nothing of Titans.
+        .target(name: "TitansNN", dependencies: ["TitansTensor"]),
+        // Titans itself: the neural long-term memory, persistent memory, the architectures.
+        .target(name: "Titans", dependencies: ["TitansNN"]),
         .executableTarget(
             name: "TitansCLI",
             dependencies: [
-                "TitansTensor",
+                "Titans",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TitansTensorTests", dependencies: ["TitansTensor"]),
+        .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
+        .testTarget(name: "TitansTests", dependencies: ["Titans"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -95,3 +95,12 @@ extension Tensor {
         return try body(pointer(Float.self))
     }
 }
+
+extension Tensor {
+    /// Overwrites this tensor's elements in place with `source`'s (broadcast to this shape, converted to this
+    /// dtype), recording nothing: for loading weights and optimiser steps. Views of the same storage see the change.
+    public func assign(_ source: Tensor) {
+        precondition(Shape.broadcast(source.shape, shape) == shape, "assign: \(source.shape) does not broadcast to \(shape)")
+        withoutGradients { Tensor.copyElements(from: source.detach().to(dtype), into: self) }
+    }
+}
