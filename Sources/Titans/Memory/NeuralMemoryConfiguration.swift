@@ -1,0 +1,70 @@
+/// Everything that defines one layer of neural long-term memory (paper §3, §4.4). `Codable`, so a
+/// checkpoint's metadata can rebuild the layer.
+public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
+    /// The activation between the memory MLP's layers.
+    public enum Activation: String, Codable, Sendable { case silu, gelu }
+
+    /// Model width `d` of the layer's input and output.
+    public var width: Int
+    /// Number of heads; each head has its own memory.
+    public var heads: Int
+    /// Width of keys, values and queries per head.
+    public var headWidth: Int
+    /// Depth `L` of the memory MLP (1 is a matrix memory).
+    public var memoryDepth: Int
+    /// Hidden width of the memory MLP as a multiple of `headWidth` (for `memoryDepth ≥ 2`).
+    public var hiddenExpansion: Int
+    public var activation: Activation
+    /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
+    public var convolutionKernel: Int
+    /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`.
+    public var maxLearningRate: Double
+    /// Momentum η (past surprise, Eq. 14); when off η ≡ 0 and the update is plain gradient descent.
+    public var momentum: Bool
+    /// Forgetting α (weight decay, Eq. 13); when off α ≡ 0.
+    public var forgetting: Bool
+    /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
+    public var chunkSize: Int
+    /// Number of learnable persistent tokens (§3.3) held for the architectures that prepend them.
+    public var persistentTokens: Int
+    /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
+    public var outputGate: Bool
+
+    public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
+                activation: Activation = .silu, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
+                momentum: Bool = true, forgetting: Bool = true, chunkSize: Int = 16, persistentTokens: Int = 0,
+                outputGate: Bool = true) {
+        self.width = width
+        self.heads = heads
+        self.headWidth = headWidth ?? width / heads
+        self.memoryDepth = memoryDepth
+        self.hiddenExpansion = hiddenExpansion
+        self.activation = activation
+        self.convolutionKernel = convolutionKernel
+        self.maxLearningRate = maxLearningRate
+        self.momentum = momentum
+        self.forgetting = forgetting
+        self.chunkSize = chunkSize
+        self.persistentTokens = persistentTokens
+        self.outputGate = outputGate
+    }
+
+    /// Input and output widths of each layer of the memory MLP, per head.
+    public var memoryLayerWidths: [(input: Int, output: Int)] {
+        let hidden = headWidth * hiddenExpansion
+        return (0..<memoryDepth).map { l in
+            (l == 0 ? headWidth : hidden, l == memoryDepth - 1 ? headWidth : hidden)
+        }
+    }
+
+    /// Why this configuration cannot build a layer, or `nil` when it can.
+    public var problem: String? {
+        if width < 1 || heads < 1 || headWidth < 1 { return "width, heads and headWidth must be positive" }
+        if memoryDepth < 1 { return "memoryDepth must be at least 1" }
+        if hiddenExpansion < 1 { return "hiddenExpansion must be at least 1" }
+        if chunkSize < 1 { return "chunkSize must be at least 1" }
+        if convolutionKernel < 0 || persistentTokens < 0 { return "convolutionKernel and persistentTokens cannot be negative" }
+        if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
+        return nil
+    }
+}
