@@ -1,7 +1,7 @@
 /// A neural-network building block that owns named parameters and child modules.
 ///
 /// Parameters are the stored `Tensor` properties of a module (found by reflection), children its stored
-/// `Module` properties and arrays of modules; their dotted names (`"layers.0.attention.query.weight"`) key
+/// `Module` properties and arrays of modules (arrays of tensors are parameters `name.0`, `name.1`, …); their dotted names (`"layers.0.attention.query.weight"`) key
 /// checkpoints and optimisers. Parameters are updated in place (``Tensor/assign(_:)``), so a module's
 /// structure never changes after it is built.
 open class Module {
@@ -37,6 +37,8 @@ open class Module {
             switch value {
             case let tensor as Tensor: result.append((name, tensor))
             case let tensor as Tensor?: if let tensor { result.append((name, tensor)) }
+            case let tensors as [Tensor]:
+                for (i, tensor) in tensors.enumerated() { result.append(("\(name).\(i)", tensor)) }
             case let module as Module: module.collect(prefix: name + ".", into: &result)
             case let module as Module?: module?.collect(prefix: name + ".", into: &result)
             case let modules as [Module]:

@@ -32,6 +32,21 @@ public enum GradientCheck {
         return compare(leaves, analytic, epsilon, absoluteTolerance, relativeTolerance, scalar)
     }
 
+    /// Checks the gradients of `⟨f(), v⟩` with respect to tensors that `f` reads itself — a module's parameters,
+    /// say. They must be contiguous float64 leaves requiring gradients; they are perturbed in place and restored.
+    public static func first(parameters: [Tensor], epsilon: Double = 1e-6, absoluteTolerance: Double = 1e-7,
+                             relativeTolerance: Double = 1e-5, seed: UInt64 = 0, _ f: () -> Tensor) -> Result {
+        for p in parameters {
+            precondition(p.dtype == .float64 && p.isContiguous && p.isLeaf && p.requiresGrad,
+                         "GradientCheck: parameters must be contiguous float64 leaves requiring gradients, got \(p.dtype) \(p.shape)")
+        }
+        var rng = RandomGenerator(seed: seed)
+        let direction = Tensor.randomNormal(f().shape, dtype: .float64, generator: &rng)
+        func scalar(_: [Tensor]) -> Tensor { (f() * direction).sum() }
+        let analytic = Tensor.gradients(of: scalar(parameters), withRespectTo: parameters)
+        return compare(parameters, analytic, epsilon, absoluteTolerance, relativeTolerance, scalar)
+    }
+
     /// Second-order check: the gradient `x ↦ ∇⟨f(x), v⟩` is itself checked by finite differences,
     /// through a random projection `w`, so `∇⟨∇⟨f, v⟩, w⟩` (grad of grad) must be right.
     public static func second(inputs: [Tensor], epsilon: Double = 1e-6, absoluteTolerance: Double = 1e-6,

@@ -1,0 +1,163 @@
+import TitansNN
+
+/// One layer of neural long-term memory (paper §3, §4.4): it writes every token into an MLP's weights by a
+/// gradient step with momentum and forgetting, and reads each token's query from the memory as it stands after
+/// that token's write.
+///
+/// ```swift
+/// var rng = RandomGenerator(seed: 0)
+/// let memory = NeuralMemory(NeuralMemoryConfiguration(width: 64, heads: 4), generator: &rng)
+/// let (y, state) = memory(x)                 // x: [batch, time, 64]
+/// let (more, _) = memory(next, state: state) // continues the same sequences
+/// ```
+public final class NeuralMemory: Module {
+    public let configuration: NeuralMemoryConfiguration
+    /// W_Q, W_K, W_V (Eqs. 11, 15), no bias.
+    public let query: Linear
+    public let key: Linear
+    public let value: Linear
+    /// Depthwise causal convolutions after the projections (§4.4), when the kernel is not 0.
+    public let queryConvolution: DepthwiseCausalConvolution?
+    public let keyConvolution: DepthwiseCausalConvolution?
+    public let valueConvolution: DepthwiseCausalConvolution?
+    /// Per token and head: θ = maxLearningRate·sigmoid(x W_θ), η = sigmoid(x W_η), α = sigmoid(x W_α).
+    public let learningRateGate: Linear
+    public let momentumGate: Linear?
+    public let forgettingGate: Linear?
+    /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop.
+    public let initialMemory: [Tensor]
+    /// The persistent tokens `[persistentTokens, width]` (§3.3), prepended by the architectures that use them.
+    public let persistent: Tensor?
+    /// Output path (§4.4): RMSNorm of each head's read, gated by sigmoid(x W_g), then W_O.
+    public let outputNorm: RMSNorm?
+    public let outputGateProjection: Linear?
+    public let output: Linear
+
+    private var memoryMLP: MemoryMLP { MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation) }
+
+    public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {
+        if let problem = configuration.problem { preconditionFailure("NeuralMemory: \(problem)") }
+        self.configuration = configuration
+        let c = configuration, inner = c.heads * c.headWidth
+        query = Linear(c.width, inner, bias: false, dtype: dtype, generator: &generator)
+        key = Linear(c.width, inner, bias: false, dtype: dtype, generator: &generator)
+        value = Linear(c.width, inner, bias: false, dtype: dtype, generator: &generator)
+        func convolution() -> DepthwiseCausalConvolution? {
+            c.convolutionKernel > 0 ? DepthwiseCausalConvolution(channels: inner, kernel: c.convolutionKernel, dtype: dtype, generator: &generator) : nil
+        }
+        queryConvolution = convolution()
+        keyConvolution = convolution()
+        valueConvolution = convolution()
+        learningRateGate = Linear(c.width, c.heads, dtype: dtype, generator: &generator)
+        momentumGate = c.momentum ? Linear(c.width, c.heads, dtype: dtype, generator: &generator) : nil
+        forgettingGate = c.forgetting ? Linear(c.width, c.heads, dtype: dtype, generator: &generator) : nil
+        // M₀ ~ N(0, 1/input) per layer, so a fresh memory maps unit keys to values of order one.
+        initialMemory = c.memoryLayerWidths.map { widths in
+            Tensor.randomNormal([1, c.heads, widths.input, widths.output], standardDeviation: 1 / Double(widths.input).squareRoot(),
+                                dtype: dtype, generator: &generator).requiringGrad()
+        }
+        persistent = c.persistentTokens > 0
+            ? Tensor.randomNormal([c.persistentTokens, c.width], standardDeviation: 0.02, dtype: dtype, generator: &generator).requiringGrad()
+            : nil
+        outputNorm = c.outputGate ? RMSNorm(c.headWidth, dtype: dtype) : nil
+        outputGateProjection = c.outputGate ? Linear(c.width, inner, dtype: dtype, generator: &generator) : nil
+        output = Linear(inner, c.width, bias: false, dtype: dtype, generator: &generator)
+    }
+
+    /// The memory before it has read anything: M₀ and zero surprise.
+    public var initialState: NeuralMemoryState {
+        NeuralMemoryState(chunkStart: MemoryState(weights: initialMemory, surprise: initialMemory.map { Tensor.zeros(like: $0) }))
+    }
+
+    /// Reads and writes `x` `[batch, time, width]`, continuing from `state` (a fresh memory when `nil`).
+    /// Returns the output `[batch, time, width]` and the state to continue from; feeding a sequence in pieces
+    /// gives the same outputs as one call.
+    public func callAsFunction(_ x: Tensor, state: NeuralMemoryState? = nil) -> (Tensor, NeuralMemoryState) {
+        precondition(x.rank == 3 && x.shape[2] == configuration.width,
+                     "NeuralMemory: input \(x.shape) must be [batch, time, \(configuration.width)]")
+        let state = state ?? initialState
+        let (batch, time) = (x.shape[0], x.shape[1])
+        let c = configuration
+        var history = state.convolutionHistory
+
+        // q, k, v: projection → depthwise causal conv → SiLU (§4.4); q and k ℓ2-normalised per head.
+        func path(_ projection: Linear, _ convolution: DepthwiseCausalConvolution?, _ slot: Int, normalise: Bool) -> Tensor {
+            var h = projection(x)
+            if let convolution {
+                let past = history[slot]
+                let joined = past.map { Tensor.concatenate([$0, h], axis: 1) } ?? h
+                let keep = min(convolution.kernel - 1, joined.shape[1])
+                history[slot] = joined.slice(axis: 1, start: joined.shape[1] - keep, end: joined.shape[1])
+                h = convolution(joined)
+                if let past { h = h.slice(axis: 1, start: past.shape[1], end: joined.shape[1]) }
+            }
+            h = h.silu().reshape([batch, time, c.heads, c.headWidth])
+            if normalise { h = h.l2Normalized() }
+            return h.permute([0, 2, 1, 3])  // [B, H, T, headWidth]
+        }
+        func perHead(_ gate: Tensor) -> Tensor { gate.permute([0, 2, 1]) }  // [B, T, H] → [B, H, T]
+        var stream = MemoryStream(
+            queries: path(query, queryConvolution, 0, normalise: true),
+            keys: path(key, keyConvolution, 1, normalise: true),
+            values: path(value, valueConvolution, 2, normalise: false),
+            learningRate: perHead(learningRateGate(x).sigmoid() * c.maxLearningRate),
+            logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
+            logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
+
+        // Tokens of a chunk left unfinished by the previous call rejoin it: their gradients belong at the same chunk start.
+        let pendingCount = state.pending?.length ?? 0
+        if let pending = state.pending { stream = MemoryStream.concatenate([pending, stream]) }
+        let total = stream.length
+        let complete = total - total % c.chunkSize
+        var reads: [Tensor] = []
+        var chunkStart = state.chunkStart
+        if complete > 0 {
+            let (read, next) = MemoryUpdate.chunked(memoryMLP, stream.slice(0..<complete), chunkStart, chunkSize: c.chunkSize)
+            reads.append(read)
+            chunkStart = next
+        }
+        var pending: MemoryStream? = nil
+        if complete < total {
+            let rest = stream.slice(complete..<total)
+            reads.append(MemoryUpdate.chunked(memoryMLP, rest, chunkStart, chunkSize: c.chunkSize).0)
+            pending = rest
+        }
+        var y = reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2)
+        if pendingCount > 0 { y = y.slice(axis: 2, start: pendingCount, end: total) }
+        y = y.permute([0, 2, 1, 3])  // [B, T, H, headWidth]
+        if let outputNorm, let outputGateProjection {
+            y = outputNorm(y) * outputGateProjection(x).sigmoid().reshape([batch, time, c.heads, c.headWidth])
+        }
+        let out = output(y.reshape([batch, time, c.heads * c.headWidth]))
+        return (out, NeuralMemoryState(chunkStart: chunkStart, pending: pending, convolutionHistory: history))
+    }
+}
+
+/// Where a ``NeuralMemory`` stands between calls: the memory at the start of the current chunk, the tokens of
+/// that chunk seen so far (their gradients must all be taken at the chunk start), and the last inputs of each
+/// convolution. Its size is bounded by the chunk size and the kernel, whatever the length streamed.
+public struct NeuralMemoryState {
+    public var chunkStart: MemoryState
+    var pending: MemoryStream?
+    var convolutionHistory: [Tensor?]
+
+    init(chunkStart: MemoryState, pending: MemoryStream? = nil, convolutionHistory: [Tensor?] = [nil, nil, nil]) {
+        self.chunkStart = chunkStart
+        self.pending = pending
+        self.convolutionHistory = convolutionHistory
+    }
+
+    /// Number of tokens waiting in an unfinished chunk.
+    public var pendingTokens: Int { pending?.length ?? 0 }
+
+    /// The state cut from the outer graph, for streaming inference over any length at constant memory.
+    public func detached() -> NeuralMemoryState {
+        func cut(_ s: MemoryStream) -> MemoryStream {
+            MemoryStream(queries: s.queries.detach(), keys: s.keys.detach(), values: s.values.detach(),
+                         learningRate: s.learningRate.detach(), logMomentum: s.logMomentum?.detach(),
+                         logRetention: s.logRetention?.detach())
+        }
+        return NeuralMemoryState(chunkStart: chunkStart.detached(), pending: pending.map(cut),
+                                 convolutionHistory: convolutionHistory.map { $0?.detach() })
+    }
+}

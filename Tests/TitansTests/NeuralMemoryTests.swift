@@ -1,0 +1,98 @@
+import Testing
+@testable import Titans
+
+/// The NeuralMemory module: outer gradients through the inner updates, streaming, causality.
+struct NeuralMemoryTests {
+    static func tiny(chunkSize: Int = 2, depth: Int = 2, kernel: Int = 3, momentum: Bool = true, forgetting: Bool = true,
+                     seed: UInt64 = 3) -> NeuralMemory {
+        var rng = RandomGenerator(seed: seed)
+        let config = NeuralMemoryConfiguration(width: 4, heads: 2, headWidth: 2, memoryDepth: depth, hiddenExpansion: 2,
+                                               convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
+                                               forgetting: forgetting, chunkSize: chunkSize)
+        return NeuralMemory(config, dtype: .float64, generator: &rng)
+    }
+
+    static func input(batch: Int = 2, time: Int, seed: UInt64 = 9) -> Tensor {
+        var rng = RandomGenerator(seed: seed)
+        return Tensor.randomNormal([batch, time, 4], dtype: .float64, generator: &rng)
+    }
+
+    /// The outer loss differentiates through the inner updates into W_Q, W_K, W_V, the gates, the convolutions, M₀
+    /// and the output path: finite differences in float64 on L = 2, b = 2, three chunks, momentum and forgetting on.
+    @Test func outerGradientsThroughTheInnerUpdates() {
+        let memory = Self.tiny()
+        let x = Self.input(time: 6)
+        let names = memory.namedParameters().map(\.name)
+        #expect(names.contains("query.weight") && names.contains("keyConvolution.weight") && names.contains("initialMemory.1")
+                && names.contains("momentumGate.weight") && names.contains("forgettingGate.bias") && names.contains("learningRateGate.weight"))
+        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
+        #expect(result.passed, "\(result)")
+    }
+
+    /// The same with respect to the input (which flows into keys, values, queries and all three gates).
+    @Test func gradientWithRespectToTheInput() {
+        let memory = Self.tiny()
+        let result = GradientCheck.first(inputs: [Self.input(time: 5)]) { memory($0[0]).0 }
+        #expect(result.passed, "\(result)")
+    }
+
+    /// Feeding a sequence in pieces of any sizes gives the outputs of one call.
+    @Test(arguments: [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [3, 8], [5, 1, 5], [2, 2, 7], [11], [4, 3, 4]])
+    func streamingInPiecesEqualsOneCall(pieces: [Int]) {
+        let memory = Self.tiny(chunkSize: 4)
+        let x = Self.input(time: 11)
+        let whole = memory(x).0
+        var state: NeuralMemoryState? = nil
+        var outputs: [Tensor] = []
+        var start = 0
+        for n in pieces {
+            let (y, next) = memory(x.slice(axis: 1, start: start, end: start + n), state: state)
+            outputs.append(y)
+            state = next
+            start += n
+        }
+        let streamed = Tensor.concatenate(outputs, axis: 1)
+        let error = zip(streamed.toArray(), whole.toArray()).map { Swift.abs($0 - $1) }.max()!
+        #expect(error < 1e-12, "max difference \(error)")
+        #expect(state!.pendingTokens == 11 % 4)
+    }
+
+    /// Random splits, many of them, against one call.
+    @Test func streamingWithRandomSplits() {
+        let memory = Self.tiny(chunkSize: 3, kernel: 4)
+        let x = Self.input(time: 20)
+        let whole = memory(x).0.toArray()
+        var rng = RandomGenerator(seed: 77)
+        for _ in 0..<5 {
+            var state: NeuralMemoryState? = nil
+            var outputs: [Tensor] = []
+            var start = 0
+            while start < 20 {
+                let n = min(20 - start, 1 + Int(rng.next() % 6))
+                let (y, next) = memory(x.slice(axis: 1, start: start, end: start + n), state: state)
+                outputs.append(y)
+                state = next
+                start += n
+            }
+            let streamed = Tensor.concatenate(outputs, axis: 1).toArray()
+            #expect(zip(streamed, whole).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
+        }
+    }
+
+    /// Changing tokens after position t leaves the outputs at positions ≤ t unchanged, bit for bit.
+    @Test(arguments: [1, 2, 5])
+    func causal(chunkSize: Int) {
+        let memory = Self.tiny(chunkSize: chunkSize)
+        let x = Self.input(time: 9)
+        let y = memory(x).0
+        for t in [0, 3, 6] {
+            var values = x.toArray()
+            for b in 0..<2 { for s in (t + 1)..<9 { for d in 0..<4 { values[(b * 9 + s) * 4 + d] += 1 } } }
+            let changed = memory(Tensor(shape: x.shape, values, dtype: .float64)).0
+            let before = y.slice(axis: 1, start: 0, end: t + 1).toArray()
+            let after = changed.slice(axis: 1, start: 0, end: t + 1).toArray()
+            #expect(before == after, "outputs up to \(t) changed")
+            #expect(y.slice(axis: 1, start: t + 1, end: 9).toArray() != changed.slice(axis: 1, start: t + 1, end: 9).toArray())
+        }
+    }
+}
