@@ -5,7 +5,7 @@ import Foundation
 /// the op that fills it; training and inference allocate the same sizes step after step, so reuse is common.
 /// Buffers under ``minimumBytes`` go straight to the system allocator, which already reuses small blocks.
 enum BufferCache {
-    static let minimumBytes = 1 << 18
+    static let minimumBytes = 1 << 16
     /// The most memory kept idle in the cache; beyond it freed buffers go back to the system.
     static let capacityBytes = 1 << 30
 

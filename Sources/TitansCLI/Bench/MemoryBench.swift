@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Titans
+
+/// `titans bench memory`: throughput of one neural-memory layer and its resident memory while streaming.
+struct MemoryBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory",
+        abstract: "Neural-memory layer speed (forward, forward+backward) and peak memory while streaming a long sequence."
+    )
+
+    @Option(help: "Model width.") var width = 256
+    @Option(help: "Heads (head width = width / heads).") var heads = 4
+    @Option(help: "Depth of the memory MLP.") var depth = 2
+    @Option(help: "Chunk size of the parallel form.") var chunk = 64
+    @Option(help: "Sequence length for the throughput figures.") var sequence = 2048
+    @Option(help: "Batch size for the throughput figures.") var batch = 2
+    @Option(help: "Timed repetitions of each throughput figure (the best counts).") var repeats = 3
+    @Option(help: "Tokens to stream for the memory figure (0 skips it).") var streamTokens = 1_000_000
+    @Option(help: "Tokens per streamed piece.") var piece = 1024
+
+    func run() throws {
+        var rng = RandomGenerator(seed: 0)
+        let config = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: depth, chunkSize: chunk)
+        if let problem = config.problem { throw ValidationError(problem) }
+        let memory = NeuralMemory(config, generator: &rng)
+        print("neural memory: width \(width), \(heads) heads of \(config.headWidth), depth \(depth), chunk \(chunk), "
+              + "\(memory.parameterCount) parameters; matmul: \(BLAS.backendName)")
+        // Streaming first, so its peak resident memory is not that of the throughput runs' graphs.
+        if streamTokens > 0 {
+            print("streaming \(streamTokens) tokens (batch 1, pieces of \(piece)) without gradients:")
+            var state: NeuralMemoryState? = nil
+            var done = 0, nextReport = 100_000
+            let start = Date()
+            while done < streamTokens {
+                let n = min(piece, streamTokens - done)
+                let input = Tensor.randomNormal([1, n, width], generator: &rng)
+                state = withoutGradients { memory(input, state: state).1 }
+                done += n
+                if done >= nextReport || done == streamTokens {
+                    let rate = Double(done) / Date().timeIntervalSince(start)
+                    print("  \(done) tokens: peak resident memory \(String(format: "%.1f", peakResidentMegabytes())) MB, \(Int(rate)) tokens/s")
+                    while nextReport <= done { nextReport *= 10 }
+                }
+            }
+        }
+        print("throughput, batch \(batch) × sequence \(sequence):")
+        let x = Tensor.randomNormal([batch, sequence, width], generator: &rng)
+        let tokens = Double(batch * sequence)
+        let forward = best { _ = withoutGradients { memory(x) } }
+        let training = best {
+            let (y, _) = memory(x)
+            y.squared().mean().backward()
+        }
+        print("  forward:           \(Int(tokens / forward)) tokens/s (\(String(format: "%.3f", forward)) s per batch)")
+        print("  forward+backward:  \(Int(tokens / training)) tokens/s (\(String(format: "%.3f", training)) s per batch)")
+    }
+
+    /// Seconds of the fastest of `repeats` runs, after one warm-up.
+    private func best(_ body: () -> Void) -> Double {
+        body()
+        var result = Double.infinity
+        for _ in 0..<max(repeats, 1) {
+            let start = Date()
+            body()
+            result = min(result, Date().timeIntervalSince(start))
+        }
+        return result
+    }
+}
+
+/// The process's peak resident set size in megabytes.
+func peakResidentMegabytes() -> Double {
+    var usage = rusage()
+    #if os(macOS)
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+    #endif
+}
