@@ -533,7 +533,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
             return "\(file) is only \(count) byte\(count == 1 ? "" : "s") long, shorter than the 8-byte header length "
                 + "every safetensors file starts with; it is empty or was cut off — use an earlier copy"
         case .headerLengthTooLarge(let file, let length, let available):
-            return "\(file) says its header is \(length) bytes long but only \(available) bytes follow the length field; "
+            return "\(file) says its header is \(length) bytes long but only \(available) byte\(available == 1 ? "" : "s") follow\(available == 1 ? "s" : "") the length field; "
                 + "it is not a safetensors file, or it was cut off inside the header — check the file type, or use an earlier copy"
         case .headerNotUTF8(let file):
             return "\(file): the header is not valid UTF-8 text; " + Self.damaged
