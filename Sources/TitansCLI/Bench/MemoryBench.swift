@@ -44,16 +44,25 @@ struct MemoryBench: ParsableCommand {
                 }
             }
         }
-        print("throughput, batch \(batch) × sequence \(sequence):")
+        print("throughput, batch \(batch) × sequence \(sequence) (tokens/s):")
+        print("  " + "layer".padding(toLength: 46, withPad: " ", startingAt: 0) + "forward   forward+backward")
         let x = Tensor.randomNormal([batch, sequence, width], generator: &rng)
-        let tokens = Double(batch * sequence)
-        let forward = best { _ = withoutGradients { memory(x) } }
-        let training = best {
-            let (y, _) = memory(x)
-            y.squared().mean().backward()
+        throughput("paper form (chunked, per-token reads)", x) { memory($0).0 }
+        for commit in [nil, chunk] as [Int?] {
+            let preset = TitansPyTorchMemory(TitansPyTorchConfiguration(width: width, heads: heads, headWidth: width / heads,
+                                                                        chunkSize: chunk, commitSize: commit, memoryDepth: depth),
+                                             generator: &rng)
+            throughput("titans-pytorch preset, batch_size=\(commit.map(String.init) ?? "None")", x) { preset($0) }
         }
-        print("  forward:           \(Int(tokens / forward)) tokens/s (\(String(format: "%.3f", forward)) s per batch)")
-        print("  forward+backward:  \(Int(tokens / training)) tokens/s (\(String(format: "%.3f", training)) s per batch)")
+    }
+
+    /// Prints forward and forward+backward tokens/s of `layer` on `x`.
+    private func throughput(_ name: String, _ x: Tensor, _ layer: (Tensor) -> Tensor) {
+        let tokens = Double(x.shape[0] * x.shape[1])
+        let forward = best { _ = withoutGradients { layer(x) } }
+        let training = best { layer(x).squared().mean().backward() }
+        print("  " + name.padding(toLength: 46, withPad: " ", startingAt: 0)
+              + String(Int(tokens / forward)).padding(toLength: 10, withPad: " ", startingAt: 0) + String(Int(tokens / training)))
     }
 
     /// Seconds of the fastest of `repeats` runs, after one warm-up.
