@@ -11,22 +11,24 @@ struct MemoryUpdateTests {
 
     /// Random float64 inputs: B = 2 sequences, H = 2 heads, T tokens, head width 3, hidden width 6.
     static func setup(depth: Int, momentum: Bool, forgetting: Bool, length: Int = 7, seed: UInt64 = 1,
-                      activation: NeuralMemoryConfiguration.Activation = .silu) -> Setup {
+                      activation: NeuralMemoryConfiguration.Activation = .silu, residualNorm: Bool = false) -> Setup {
         var rng = RandomGenerator(seed: seed)
         func normal(_ shape: [Int], _ scale: Double = 1) -> Tensor {
             Tensor.randomNormal(shape, standardDeviation: scale, dtype: .float64, generator: &rng)
         }
         let (b, h, d) = (2, 2, 3)
         let widths = (0..<depth).map { l in (l == 0 ? d : 2 * d, l == depth - 1 ? d : 2 * d) }
-        let weights = widths.map { normal([1, h, $0.0, $0.1], 0.5) }
-        let surprise = widths.map { momentum ? normal([1, h, $0.0, $0.1], 0.1) : Tensor.zeros([1, h, $0.0, $0.1], dtype: .float64) }
+        // With the residual wrapper the gain γ `[1, H, 1, d]` is the last tensor of the memory.
+        let shapes = widths.map { [1, h, $0.0, $0.1] } + (residualNorm ? [[1, h, 1, d]] : [])
+        let weights = shapes.map { normal($0, 0.5) }
+        let surprise = shapes.map { momentum ? normal($0, 0.1) : Tensor.zeros($0, dtype: .float64) }
         let stream = MemoryStream(
             queries: normal([b, h, length, d]).l2Normalized(), keys: normal([b, h, length, d]).l2Normalized(),
             values: normal([b, h, length, d]),
             learningRate: normal([b, h, length]).sigmoid() * 0.4,
             logMomentum: momentum ? -(-normal([b, h, length])).softplus() : nil,  // log sigmoid
             logRetention: forgetting ? -(normal([b, h, length]) - 2).softplus() : nil)
-        return Setup(mlp: MemoryMLP(depth: depth, activation: activation), stream: stream,
+        return Setup(mlp: MemoryMLP(depth: depth, activation: activation, residualNorm: residualNorm), stream: stream,
                      state: MemoryState(weights: weights, surprise: surprise))
     }
 
@@ -71,6 +73,16 @@ struct MemoryUpdateTests {
         let sequential = MemoryUpdate.sequential(s.mlp, s.stream, s.state)
         Self.expectEqual(MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 1), sequential, tolerance: 1e-12)
         Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1), sequential, tolerance: 1e-12)
+    }
+
+    /// The LayerNorm-residual wrapper, whose gain the inner loop updates too, in every setting.
+    @Test(arguments: cases)
+    func residualNormMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
+        let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, residualNorm: true)
+        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
+                         MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
+        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1),
+                         MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
     }
 
     @Test func geluMemoryAlsoAgrees() {

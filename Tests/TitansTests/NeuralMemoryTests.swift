@@ -4,10 +4,10 @@ import Testing
 /// The NeuralMemory module: outer gradients through the inner updates, streaming, causality.
 struct NeuralMemoryTests {
     static func tiny(chunkSize: Int = 2, depth: Int = 2, kernel: Int = 3, momentum: Bool = true, forgetting: Bool = true,
-                     seed: UInt64 = 3) -> NeuralMemory {
+                     residualNorm: Bool = false, heads: Int = 2, seed: UInt64 = 3) -> NeuralMemory {
         var rng = RandomGenerator(seed: seed)
-        let config = NeuralMemoryConfiguration(width: 4, heads: 2, headWidth: 2, memoryDepth: depth, hiddenExpansion: 2,
-                                               convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
+        let config = NeuralMemoryConfiguration(width: 4, heads: heads, headWidth: 4 / heads, memoryDepth: depth, hiddenExpansion: 2,
+                                               residualNorm: residualNorm, convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
                                                forgetting: forgetting, chunkSize: chunkSize)
         return NeuralMemory(config, dtype: .float64, generator: &rng)
     }
@@ -25,6 +25,16 @@ struct NeuralMemoryTests {
         let names = memory.namedParameters().map(\.name)
         #expect(names.contains("query.weight") && names.contains("keyConvolution.weight") && names.contains("initialMemory.1")
                 && names.contains("momentumGate.weight") && names.contains("forgettingGate.bias") && names.contains("learningRateGate.weight"))
+        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
+        #expect(result.passed, "\(result)")
+    }
+
+    /// The same with the LayerNorm-residual wrapper, whose initial gain is a parameter too. One head of width 4:
+    /// a LayerNorm over two numbers is ±1 almost everywhere, a near-step whose finite differences mean little.
+    @Test func outerGradientsWithTheResidualWrapper() {
+        let memory = Self.tiny(residualNorm: true, heads: 1)
+        #expect(memory.namedParameters().map(\.name).contains("initialMemory.2"))
+        let x = Self.input(time: 6)
         let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
         #expect(result.passed, "\(result)")
     }

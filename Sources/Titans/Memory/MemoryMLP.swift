@@ -1,11 +1,17 @@
 import TitansNN
 
 /// The memory model `M` (paper §3.1): an MLP applied per head, written in the row convention
-/// `M(k) = σ(σ(k W₁) W₂) … W_L`, with no biases. Its weights are not module parameters but state:
-/// each layer's weight is a tensor `[batch or 1, heads, input, output]`, so every sequence and head has its own memory.
+/// `M(k) = σ(σ(k W₁) W₂) … W_L`, with no biases; optionally wrapped as `k + LN(MLP(k)) ⊙ (γ + 1)` (the TTT-style
+/// LayerNorm-residual wrapper titans-pytorch uses), the gain γ being part of the memory too. Its weights are not module
+/// parameters but state: each layer's weight is a tensor `[batch or 1, heads, input, output]` and the gain
+/// `[batch or 1, heads, 1, headWidth]` comes last, so every sequence and head has its own memory.
 struct MemoryMLP {
     let depth: Int
     let activation: NeuralMemoryConfiguration.Activation
+    var residualNorm = false
+
+    /// LayerNorm without affine parameters inside the wrapper.
+    static let normEpsilon = 1e-5
 
     func activate(_ a: Tensor) -> Tensor {
         switch activation {
@@ -30,31 +36,51 @@ struct MemoryMLP {
     /// `M(x)` for `x` of shape `[B, H, n, headWidth]` (Eq. 15, a read without any update).
     func callAsFunction(_ weights: [Tensor], _ x: Tensor) -> Tensor {
         var z = x
-        for (l, w) in weights.enumerated() {
-            z = z.matmul(w)
+        for l in 0..<depth {
+            z = z.matmul(weights[l])
             if l < depth - 1 { z = activate(z) }
         }
-        return z
+        return residualNorm ? wrap(z, gain: weights[depth], input: x) : z
+    }
+
+    /// `x + LN(h) ⊙ (γ + 1)`, with a gain per row or shared.
+    func wrap(_ h: Tensor, gain: Tensor, input: Tensor) -> Tensor {
+        h.layerNormalized(epsilon: Self.normEpsilon) * (gain + 1) + input
     }
 
     /// The per-token gradients of the associative-memory loss ℓ = ‖M(k) − v‖² (Eq. 12) at `weights`, in factored form:
     /// token `m`'s gradient for layer `l` is the outer product `inputs[l][m]ᵀ deltas[l][m]`
-    /// (layer input times the loss's derivative at the layer's output), computed for all tokens at once.
-    func gradientFactors(_ weights: [Tensor], keys: Tensor, values: Tensor) -> (inputs: [Tensor], deltas: [Tensor]) {
+    /// (layer input times the loss's derivative at the layer's output), computed for all tokens at once; with the
+    /// residual wrapper, `gain[m]` is token `m`'s gradient for the gain γ.
+    func gradientFactors(_ weights: [Tensor], keys: Tensor, values: Tensor) -> (inputs: [Tensor], deltas: [Tensor], gain: Tensor?) {
         var inputs: [Tensor] = [], preActivations: [Tensor] = []
         var z = keys
-        for (l, w) in weights.enumerated() {
+        for l in 0..<depth {
             inputs.append(z)
-            let a = z.matmul(w)
+            let a = z.matmul(weights[l])
             preActivations.append(a)
             z = l < depth - 1 ? activate(a) : a
         }
-        var delta = (z - values) * 2
+        var delta: Tensor, gainGradient: Tensor? = nil
+        if residualNorm {
+            // out = k + n ⊙ (γ + 1), n = (h − μ)/σ: dℓ/dγ = δ_out ⊙ n; dℓ/dh = (g − mean g − n mean(g ⊙ n)) / σ, g = δ_out ⊙ (γ + 1).
+            let centered = z - z.mean(axis: -1, keepDims: true)
+            let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
+            let normalized = centered * inverseDeviation
+            let gain = weights[depth]
+            let deltaOut = (normalized * (gain + 1) + keys - values) * 2
+            gainGradient = deltaOut * normalized
+            let g = deltaOut * (gain + 1)
+            delta = (g - g.mean(axis: -1, keepDims: true) - normalized * (g * normalized).mean(axis: -1, keepDims: true))
+                * inverseDeviation
+        } else {
+            delta = (z - values) * 2
+        }
         var deltas = [Tensor](repeating: delta, count: depth)
         for l in stride(from: depth - 1, to: 0, by: -1) {
             delta = delta.matmul(weights[l].transposed()) * activationDerivative(preActivations[l - 1])
             deltas[l - 1] = delta
         }
-        return (inputs, deltas)
+        return (inputs, deltas, gainGradient)
     }
 }

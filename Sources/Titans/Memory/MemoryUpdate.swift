@@ -155,7 +155,7 @@ enum MemoryUpdate {
         let beta = chunk.logRetention.map { $0.cumulativeSum(axis: -1).exp() }
         let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
         let gamma = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, c, 1]
-        let (inputs, deltas) = mlp.gradientFactors(state.weights, keys: chunk.keys, values: chunk.values)
+        let (inputs, deltas, gainGradients) = mlp.gradientFactors(state.weights, keys: chunk.keys, values: chunk.values)
 
         // Reads: layer by layer, token i's input times its own M_i (the dual form).
         var z = chunk.queries
@@ -166,22 +166,31 @@ enum MemoryUpdate {
             out = out - (g * z.matmul(inputs[l].transposed())).matmul(deltas[l])
             z = l < mlp.depth - 1 ? mlp.activate(out) : out
         }
+        if let gainGradients {  // each token's own gain γ_i, the same combination of per-token gradients
+            let l = mlp.depth
+            var gain = state.weights[l]
+            if let beta { gain = gain * beta.unsqueeze(-1) }
+            if let gamma { gain = gain + state.surprise[l] * gamma }
+            z = mlp.wrap(z, gain: gain - g.matmul(gainGradients), input: chunk.queries)
+        }
 
         // End-of-chunk state (notes §3.B item 6): the last row of G and of θ ⊙ A weight the tokens' gradients.
         let last = c - 1
         let gLast = g.select(axis: -2, index: last).unsqueeze(-1)  // [B, H, c, 1]
-        let surpriseWeights = (momentumProducts.map { $0.select(axis: -2, index: last) }
-            ?? Tensor(shape: [c], generating: { $0 == last ? 1 : 0 }, dtype: dtype)) * chunk.learningRate
+        let surpriseWeights = ((momentumProducts.map { $0.select(axis: -2, index: last) }
+            ?? Tensor(shape: [c], generating: { $0 == last ? 1 : 0 }, dtype: dtype)) * chunk.learningRate).unsqueeze(-1)
+        /// Σ_m w_m u_m for parameter `l`, with token weights `w` `[B, H, c, 1]`.
+        func combined(_ l: Int, _ w: Tensor) -> Tensor {
+            l < mlp.depth ? (inputs[l] * w).transposed().matmul(deltas[l]) : (gainGradients! * w).sum(axis: 2, keepDims: true)
+        }
         var next = state
-        for l in 0..<mlp.depth {
-            let weightStep = (inputs[l] * gLast).transposed().matmul(deltas[l])
-            let surpriseStep = (inputs[l] * surpriseWeights.unsqueeze(-1)).transposed().matmul(deltas[l])
+        for l in 0..<state.weights.count {
             var w = state.weights[l]
             if let beta { w = w * beta.select(axis: -1, index: last).unsqueeze(-1).unsqueeze(-1) }
             if let gamma { w = w + state.surprise[l] * gamma.select(axis: -2, index: last).unsqueeze(-1) }
-            next.weights[l] = w - weightStep
+            next.weights[l] = w - combined(l, gLast)
             let s = a.map { state.surprise[l] * $0.select(axis: -1, index: last).unsqueeze(-1).unsqueeze(-1) }
-            next.surprise[l] = (s ?? Tensor.zeros(like: state.surprise[l])) - surpriseStep
+            next.surprise[l] = (s ?? Tensor.zeros(like: state.surprise[l])) - combined(l, surpriseWeights)
         }
         return (z, next)
     }

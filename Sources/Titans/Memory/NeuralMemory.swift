@@ -24,7 +24,8 @@ public final class NeuralMemory: Module {
     public let learningRateGate: Linear
     public let momentumGate: Linear?
     public let forgettingGate: Linear?
-    /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop.
+    /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop;
+    /// with the residual wrapper, its gain γ `[1, heads, 1, headWidth]` (zeros: a gain of one) comes last.
     public let initialMemory: [Tensor]
     /// The persistent tokens `[persistentTokens, width]` (§3.3), prepended by the architectures that use them.
     public let persistent: Tensor?
@@ -33,7 +34,9 @@ public final class NeuralMemory: Module {
     public let outputGateProjection: Linear?
     public let output: Linear
 
-    private var memoryMLP: MemoryMLP { MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation) }
+    private var memoryMLP: MemoryMLP {
+        MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, residualNorm: configuration.residualNorm)
+    }
 
     public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {
         if let problem = configuration.problem { preconditionFailure("NeuralMemory: \(problem)") }
@@ -55,7 +58,7 @@ public final class NeuralMemory: Module {
         initialMemory = c.memoryLayerWidths.map { widths in
             Tensor.randomNormal([1, c.heads, widths.input, widths.output], standardDeviation: 1 / Double(widths.input).squareRoot(),
                                 dtype: dtype, generator: &generator).requiringGrad()
-        }
+        } + (c.residualNorm ? [Tensor.zeros([1, c.heads, 1, c.headWidth], dtype: dtype).requiringGrad()] : [])
         persistent = c.persistentTokens > 0
             ? Tensor.randomNormal([c.persistentTokens, c.width], standardDeviation: 0.02, dtype: dtype, generator: &generator).requiringGrad()
             : nil

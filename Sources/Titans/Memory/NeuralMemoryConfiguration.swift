@@ -15,6 +15,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Hidden width of the memory MLP as a multiple of `headWidth` (for `memoryDepth ≥ 2`).
     public var hiddenExpansion: Int
     public var activation: Activation
+    /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (γ + 1)`, γ a learned gain that the inner loop updates too
+    /// (the TTT-style wrapper of titans-pytorch).
+    public var residualNorm: Bool
     /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
     public var convolutionKernel: Int
     /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`.
@@ -31,7 +34,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
-                activation: Activation = .silu, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
+                activation: Activation = .silu, residualNorm: Bool = false, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
                 momentum: Bool = true, forgetting: Bool = true, chunkSize: Int = 16, persistentTokens: Int = 0,
                 outputGate: Bool = true) {
         self.width = width
@@ -40,6 +43,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.memoryDepth = memoryDepth
         self.hiddenExpansion = hiddenExpansion
         self.activation = activation
+        self.residualNorm = residualNorm
         self.convolutionKernel = convolutionKernel
         self.maxLearningRate = maxLearningRate
         self.momentum = momentum
