@@ -30,7 +30,9 @@ struct MemoryBench: ParsableCommand {
         if streamTokens > 0 {
             print("streaming \(streamTokens) tokens (batch 1, pieces of \(piece)) without gradients:")
             var state: NeuralMemoryState? = nil
-            var done = 0, nextReport = 100_000
+            var done = 0
+            let reports = [100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000]
+            var nextReport = reports.first { $0 >= min(100_000, streamTokens) } ?? streamTokens
             let start = Date()
             while done < streamTokens {
                 let n = min(piece, streamTokens - done)
@@ -40,7 +42,7 @@ struct MemoryBench: ParsableCommand {
                 if done >= nextReport || done == streamTokens {
                     let rate = Double(done) / Date().timeIntervalSince(start)
                     print("  \(done) tokens: peak resident memory \(String(format: "%.1f", peakResidentMegabytes())) MB, \(Int(rate)) tokens/s")
-                    while nextReport <= done { nextReport *= 10 }
+                    nextReport = reports.first { $0 > done } ?? Int.max
                 }
             }
         }
