@@ -37,31 +37,42 @@ extension Tensor {
     }
 
     /// Walks the graph in reverse topological order, summing each tensor's incoming gradients before
-    /// passing them to its op's backward rule. Gradients are kept for leaves and for tensors in `keep`.
+    /// passing them to its op's backward rule. The targets are the tensors in `keep`, or every leaf requiring
+    /// a gradient when `keep` is nil; only ops on a path to a target run their backward rule, so asking for
+    /// the gradient with respect to a recent tensor does not walk the whole history behind it.
     private static func propagate(from output: Tensor, seed: Tensor?, createGraph: Bool,
                                   keep: Set<ObjectIdentifier>?, leaves: inout [Tensor]) -> [ObjectIdentifier: Tensor] {
         let seed = seed ?? Tensor.ones(output.shape, dtype: output.dtype)
         precondition(seed.shape == output.shape, "gradients: seed shape \(seed.shape) differs from output shape \(output.shape)")
         let order = topologicalOrder(from: output)
+        // A tensor is needed when it is a target or some input of its op is needed (inputs come first in `order`).
+        var needed = Set<ObjectIdentifier>()
+        for tensor in order {
+            let id = ObjectIdentifier(tensor)
+            let isTarget = keep.map { $0.contains(id) } ?? (tensor.isLeaf && tensor.requiresGrad)
+            if isTarget || (tensor.gradNode?.inputs.contains { needed.contains(ObjectIdentifier($0)) } ?? false) {
+                needed.insert(id)
+            }
+        }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(output): seed]
         var kept: [ObjectIdentifier: Tensor] = [:]
         GradMode.with(enabled: createGraph) {
             for tensor in order.reversed() {
                 let id = ObjectIdentifier(tensor)
-                guard let g = grads[id] else { continue }
+                guard needed.contains(id), let g = grads.removeValue(forKey: id) else { continue }
                 if keep?.contains(id) == true { kept[id] = g }
                 guard let node = tensor.gradNode else {
-                    if tensor.requiresGrad {
+                    if keep == nil {
                         leaves.append(tensor)
                         kept[id] = g
                     }
                     continue
                 }
-                grads[id] = nil
-                let needs = node.inputs.map(\.requiresGrad)
+                let needs = node.inputs.map { $0.requiresGrad && needed.contains(ObjectIdentifier($0)) }
+                guard needs.contains(true) else { continue }
                 let inputGrads = node.backward(BackwardContext(grad: g, inputs: node.inputs, output: tensor, needs: needs))
                 precondition(inputGrads.count == node.inputs.count, "\(node.name) backward: returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
-                for (input, ig) in zip(node.inputs, inputGrads) where input.requiresGrad {
+                for (i, (input, ig)) in zip(node.inputs, inputGrads).enumerated() where needs[i] {
                     guard let ig else { continue }
                     precondition(ig.shape == input.shape, "\(node.name) backward: gradient shape \(ig.shape) differs from input shape \(input.shape)")
                     let iid = ObjectIdentifier(input)
