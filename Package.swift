@@ -5,7 +5,7 @@ let package = Package(
     name: "Titans",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans"]),
+        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData"]),
         .executable(name: "titans", targets: ["TitansCLI"]),
     ],
     dependencies: [
@@ -22,16 +22,20 @@ let package = Package(
         .target(name: "TitansNN", dependencies: ["TitansTensor"]),
         // Titans itself: the neural long-term memory, persistent memory, the architectures.
         .target(name: "Titans", dependencies: ["TitansNN"]),
+        // Data: byte-level datasets from files, synthetic long-context tasks. Knows nothing of models.
+        .target(name: "TitansData", dependencies: ["TitansTensor"]),
         .executableTarget(
             name: "TitansCLI",
             dependencies: [
                 "Titans",
+                "TitansData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TitansTensorTests", dependencies: ["TitansTensor"]),
         .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
         .testTarget(name: "TitansTests", dependencies: ["Titans"]),
+        .testTarget(name: "TitansDataTests", dependencies: ["TitansData"]),
     ],
     swiftLanguageModes: [.v5]
 )
