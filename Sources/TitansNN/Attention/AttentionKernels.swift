@@ -1,0 +1,302 @@
+/// Softmax attention kernels composed from differentiable tensor ops (so gradients of any order flow through them).
+///
+/// Conventions for every kernel:
+/// - `q` is `[B, H, Tq, d]`; `k` is `[B', H', Tk, d]`; `v` is `[B', H', Tk, dv]`, `k` and `v` of equal leading shape.
+///   The batch/head dims of `q` and `k` broadcast against each other (as in `matmul`). The output is `[B, H, Tq, dv]`.
+/// - Scores are `(q · scale) kᵀ` with `scale = 1/√d` unless given.
+/// - Masked scores are replaced by ``maskedScore`` (a large finite negative) before the softmax. In a row with at least
+///   one visible key its `exp` underflows to exactly 0, so such rows equal attention over the visible keys alone, and
+///   the gradient through masked entries is exactly 0 (no NaN). The fast kernels never produce a fully masked row.
+/// - Positions are absolute token indices; each kernel documents how its query and key rows map to positions.
+///
+/// Each fast kernel equals ``naive(q:k:v:mask:scale:)`` with the mask of the same name in ``AttentionMasks``
+/// (tested in float64). The fast kernels bound the size of the score matrices built in the forward pass; with
+/// gradient recording on, the autograd graph keeps every tile's probabilities alive until backward, so training
+/// memory is the sum over tiles (still `O(N·w)` for the windowed and segmented kernels, `O(N²/2)` for causal).
+public enum AttentionKernels {
+    /// The score that masked entries get: `exp(maskedScore - m)` is exactly 0 for any finite row max `m` in float32/64.
+    public static let maskedScore: Double = -1e30
+
+    // MARK: - Reference
+
+    /// Attention with an explicit 0/1 mask: `softmax(where(mask, (q·scale) kᵀ, maskedScore)) v`.
+    ///
+    /// - Parameters:
+    ///   - q: `[B, H, Tq, d]`.
+    ///   - k: `[B', H', Tk, d]`, broadcasting with `q`'s leading dims.
+    ///   - v: `[B', H', Tk, dv]`.
+    ///   - mask: `nil` (all visible) or a 0/1 tensor broadcastable to `[B, H, Tq, Tk]` (usually `[Tq, Tk]`), 1 = visible.
+    ///     Converted to `q`'s dtype if needed.
+    ///   - scale: defaults to `1/√d`.
+    ///   A row with no visible key is defined (the plain average of all values) and finite, but meaningless.
+    /// - Returns: `[B, H, Tq, dv]`. Builds the full `[…, Tq, Tk]` score matrix: the reference, not for long sequences.
+    public static func naive(q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, scale: Double? = nil) -> Tensor {
+        check(q, k, v, "naive")
+        let m = mask.map { $0.dtype == q.dtype ? $0 : $0.to(q.dtype) }
+        return attend(q, k, v, mask: m, scale: scale ?? defaultScale(q))
+    }
+
+    // MARK: - Causal
+
+    /// Full causal attention, processed in query tiles.
+    ///
+    /// Positions: query `i` is at absolute position `queryOffset + i`, key/value `j` at position `j`; query `i` sees
+    /// keys `0 ... queryOffset + i`. Full self-attention is `Tq == Tk, queryOffset = 0`; a decode step against a KV cache
+    /// holding positions `0 ..< Tk` (the new token included) is `Tq = 1, queryOffset = Tk - 1`. The default
+    /// `queryOffset` is `Tk - Tq` (the queries are the last `Tq` positions of the keys), which covers both.
+    ///
+    /// Requires `0 ≤ queryOffset` and `queryOffset + Tq ≤ Tk`.
+    ///
+    /// Cost: the tile of queries `[s, e)` only scores keys `0 ..< queryOffset + e`, so at most one `[tile, Tk]` score
+    /// matrix exists at a time in the forward pass; tiles are concatenated along the query axis. Equals
+    /// `naive(q:k:v:mask: AttentionMasks.causal(queries: Tq, keys: Tk, queryOffset: queryOffset))`.
+    ///
+    /// - Returns: `[B, H, Tq, dv]`.
+    public static func causal(q: Tensor, k: Tensor, v: Tensor, queryOffset: Int? = nil, tile: Int = 64,
+                              scale: Double? = nil) -> Tensor {
+        check(q, k, v, "causal")
+        let tq = q.shape[2], tk = k.shape[2]
+        let offset = queryOffset ?? (tk - tq)
+        precondition(tile >= 1, "AttentionKernels.causal: tile must be ≥ 1, got \(tile)")
+        precondition(offset >= 0 && offset + tq <= tk,
+                     "AttentionKernels.causal: queries at positions \(offset)..<\(offset + tq) need keys up to there, have \(tk)")
+        let s = scale ?? defaultScale(q)
+        guard tq > 0 else { return emptyOutput(q, v) }
+        var masks = MaskCache(dtype: q.dtype)
+        var outputs: [Tensor] = []
+        for start in stride(from: 0, to: tq, by: tile) {
+            let end = Swift.min(start + tile, tq)
+            let keyEnd = offset + end
+            let mask = masks.band(rows: end - start, columns: keyEnd, upper: Int.max, columnOffset: offset + start)
+            outputs.append(attend(q.slice(axis: 2, start: start, end: end), k.slice(axis: 2, start: 0, end: keyEnd),
+                                  v.slice(axis: 2, start: 0, end: keyEnd), mask: mask, scale: s))
+        }
+        return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 2)
+    }
+
+    // MARK: - Sliding window with persistent prefix
+
+    /// Causal sliding-window attention plus `Np` persistent key/value rows that every query sees (paper Eq. 27, MAG's
+    /// `SW-Attn*`; with no persistent rows it is MAL's `SW-Attn`).
+    ///
+    /// Positions: query `i` is at absolute position `p = queryOffset + i`; key/value row `j` of `k`/`v` at
+    /// `keyOffset + j`. Query `p` sees the keys at positions `p - window + 1 ... p` (`window` positions, itself
+    /// included; fewer near the sequence start) and all persistent rows. Persistent rows have no position.
+    ///
+    /// - Full sequence: `Tq == Tk`, `queryOffset = keyOffset = 0`.
+    /// - Decode with a rolling KV cache: `Tq = 1`, `queryOffset` = the new token's position, `k`/`v` the cache holding
+    ///   positions `keyOffset ..< keyOffset + Tk` (the new token included), e.g. the last `window` positions with
+    ///   `keyOffset = max(0, queryOffset - window + 1)`.
+    /// - The default `queryOffset` is `keyOffset + Tk - Tq` (the queries are the last `Tq` key positions).
+    ///
+    /// Requires that `k` holds every key any query needs: `keyOffset ≤ max(0, queryOffset - window + 1)` (positions
+    /// start at 0) and `queryOffset + Tq ≤ keyOffset + Tk`. Keys after the last query's position are ignored.
+    ///
+    /// Cost `O(Tq·(window + block))`: queries are processed in blocks of `block` (default `window`); the block of
+    /// queries at positions `[a, b)` scores only `Np` persistent keys plus the keys at positions `[a - window + 1, b)`,
+    /// so no `Tq × Tk` matrix is built. Equals `naive(q, persistentKeys ‖ k, persistentValues ‖ v,
+    /// mask: AttentionMasks.slidingWindow(…, persistent: Np))`.
+    ///
+    /// - Parameters:
+    ///   - persistentKeys, persistentValues: `nil`, or `[B' or 1, H' or 1, Np, d]` and `[…, Np, dv]` (given together);
+    ///     broadcast over the batch and head dims of `k`.
+    /// - Returns: `[B, H, Tq, dv]`.
+    public static func slidingWindow(q: Tensor, k: Tensor, v: Tensor, window: Int,
+                                     persistentKeys: Tensor? = nil, persistentValues: Tensor? = nil,
+                                     queryOffset: Int? = nil, keyOffset: Int = 0, block: Int? = nil,
+                                     scale: Double? = nil) -> Tensor {
+        check(q, k, v, "slidingWindow")
+        let tq = q.shape[2], tk = k.shape[2]
+        let qOffset = queryOffset ?? (keyOffset + tk - tq)
+        precondition(window >= 1, "AttentionKernels.slidingWindow: window must be ≥ 1, got \(window)")
+        let blockSize = block ?? window
+        precondition(blockSize >= 1, "AttentionKernels.slidingWindow: block must be ≥ 1, got \(blockSize)")
+        precondition(keyOffset >= 0 && keyOffset <= Swift.max(0, qOffset - window + 1),
+                     "AttentionKernels.slidingWindow: keys start at position \(keyOffset) but the query at \(qOffset) needs keys from \(Swift.max(0, qOffset - window + 1))")
+        precondition(qOffset + tq <= keyOffset + tk,
+                     "AttentionKernels.slidingWindow: queries up to position \(qOffset + tq - 1) but keys end at \(keyOffset + tk - 1)")
+        let s = scale ?? defaultScale(q)
+        guard tq > 0 else { return emptyOutput(q, v) }
+        let persistent = persistentPair(persistentKeys, persistentValues, k, v, "slidingWindow")
+        let np = persistent?.keys.shape[2] ?? 0
+        var masks = MaskCache(dtype: q.dtype)
+        var outputs: [Tensor] = []
+        for start in stride(from: 0, to: tq, by: blockSize) {
+            let end = Swift.min(start + blockSize, tq)
+            // Key indices covering positions [qOffset + start - window + 1, qOffset + end).
+            let keyStart = Swift.max(0, qOffset + start - window + 1 - keyOffset)
+            let keyEnd = qOffset + end - keyOffset
+            var keys = k.slice(axis: 2, start: keyStart, end: keyEnd)
+            var values = v.slice(axis: 2, start: keyStart, end: keyEnd)
+            if let persistent {
+                keys = Tensor.concatenate([persistent.keys, keys], axis: 2)
+                values = Tensor.concatenate([persistent.values, values], axis: 2)
+            }
+            let mask = masks.band(rows: end - start, columns: keyEnd - keyStart, upper: window - 1,
+                                  columnOffset: qOffset + start - keyOffset - keyStart, prefix: np)
+            outputs.append(attend(q.slice(axis: 2, start: start, end: end), keys, values, mask: mask, scale: s))
+        }
+        return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 2)
+    }
+
+    // MARK: - Segmented (MAC)
+
+    /// Segmented attention for Titans MAC (paper Eqs. 22–23): the sequence is cut into segments of `segment` tokens
+    /// (token `i` is in segment `i / segment`, starting at position 0; the last segment may be shorter,
+    /// `S = ⌈N / segment⌉` segments), and attention never crosses a segment boundary.
+    ///
+    /// A token of segment `s` sees, in this key order:
+    /// 1. all `P` rows of segment `s`'s prefix (`prefixKeys[…, s, :, :]`): persistent tokens and/or retrieved
+    ///    long-term-memory tokens `h_t`, visible in full (the paper's reading of Fig. 3a);
+    /// 2. optionally the *aligned* rows of its segment causally: aligned row `j` (same segment) iff `j ≤ i`. Use this
+    ///    for per-token memory retrievals `h_{t,j}` when token `j` must see only `h_{t,≤j}` (the causal fix of notes §5.1);
+    /// 3. the tokens of its segment causally: key `j` (same segment) iff `j ≤ i`.
+    ///
+    /// Persistent tokens shared by all segments are passed as a prefix of shape `[1, H, 1, Np, d]` (broadcast, not
+    /// copied per segment until the concatenation); per-segment memory tokens as `[B, H, S, Nl, d]`; concatenate the two
+    /// along axis 3 (after `expand`) to pass both.
+    ///
+    /// Decode (one new token at offset `r` inside segment `s`): the token sees every key of
+    /// `prefix_s ‖ aligned_s[0...r] ‖ tokens_s[0...r]` (aligned part only when used), so a decode step is
+    /// `naive(q: qNew, k: thoseKeys, v: thoseValues, mask: nil)`, at most `P + 2·segment` keys.
+    ///
+    /// Cost `O(N·(P + segment))` time and memory: all segments are scored at once as `[B, H, S, segment, P + segment]`
+    /// (zero-padding the last segment). Equals `naive(q, prefixFlat ‖ aligned ‖ k, …, mask: AttentionMasks.segmented(…))`
+    /// where `prefixFlat` is the prefix expanded to `[B, H, S, P, d]` and reshaped to `[B, H, S·P, d]`.
+    ///
+    /// - Parameters:
+    ///   - q, k: `[B, H, N, d]`; v: `[B, H, N, dv]` (the segment tokens; q's leading dims may broadcast against k's).
+    ///   - segment: the segment length `C ≥ 1`.
+    ///   - prefixKeys, prefixValues: `nil`, or `[B or 1, H or 1, S or 1, P, d]` and `[…, P, dv]` (given together).
+    ///   - alignedKeys, alignedValues: `nil`, or `[B, H, N, d]` and `[B, H, N, dv]` like `k`, `v` (given together).
+    /// - Returns: `[B, H, N, dv]`.
+    public static func segmented(q: Tensor, k: Tensor, v: Tensor, segment: Int,
+                                 prefixKeys: Tensor? = nil, prefixValues: Tensor? = nil,
+                                 alignedKeys: Tensor? = nil, alignedValues: Tensor? = nil,
+                                 scale: Double? = nil) -> Tensor {
+        check(q, k, v, "segmented")
+        precondition(segment >= 1, "AttentionKernels.segmented: segment must be ≥ 1, got \(segment)")
+        let n = q.shape[2]
+        precondition(k.shape[2] == n, "AttentionKernels.segmented: q has \(n) tokens but k has \(k.shape[2])")
+        precondition((prefixKeys == nil) == (prefixValues == nil),
+                     "AttentionKernels.segmented: give prefixKeys and prefixValues together")
+        precondition((alignedKeys == nil) == (alignedValues == nil),
+                     "AttentionKernels.segmented: give alignedKeys and alignedValues together")
+        let s = scale ?? defaultScale(q)
+        guard n > 0 else { return emptyOutput(q, v) }
+        let segments = (n + segment - 1) / segment, pad = segments * segment - n
+        func split(_ x: Tensor) -> Tensor {
+            let padded = pad > 0 ? x.padded(axis: 2, before: 0, after: pad) : x
+            return padded.reshape([x.shape[0], x.shape[1], segments, segment, x.shape[3]])
+        }
+        var lead = Array(k.shape[0..<2])
+        var keyParts: [Tensor] = [], valueParts: [Tensor] = []
+        var prefixCount = 0
+        if let pk = prefixKeys, let pv = prefixValues {
+            precondition(pk.rank == 5 && pv.rank == 5 && pk.shape[3] == pv.shape[3] && pk.shape[4] == k.shape[3]
+                         && pv.shape[4] == v.shape[3],
+                         "AttentionKernels.segmented: prefix keys \(pk.shape) / values \(pv.shape) must be [B|1, H|1, S|1, P, d] / [.., P, dv] for k \(k.shape), v \(v.shape)")
+            for x in [pk, pv] {
+                precondition(x.shape[2] == segments || x.shape[2] == 1,
+                             "AttentionKernels.segmented: prefix \(x.shape) needs \(segments) segments (or 1) on axis 2")
+                lead = broadcastLead(lead, Array(x.shape[0..<2]), "segmented")
+            }
+            prefixCount = pk.shape[3]
+            keyParts.append(pk.expand(to: lead + [segments, prefixCount, pk.shape[4]]))
+            valueParts.append(pv.expand(to: lead + [segments, prefixCount, pv.shape[4]]))
+        }
+        if let ak = alignedKeys, let av = alignedValues {
+            precondition(ak.shape == k.shape && av.shape == v.shape,
+                         "AttentionKernels.segmented: aligned keys \(ak.shape) / values \(av.shape) must match k \(k.shape) / v \(v.shape)")
+            keyParts.append(split(ak).expand(to: lead + [segments, segment, k.shape[3]]))
+            valueParts.append(split(av).expand(to: lead + [segments, segment, v.shape[3]]))
+        }
+        keyParts.append(split(k).expand(to: lead + [segments, segment, k.shape[3]]))
+        valueParts.append(split(v).expand(to: lead + [segments, segment, v.shape[3]]))
+        let keys = keyParts.count == 1 ? keyParts[0] : Tensor.concatenate(keyParts, axis: 3)
+        let values = valueParts.count == 1 ? valueParts[0] : Tensor.concatenate(valueParts, axis: 3)
+        // [C, P | C | C]: prefix visible, aligned and token blocks causal within the segment.
+        var maskParts: [Tensor] = []
+        if prefixCount > 0 { maskParts.append(Tensor.ones([segment, prefixCount], dtype: q.dtype)) }
+        let causalBlock = Tensor.causalMask(segment, dtype: q.dtype)
+        if alignedKeys != nil { maskParts.append(causalBlock) }
+        maskParts.append(causalBlock)
+        let mask = maskParts.count == 1 ? maskParts[0] : Tensor.concatenate(maskParts, axis: 1)
+        let out = attend(split(q), keys, values, mask: segment == 1 && alignedKeys == nil ? nil : mask, scale: s)
+        let flat = out.reshape([out.shape[0], out.shape[1], segments * segment, out.shape[4]])
+        return pad > 0 ? flat.slice(axis: 2, start: 0, end: n) : flat
+    }
+
+    // MARK: - Shared pieces
+
+    /// `softmax(where(mask, (q·scale) kᵀ, maskedScore)) v` over the last two axes (any rank ≥ 2, batch dims broadcast).
+    static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double) -> Tensor {
+        var scores = (q * scale).matmul(k.transposed())
+        if let mask {
+            scores = Tensor.where(mask, scores, Tensor.scalar(maskedScore, dtype: scores.dtype))
+        }
+        return scores.softmax(axis: -1).matmul(v)
+    }
+
+    static func defaultScale(_ q: Tensor) -> Double { 1 / Double(q.shape[q.rank - 1]).squareRoot() }
+
+    static func check(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ op: String) {
+        precondition(q.rank == 4 && k.rank == 4 && v.rank == 4,
+                     "AttentionKernels.\(op): q, k, v must be [B, H, T, d], got \(q.shape), \(k.shape), \(v.shape)")
+        precondition(q.shape[3] == k.shape[3], "AttentionKernels.\(op): q \(q.shape) and k \(k.shape) differ in d")
+        precondition(Array(k.shape[0..<3]) == Array(v.shape[0..<3]),
+                     "AttentionKernels.\(op): k \(k.shape) and v \(v.shape) differ outside the last axis")
+        _ = broadcastLead(Array(q.shape[0..<2]), Array(k.shape[0..<2]), op)
+    }
+
+    static func broadcastLead(_ a: [Int], _ b: [Int], _ op: String) -> [Int] {
+        zip(a, b).map { x, y in
+            precondition(x == y || x == 1 || y == 1, "AttentionKernels.\(op): batch/head dims \(a) and \(b) do not broadcast")
+            return Swift.max(x, y)
+        }
+    }
+
+    /// Persistent keys/values expanded to the batch/head dims of `k`, or `nil` when absent or empty.
+    static func persistentPair(_ pk: Tensor?, _ pv: Tensor?, _ k: Tensor, _ v: Tensor, _ op: String)
+        -> (keys: Tensor, values: Tensor)? {
+        precondition((pk == nil) == (pv == nil), "AttentionKernels.\(op): give persistent keys and values together")
+        guard let pk, let pv else { return nil }
+        precondition(pk.rank == 4 && pv.rank == 4 && pk.shape[2] == pv.shape[2] && pk.shape[3] == k.shape[3]
+                     && pv.shape[3] == v.shape[3],
+                     "AttentionKernels.\(op): persistent keys \(pk.shape) / values \(pv.shape) must be [B|1, H|1, Np, d] / [.., Np, dv] for k \(k.shape), v \(v.shape)")
+        guard pk.shape[2] > 0 else { return nil }
+        let lead = Array(k.shape[0..<2])
+        for x in [pk, pv] {
+            precondition(broadcastLead(lead, Array(x.shape[0..<2]), op) == lead,
+                         "AttentionKernels.\(op): persistent rows \(x.shape) must broadcast to k's batch/head dims \(lead)")
+        }
+        return (pk.expand(to: lead + Array(pk.shape[2...])), pv.expand(to: lead + Array(pv.shape[2...])))
+    }
+
+    static func emptyOutput(_ q: Tensor, _ v: Tensor) -> Tensor {
+        let lead = broadcastLead(Array(q.shape[0..<2]), Array(v.shape[0..<2]), "attention")
+        return Tensor.zeros(lead + [0, v.shape[3]], dtype: q.dtype)
+    }
+}
+
+/// Band masks reused across tiles of the same shape and alignment (interior tiles all share one).
+struct MaskCache {
+    let dtype: DType
+    private var cache: [[Int]: Tensor] = [:]
+
+    init(dtype: DType) { self.dtype = dtype }
+
+    /// `[rows, prefix + columns]`: `prefix` all-visible columns, then `bandMask(lower: 0, upper: upper, columnOffset:)`;
+    /// `nil` when every entry is visible (no masking needed).
+    mutating func band(rows: Int, columns: Int, upper: Int, columnOffset: Int, prefix: Int = 0) -> Tensor? {
+        // i - j + columnOffset over the block ranges from columnOffset - (columns - 1) to rows - 1 + columnOffset.
+        if columnOffset - (columns - 1) >= 0 && rows - 1 + columnOffset <= upper { return nil }
+        let key = [rows, columns, upper, columnOffset, prefix]
+        if let cached = cache[key] { return cached }
+        var mask = Tensor.bandMask(rows: rows, columns: columns, lower: 0, upper: upper, columnOffset: columnOffset,
+                                   dtype: dtype)
+        if prefix > 0 { mask = Tensor.concatenate([Tensor.ones([rows, prefix], dtype: dtype), mask], axis: 1) }
+        cache[key] = mask
+        return mask
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Rotary position embedding (RoPE, Su et al. 2021) in the rotate-half convention (as in GPT-NeoX / Llama in
+/// Hugging Face): the feature pairs are `(x[c], x[c + d/2])` for `c < d/2`, rotated by the angle `p · θ_c` with
+/// `θ_c = base^(-2c/d)` at absolute position `p`:
+///
+///     RoPE(x, p) = x ⊙ cos(p·θ ‖ p·θ) + rotateHalf(x) ⊙ sin(p·θ ‖ p·θ),   rotateHalf(x) = (-x[d/2...]) ‖ x[..<d/2]
+///
+/// so `⟨RoPE(q, m), RoPE(k, n)⟩` depends on `m - n` only. Applied to `[…, T, d]` (usually `[B, H, T, d]`) at
+/// positions `offset ..< offset + T` along axis `-2`. Composed from differentiable ops; the cos/sin tables are
+/// constants computed in `Double` and converted to the input's dtype.
+public struct RotaryEmbedding {
+    /// The feature dimension `d` (even) this embedding rotates.
+    public let dimension: Int
+    /// The frequency base (10000 by default).
+    public let base: Double
+
+    public init(dimension: Int, base: Double = 10000) {
+        precondition(dimension >= 2 && dimension % 2 == 0, "RotaryEmbedding: dimension must be even and ≥ 2, got \(dimension)")
+        precondition(base > 0, "RotaryEmbedding: base must be positive, got \(base)")
+        self.dimension = dimension
+        self.base = base
+    }
+
+    /// The angle `p · θ_c` for position `p` and frequency index `c < d/2`.
+    public func angle(position: Int, index c: Int) -> Double {
+        Double(position) * Foundation.pow(base, -2 * Double(c) / Double(dimension))
+    }
+
+    /// The `cos` and `sin` tables `[count, d]` for positions `offset ..< offset + count` (each row `f ‖ f`).
+    public func tables(offset: Int, count: Int, dtype: DType = .float32) -> (cos: Tensor, sin: Tensor) {
+        let d = dimension, half = d / 2
+        let cosTable = Tensor(shape: [count, d], generating: { i in
+            Foundation.cos(angle(position: offset + i / d, index: (i % d) % half))
+        }, dtype: dtype)
+        let sinTable = Tensor(shape: [count, d], generating: { i in
+            Foundation.sin(angle(position: offset + i / d, index: (i % d) % half))
+        }, dtype: dtype)
+        return (cosTable, sinTable)
+    }
+
+    /// `x` (`[…, T, d]`) rotated for positions `offset ..< offset + T`; same shape. For a decode step pass the
+    /// new token's absolute position as `offset`.
+    public func callAsFunction(_ x: Tensor, offset: Int = 0) -> Tensor {
+        precondition(x.rank >= 2 && x.shape[x.rank - 1] == dimension,
+                     "RotaryEmbedding: input \(x.shape) must be [..., T, \(dimension)]")
+        let (c, s) = tables(offset: offset, count: x.shape[x.rank - 2], dtype: x.dtype)
+        return x * c + Self.rotateHalf(x) * s
+    }
+
+    /// `(-x[…, d/2 ..< d]) ‖ x[…, 0 ..< d/2]` along the last axis.
+    public static func rotateHalf(_ x: Tensor) -> Tensor {
+        let d = x.shape[x.rank - 1]
+        precondition(d % 2 == 0, "RotaryEmbedding.rotateHalf: last axis of \(x.shape) must be even")
+        let first = x.slice(axis: -1, start: 0, end: d / 2), second = x.slice(axis: -1, start: d / 2, end: d)
+        return Tensor.concatenate([-second, first], axis: -1)
+    }
+}

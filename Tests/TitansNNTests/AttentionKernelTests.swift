@@ -1,0 +1,395 @@
+import Foundation
+import Testing
+@testable import TitansNN
+
+// MARK: - Helpers
+
+private func normal(_ shape: [Int], seed: UInt64, dtype: DType = .float64) -> Tensor {
+    var rng = RandomGenerator(seed: seed)
+    return Tensor.randomNormal(shape, dtype: dtype, generator: &rng)
+}
+
+private func maxAbsDifference(_ a: Tensor, _ b: Tensor) -> Double {
+    precondition(a.shape == b.shape, "shapes differ: \(a.shape) vs \(b.shape)")
+    return zip(a.toArray(), b.toArray()).reduce(0) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
+}
+
+private func allFinite(_ t: Tensor) -> Bool { t.toArray().allSatisfy(\.isFinite) }
+
+/// Attention by explicit loops: `visible(i, j)` decides which keys query `i` sees (same for every batch and head).
+private func loopAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double, visible: (Int, Int) -> Bool) -> [Double] {
+    let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
+    let tk = k.shape[2], dv = v.shape[3]
+    var out: [Double] = []
+    for bi in 0..<b {
+        for hi in 0..<h {
+            let kb = k.shape[0] == 1 ? 0 : bi, kh = k.shape[1] == 1 ? 0 : hi
+            for i in 0..<tq {
+                var scores: [Double] = []
+                var keys: [Int] = []
+                for j in 0..<tk where visible(i, j) {
+                    var s = 0.0
+                    for c in 0..<d { s += q[bi, hi, i, c] * k[kb, kh, j, c] }
+                    scores.append(s * scale)
+                    keys.append(j)
+                }
+                let m = scores.max()!
+                let e = scores.map { Foundation.exp($0 - m) }
+                let z = e.reduce(0, +)
+                for c in 0..<dv {
+                    var acc = 0.0
+                    for (w, j) in zip(e, keys) { acc += w / z * v[kb, kh, j, c] }
+                    out.append(acc)
+                }
+            }
+        }
+    }
+    return out
+}
+
+/// The naive references of the fast kernels: keys laid out as the matching ``AttentionMasks`` expects.
+private enum Reference {
+    static func causal(_ q: Tensor, _ k: Tensor, _ v: Tensor, queryOffset: Int) -> Tensor {
+        AttentionKernels.naive(q: q, k: k, v: v, mask: AttentionMasks.causal(
+            queries: q.shape[2], keys: k.shape[2], queryOffset: queryOffset, dtype: .float64))
+    }
+
+    static func slidingWindow(_ q: Tensor, _ k: Tensor, _ v: Tensor, window: Int, pk: Tensor?, pv: Tensor?,
+                              queryOffset: Int, keyOffset: Int = 0) -> Tensor {
+        var keys = k, values = v, np = 0
+        if let pk, let pv {
+            np = pk.shape[2]
+            let lead = Array(k.shape[0..<2])
+            keys = Tensor.concatenate([pk.expand(to: lead + [np, k.shape[3]]), k], axis: 2)
+            values = Tensor.concatenate([pv.expand(to: lead + [np, v.shape[3]]), v], axis: 2)
+        }
+        let mask = AttentionMasks.slidingWindow(queries: q.shape[2], keys: k.shape[2], window: window,
+                                                queryOffset: queryOffset, keyOffset: keyOffset, persistent: np,
+                                                dtype: .float64)
+        return AttentionKernels.naive(q: q, k: keys, v: values, mask: mask)
+    }
+
+    static func segmented(_ q: Tensor, _ k: Tensor, _ v: Tensor, segment: Int, pk: Tensor?, pv: Tensor?,
+                          ak: Tensor?, av: Tensor?) -> Tensor {
+        let n = q.shape[2], segments = (n + segment - 1) / segment
+        let lead = Array(k.shape[0..<2])
+        var keys: [Tensor] = [], values: [Tensor] = []
+        var p = 0
+        if let pk, let pv {
+            p = pk.shape[3]
+            keys.append(pk.expand(to: lead + [segments, p, k.shape[3]]).reshape(lead + [segments * p, k.shape[3]]))
+            values.append(pv.expand(to: lead + [segments, p, v.shape[3]]).reshape(lead + [segments * p, v.shape[3]]))
+        }
+        if let ak, let av { keys.append(ak); values.append(av) }
+        keys.append(k)
+        values.append(v)
+        let mask = AttentionMasks.segmented(length: n, segment: segment, prefix: p, aligned: ak != nil, dtype: .float64)
+        return AttentionKernels.naive(q: q, k: Tensor.concatenate(keys, axis: 2), v: Tensor.concatenate(values, axis: 2),
+                                      mask: mask)
+    }
+}
+
+private let tight = 1e-12
+
+// MARK: - Masks and the naive reference
+
+@Suite("Attention masks and naive reference")
+struct AttentionReferenceTests {
+    @Test func maskBuildersMatchTheirDefinitions() {
+        let causal = AttentionMasks.causal(queries: 4, keys: 7, queryOffset: 3, dtype: .float64)
+        for i in 0..<4 { for j in 0..<7 { #expect(causal[i, j] == (j <= 3 + i ? 1 : 0)) } }
+
+        let (w, qo, ko, np) = (3, 5, 2, 2)
+        let sliding = AttentionMasks.slidingWindow(queries: 4, keys: 8, window: w, queryOffset: qo, keyOffset: ko,
+                                                   persistent: np, dtype: .float64)
+        #expect(sliding.shape == [4, 10])
+        for i in 0..<4 {
+            for c in 0..<10 {
+                let expected: Bool
+                if c < np { expected = true } else {
+                    let p = qo + i, key = ko + c - np
+                    expected = key <= p && key >= p - w + 1
+                }
+                #expect(sliding[i, c] == (expected ? 1 : 0), "row \(i) column \(c)")
+            }
+        }
+
+        let (n, seg, p) = (7, 3, 2)
+        let segmented = AttentionMasks.segmented(length: n, segment: seg, prefix: p, aligned: true, dtype: .float64)
+        let s = 3
+        #expect(segmented.shape == [n, s * p + 2 * n])
+        for i in 0..<n {
+            for c in 0..<(s * p + 2 * n) {
+                let expected: Bool
+                if c < s * p { expected = c / p == i / seg } else {
+                    let j = (c - s * p) % n
+                    expected = j / seg == i / seg && j <= i
+                }
+                #expect(segmented[i, c] == (expected ? 1 : 0), "row \(i) column \(c)")
+            }
+        }
+    }
+
+    @Test func naiveEqualsLoopsWithAnArbitraryMask() {
+        let q = normal([2, 3, 5, 4], seed: 1), k = normal([2, 3, 6, 4], seed: 2), v = normal([2, 3, 6, 3], seed: 3)
+        // A pseudo-random mask with key (i + 1) % 6 always visible.
+        let visible: (Int, Int) -> Bool = { i, j in j == (i + 1) % 6 || (i * 7 + j * 3) % 5 < 2 }
+        let mask = Tensor(shape: [5, 6], generating: { visible($0 / 6, $0 % 6) ? 1 : 0 }, dtype: .float64)
+        let out = AttentionKernels.naive(q: q, k: k, v: v, mask: mask)
+        let expected = loopAttention(q, k, v, scale: 0.5, visible: visible)
+        #expect(out.shape == [2, 3, 5, 3])
+        #expect(zip(out.toArray(), expected).allSatisfy { Swift.abs($0 - $1) < tight })
+
+        let full = AttentionKernels.naive(q: q, k: k, v: v, mask: nil, scale: 0.3)
+        let expectedFull = loopAttention(q, k, v, scale: 0.3) { _, _ in true }
+        #expect(zip(full.toArray(), expectedFull).allSatisfy { Swift.abs($0 - $1) < tight })
+    }
+
+    @Test func naiveBroadcastsKeysOverBatchAndAcceptsAFloat32Mask() {
+        let q = normal([2, 2, 4, 3], seed: 4), k = normal([1, 2, 4, 3], seed: 5), v = normal([1, 2, 4, 3], seed: 6)
+        let out = AttentionKernels.naive(q: q, k: k, v: v, mask: Tensor.causalMask(4))
+        let expected = loopAttention(q, k, v, scale: 1 / 3.0.squareRoot()) { i, j in j <= i }
+        #expect(zip(out.toArray(), expected).allSatisfy { Swift.abs($0 - $1) < tight })
+    }
+
+    @Test func maskedEntriesGiveExactZeroGradientsAndNoNaN() {
+        let q = normal([1, 2, 4, 3], seed: 7).requiringGrad()
+        let k = normal([1, 2, 4, 3], seed: 8).requiringGrad()
+        let v = normal([1, 2, 4, 3], seed: 9).requiringGrad()
+        // Row 0 fully masked: defined (uniform over keys), finite.
+        let mask = Tensor(shape: [4, 4], generating: { $0 / 4 > 0 && $0 % 4 <= $0 / 4 ? 1 : 0 }, dtype: .float64)
+        let out = AttentionKernels.naive(q: q, k: k, v: v, mask: mask)
+        #expect(allFinite(out))
+        let grads = Tensor.gradients(of: out.sum(), withRespectTo: [q, k, v])
+        #expect(grads.allSatisfy(allFinite))
+        // The last key is visible only to row 3; with a causal mask its value gradient is the row-3 weight sum only.
+        let causalOut = AttentionKernels.naive(q: q, k: k, v: v, mask: Tensor.causalMask(4, dtype: .float64))
+        let gk = Tensor.gradients(of: causalOut.slice(axis: 2, start: 0, end: 3).sum(), withRespectTo: [k, v])
+        for c in 0..<3 {
+            #expect(gk[0][0, 0, 3, c] == 0 && gk[1][0, 1, 3, c] == 0)
+        }
+    }
+
+    @Test func naiveGradientCheck() {
+        let mask = AttentionMasks.slidingWindow(queries: 4, keys: 5, window: 2, queryOffset: 1, persistent: 0, dtype: .float64)
+        let result = GradientCheck.first(inputs: [normal([1, 2, 4, 3], seed: 10), normal([1, 2, 5, 3], seed: 11),
+                                                  normal([1, 2, 5, 2], seed: 12)]) { t in
+            AttentionKernels.naive(q: t[0], k: t[1], v: t[2], mask: mask)
+        }
+        #expect(result.passed, "\(result)")
+    }
+}
+
+// MARK: - Causal
+
+@Suite("Attention causal kernel")
+struct AttentionCausalTests {
+    @Test(arguments: [
+        (t: 13, tile: 4), (t: 16, tile: 4), (t: 5, tile: 64), (t: 7, tile: 1), (t: 1, tile: 64), (t: 9, tile: 9),
+    ])
+    func equalsNaive(t: Int, tile: Int) {
+        let q = normal([2, 3, t, 4], seed: 20), k = normal([2, 3, t, 4], seed: 21), v = normal([2, 3, t, 5], seed: 22)
+        let fast = AttentionKernels.causal(q: q, k: k, v: v, queryOffset: 0, tile: tile)
+        let reference = Reference.causal(q, k, v, queryOffset: 0)
+        #expect(fast.shape == [2, 3, t, 5])
+        #expect(maxAbsDifference(fast, reference) < tight)
+        let loops = loopAttention(q, k, v, scale: 0.5) { i, j in j <= i }
+        #expect(zip(fast.toArray(), loops).allSatisfy { Swift.abs($0 - $1) < tight })
+    }
+
+    @Test func offsetQueriesAndIgnoredFutureKeys() {
+        let k = normal([1, 2, 12, 4], seed: 23), v = normal([1, 2, 12, 4], seed: 24)
+        for (tq, offset, tile) in [(5, 7, 2), (3, 2, 64), (1, 11, 64), (4, 0, 3)] {
+            let q = normal([1, 2, tq, 4], seed: UInt64(25 + tq))
+            let fast = AttentionKernels.causal(q: q, k: k, v: v, queryOffset: offset, tile: tile)
+            #expect(maxAbsDifference(fast, Reference.causal(q, k, v, queryOffset: offset)) < tight)
+        }
+    }
+
+    @Test func decodeStepsEqualTheFullComputation() {
+        let t = 9
+        let q = normal([2, 2, t, 4], seed: 30), k = normal([2, 2, t, 4], seed: 31), v = normal([2, 2, t, 4], seed: 32)
+        let full = AttentionKernels.causal(q: q, k: k, v: v, tile: 4)
+        for step in 0..<t {
+            // KV cache holding positions 0...step; default queryOffset = Tk - Tq = step.
+            let out = AttentionKernels.causal(q: q.slice(axis: 2, start: step, end: step + 1),
+                                              k: k.slice(axis: 2, start: 0, end: step + 1),
+                                              v: v.slice(axis: 2, start: 0, end: step + 1))
+            #expect(maxAbsDifference(out, full.slice(axis: 2, start: step, end: step + 1)) < tight)
+        }
+    }
+
+    @Test func keysBroadcastOverBatch() {
+        let q = normal([3, 2, 6, 4], seed: 33), k = normal([1, 2, 6, 4], seed: 34), v = normal([1, 2, 6, 4], seed: 35)
+        let fast = AttentionKernels.causal(q: q, k: k, v: v, tile: 4)
+        #expect(fast.shape == [3, 2, 6, 4])
+        #expect(maxAbsDifference(fast, Reference.causal(q, k, v, queryOffset: 0)) < tight)
+    }
+
+    @Test func float32MatchesNaive() {
+        let q = normal([1, 2, 10, 8], seed: 36, dtype: .float32), k = normal([1, 2, 10, 8], seed: 37, dtype: .float32)
+        let v = normal([1, 2, 10, 8], seed: 38, dtype: .float32)
+        let fast = AttentionKernels.causal(q: q, k: k, v: v, tile: 3)
+        let reference = AttentionKernels.naive(q: q, k: k, v: v, mask: Tensor.causalMask(10))
+        #expect(maxAbsDifference(fast, reference) < 1e-5)
+    }
+
+    @Test func gradientCheck() {
+        let result = GradientCheck.first(inputs: [normal([1, 2, 5, 3], seed: 40), normal([1, 2, 6, 3], seed: 41),
+                                                  normal([1, 2, 6, 2], seed: 42)]) { t in
+            AttentionKernels.causal(q: t[0], k: t[1], v: t[2], queryOffset: 1, tile: 2)
+        }
+        #expect(result.passed, "\(result)")
+    }
+
+    @Test func secondOrderGradientCheck() {
+        let result = GradientCheck.second(inputs: [normal([1, 1, 3, 2], seed: 43), normal([1, 1, 3, 2], seed: 44),
+                                                   normal([1, 1, 3, 2], seed: 45)]) { t in
+            AttentionKernels.causal(q: t[0], k: t[1], v: t[2], tile: 2)
+        }
+        #expect(result.passed, "\(result)")
+    }
+}
+
+// MARK: - Sliding window
+
+@Suite("Attention sliding-window kernel")
+struct AttentionSlidingWindowTests {
+    @Test(arguments: [
+        (t: 12, window: 3, np: 0, block: 0), (t: 12, window: 3, np: 2, block: 0), (t: 7, window: 4, np: 2, block: 0),
+        (t: 7, window: 20, np: 0, block: 0), (t: 7, window: 20, np: 3, block: 2), (t: 10, window: 1, np: 1, block: 0),
+        (t: 11, window: 4, np: 2, block: 3), (t: 11, window: 4, np: 0, block: 7), (t: 1, window: 3, np: 2, block: 0),
+    ])
+    func equalsNaive(t: Int, window: Int, np: Int, block: Int) {
+        let q = normal([2, 2, t, 4], seed: 50), k = normal([2, 2, t, 4], seed: 51), v = normal([2, 2, t, 3], seed: 52)
+        let pk = np > 0 ? normal([1, 2, np, 4], seed: 53) : nil, pv = np > 0 ? normal([1, 2, np, 3], seed: 54) : nil
+        let fast = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: window, persistentKeys: pk,
+                                                  persistentValues: pv, block: block == 0 ? nil : block)
+        let reference = Reference.slidingWindow(q, k, v, window: window, pk: pk, pv: pv, queryOffset: 0)
+        #expect(fast.shape == [2, 2, t, 3])
+        #expect(maxAbsDifference(fast, reference) < tight)
+        if np == 0 {
+            let loops = loopAttention(q, k, v, scale: 0.5) { i, j in j <= i && j > i - window }
+            #expect(zip(fast.toArray(), loops).allSatisfy { Swift.abs($0 - $1) < tight })
+        }
+    }
+
+    @Test func windowCoveringTheSequenceIsCausal() {
+        let q = normal([1, 2, 9, 4], seed: 55), k = normal([1, 2, 9, 4], seed: 56), v = normal([1, 2, 9, 4], seed: 57)
+        let sliding = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: 9, block: 4)
+        #expect(maxAbsDifference(sliding, AttentionKernels.causal(q: q, k: k, v: v)) < tight)
+    }
+
+    @Test func emptyPersistentRowsAreNoPersistentRows() {
+        let q = normal([1, 1, 6, 2], seed: 58), k = normal([1, 1, 6, 2], seed: 59), v = normal([1, 1, 6, 2], seed: 60)
+        let a = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: 2,
+                                               persistentKeys: Tensor.zeros([1, 1, 0, 2], dtype: .float64),
+                                               persistentValues: Tensor.zeros([1, 1, 0, 2], dtype: .float64))
+        #expect(maxAbsDifference(a, AttentionKernels.slidingWindow(q: q, k: k, v: v, window: 2)) < tight)
+    }
+
+    @Test(arguments: [(window: 3, np: 0), (window: 3, np: 2), (window: 1, np: 2), (window: 8, np: 1)])
+    func decodeWithRollingCacheEqualsTheFullComputation(window: Int, np: Int) {
+        let t = 10
+        let q = normal([2, 2, t, 4], seed: 61), k = normal([2, 2, t, 4], seed: 62), v = normal([2, 2, t, 4], seed: 63)
+        let pk = np > 0 ? normal([2, 2, np, 4], seed: 64) : nil, pv = np > 0 ? normal([2, 2, np, 4], seed: 65) : nil
+        let full = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: window, persistentKeys: pk, persistentValues: pv)
+        for p in 0..<t {
+            let row = full.slice(axis: 2, start: p, end: p + 1)
+            let qp = q.slice(axis: 2, start: p, end: p + 1)
+            // Rolling cache of the last `window` positions.
+            let first = Swift.max(0, p - window + 1)
+            let rolling = AttentionKernels.slidingWindow(
+                q: qp, k: k.slice(axis: 2, start: first, end: p + 1), v: v.slice(axis: 2, start: first, end: p + 1),
+                window: window, persistentKeys: pk, persistentValues: pv, queryOffset: p, keyOffset: first)
+            #expect(maxAbsDifference(rolling, row) < tight, "position \(p)")
+            // A cache holding everything so far (default queryOffset = last key position).
+            let growing = AttentionKernels.slidingWindow(
+                q: qp, k: k.slice(axis: 2, start: 0, end: p + 1), v: v.slice(axis: 2, start: 0, end: p + 1),
+                window: window, persistentKeys: pk, persistentValues: pv)
+            #expect(maxAbsDifference(growing, row) < tight, "position \(p)")
+        }
+    }
+
+    @Test func offsetQueriesWithKeysBeyondThem() {
+        // Keys at positions 3 ..< 15, queries at positions 6 ..< 10 with window 4: needs keys from 3.
+        let k = normal([1, 2, 12, 4], seed: 66), v = normal([1, 2, 12, 4], seed: 67), q = normal([1, 2, 4, 4], seed: 68)
+        let pk = normal([1, 1, 2, 4], seed: 69), pv = normal([1, 1, 2, 4], seed: 70)
+        let fast = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: 4, persistentKeys: pk, persistentValues: pv,
+                                                  queryOffset: 6, keyOffset: 3, block: 3)
+        let reference = Reference.slidingWindow(q, k, v, window: 4, pk: pk, pv: pv, queryOffset: 6, keyOffset: 3)
+        #expect(maxAbsDifference(fast, reference) < tight)
+    }
+
+    @Test func gradientCheck() {
+        let result = GradientCheck.first(inputs: [normal([1, 2, 7, 3], seed: 71), normal([1, 2, 7, 3], seed: 72),
+                                                  normal([1, 2, 7, 2], seed: 73), normal([1, 2, 2, 3], seed: 74),
+                                                  normal([1, 1, 2, 2], seed: 75)]) { t in
+            AttentionKernels.slidingWindow(q: t[0], k: t[1], v: t[2], window: 3, persistentKeys: t[3],
+                                           persistentValues: t[4], block: 2)
+        }
+        #expect(result.passed, "\(result)")
+    }
+}
+
+// MARK: - Segmented (MAC)
+
+@Suite("Attention segmented kernel")
+struct AttentionSegmentedTests {
+    @Test(arguments: [
+        (n: 11, segment: 4, p: 2, shared: false, aligned: false), (n: 12, segment: 4, p: 2, shared: true, aligned: false),
+        (n: 5, segment: 16, p: 3, shared: false, aligned: true), (n: 8, segment: 3, p: 0, shared: false, aligned: false),
+        (n: 8, segment: 3, p: 0, shared: false, aligned: true), (n: 7, segment: 1, p: 2, shared: false, aligned: false),
+        (n: 9, segment: 3, p: 2, shared: false, aligned: true), (n: 1, segment: 4, p: 1, shared: true, aligned: true),
+    ])
+    func equalsNaive(n: Int, segment: Int, p: Int, shared: Bool, aligned: Bool) {
+        let s = (n + segment - 1) / segment
+        let q = normal([2, 2, n, 4], seed: 80), k = normal([2, 2, n, 4], seed: 81), v = normal([2, 2, n, 3], seed: 82)
+        let prefixShape = shared ? [1, 2, 1, p, 4] : [2, 2, s, p, 4]
+        let pk = p > 0 ? normal(prefixShape, seed: 83) : nil
+        let pv = p > 0 ? normal(Array(prefixShape.dropLast()) + [3], seed: 84) : nil
+        let ak = aligned ? normal([2, 2, n, 4], seed: 85) : nil, av = aligned ? normal([2, 2, n, 3], seed: 86) : nil
+        let fast = AttentionKernels.segmented(q: q, k: k, v: v, segment: segment, prefixKeys: pk, prefixValues: pv,
+                                              alignedKeys: ak, alignedValues: av)
+        let reference = Reference.segmented(q, k, v, segment: segment, pk: pk, pv: pv, ak: ak, av: av)
+        #expect(fast.shape == [2, 2, n, 3])
+        #expect(maxAbsDifference(fast, reference) < tight)
+    }
+
+    @Test func oneSegmentWithoutPrefixIsCausal() {
+        let q = normal([1, 2, 7, 4], seed: 87), k = normal([1, 2, 7, 4], seed: 88), v = normal([1, 2, 7, 4], seed: 89)
+        let segmented = AttentionKernels.segmented(q: q, k: k, v: v, segment: 7)
+        #expect(maxAbsDifference(segmented, AttentionKernels.causal(q: q, k: k, v: v)) < tight)
+        let longer = AttentionKernels.segmented(q: q, k: k, v: v, segment: 100)
+        #expect(maxAbsDifference(longer, segmented) < tight)
+    }
+
+    @Test func decodeStepEqualsUnmaskedAttentionOverTheSegmentSoFar() {
+        let (n, c, p) = (10, 4, 2)
+        let q = normal([1, 2, n, 4], seed: 90), k = normal([1, 2, n, 4], seed: 91), v = normal([1, 2, n, 4], seed: 92)
+        let pk = normal([1, 2, 3, p, 4], seed: 93), pv = normal([1, 2, 3, p, 4], seed: 94)
+        let ak = normal([1, 2, n, 4], seed: 95), av = normal([1, 2, n, 4], seed: 96)
+        let full = AttentionKernels.segmented(q: q, k: k, v: v, segment: c, prefixKeys: pk, prefixValues: pv,
+                                              alignedKeys: ak, alignedValues: av)
+        for i in 0..<n {
+            let s = i / c, start = s * c
+            let keys = Tensor.concatenate([pk.select(axis: 2, index: s), ak.slice(axis: 2, start: start, end: i + 1),
+                                           k.slice(axis: 2, start: start, end: i + 1)], axis: 2)
+            let values = Tensor.concatenate([pv.select(axis: 2, index: s), av.slice(axis: 2, start: start, end: i + 1),
+                                             v.slice(axis: 2, start: start, end: i + 1)], axis: 2)
+            let step = AttentionKernels.naive(q: q.slice(axis: 2, start: i, end: i + 1), k: keys, v: values, mask: nil)
+            #expect(maxAbsDifference(step, full.slice(axis: 2, start: i, end: i + 1)) < tight, "token \(i)")
+        }
+    }
+
+    @Test func gradientCheck() {
+        let result = GradientCheck.first(inputs: [normal([1, 2, 5, 3], seed: 97), normal([1, 2, 5, 3], seed: 98),
+                                                  normal([1, 2, 5, 2], seed: 99), normal([1, 2, 3, 2, 3], seed: 100),
+                                                  normal([1, 1, 1, 2, 2], seed: 101), normal([1, 2, 5, 3], seed: 102),
+                                                  normal([1, 2, 5, 2], seed: 103)]) { t in
+            AttentionKernels.segmented(q: t[0], k: t[1], v: t[2], segment: 2, prefixKeys: t[3], prefixValues: t[4],
+                                       alignedKeys: t[5], alignedValues: t[6])
+        }
+        #expect(result.passed, "\(result)")
+    }
+}
