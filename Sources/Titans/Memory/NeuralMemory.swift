@@ -83,26 +83,11 @@ public final class NeuralMemory: Module {
         let c = configuration
         var history = state.convolutionHistory
 
-        // q, k, v: projection → depthwise causal conv → SiLU (§4.4); q and k ℓ2-normalised per head.
-        func path(_ projection: Linear, _ convolution: DepthwiseCausalConvolution?, _ slot: Int, normalise: Bool) -> Tensor {
-            var h = projection(x)
-            if let convolution {
-                let past = history[slot]
-                let joined = past.map { Tensor.concatenate([$0, h], axis: 1) } ?? h
-                let keep = min(convolution.kernel - 1, joined.shape[1])
-                history[slot] = joined.slice(axis: 1, start: joined.shape[1] - keep, end: joined.shape[1])
-                h = convolution(joined)
-                if let past { h = h.slice(axis: 1, start: past.shape[1], end: joined.shape[1]) }
-            }
-            h = h.silu().reshape([batch, time, c.heads, c.headWidth])
-            if normalise { h = h.l2Normalized() }
-            return h.permute([0, 2, 1, 3])  // [B, H, T, headWidth]
-        }
         func perHead(_ gate: Tensor) -> Tensor { gate.permute([0, 2, 1]) }  // [B, T, H] → [B, H, T]
         var stream = MemoryStream(
-            queries: path(query, queryConvolution, 0, normalise: true),
-            keys: path(key, keyConvolution, 1, normalise: true),
-            values: path(value, valueConvolution, 2, normalise: false),
+            queries: project(x, query, queryConvolution, history: &history[0], normalise: true),
+            keys: project(x, key, keyConvolution, history: &history[1], normalise: true),
+            values: project(x, value, valueConvolution, history: &history[2], normalise: false),
             learningRate: perHead(learningRateGate(x).sigmoid() * c.maxLearningRate),
             logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
             logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
@@ -127,12 +112,44 @@ public final class NeuralMemory: Module {
         }
         var y = reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2)
         if pendingCount > 0 { y = y.slice(axis: 2, start: pendingCount, end: total) }
-        y = y.permute([0, 2, 1, 3])  // [B, T, H, headWidth]
-        if let outputNorm, let outputGateProjection {
-            y = outputNorm(y) * outputGateProjection(x).sigmoid().reshape([batch, time, c.heads, c.headWidth])
+        return (output(reads: y, x), NeuralMemoryState(chunkStart: chunkStart, pending: pending, convolutionHistory: history))
+    }
+
+    /// Reads `x`'s queries from a fixed memory, writing nothing (Eq. 15, M*): MAC's retrieval of a segment from
+    /// the memory left by the previous segments (Eq. 21). `history` carries the query convolution's last inputs
+    /// of this read stream between calls.
+    public func retrieve(_ x: Tensor, from memory: MemoryState, history: inout Tensor?) -> Tensor {
+        let q = project(x, query, queryConvolution, history: &history, normalise: true)
+        return output(reads: memoryMLP(memory.weights, q), x)
+    }
+
+    /// q, k or v `[B, H, T, headWidth]` from `x`: projection → depthwise causal conv → SiLU (§4.4), ℓ2-normalised per
+    /// head for q and k. `history` holds the convolution's last inputs from earlier calls and is updated.
+    private func project(_ x: Tensor, _ projection: Linear, _ convolution: DepthwiseCausalConvolution?,
+                         history: inout Tensor?, normalise: Bool) -> Tensor {
+        let c = configuration
+        var h = projection(x)
+        if let convolution {
+            let past = history
+            let joined = past.map { Tensor.concatenate([$0, h], axis: 1) } ?? h
+            let keep = min(convolution.kernel - 1, joined.shape[1])
+            history = joined.slice(axis: 1, start: joined.shape[1] - keep, end: joined.shape[1])
+            h = convolution(joined)
+            if let past { h = h.slice(axis: 1, start: past.shape[1], end: joined.shape[1]) }
         }
-        let out = output(y.reshape([batch, time, c.heads * c.headWidth]))
-        return (out, NeuralMemoryState(chunkStart: chunkStart, pending: pending, convolutionHistory: history))
+        h = h.silu().reshape([x.shape[0], x.shape[1], c.heads, c.headWidth])
+        if normalise { h = h.l2Normalized() }
+        return h.permute([0, 2, 1, 3])
+    }
+
+    /// The output path (§4.4) for reads `[B, H, T, headWidth]`: RMSNorm per head, gated by sigmoid(x W_g), then W_O.
+    private func output(reads: Tensor, _ x: Tensor) -> Tensor {
+        let c = configuration
+        var y = reads.permute([0, 2, 1, 3])  // [B, T, H, headWidth]
+        if let outputNorm, let outputGateProjection {
+            y = outputNorm(y) * outputGateProjection(x).sigmoid().reshape([x.shape[0], x.shape[1], c.heads, c.headWidth])
+        }
+        return output(y.reshape([x.shape[0], x.shape[1], c.heads * c.headWidth]))
     }
 }
 

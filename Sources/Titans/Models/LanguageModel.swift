@@ -1,0 +1,51 @@
+import TitansNN
+
+/// What a ``LanguageModel`` carries between calls: every block's state. Its size is bounded for every architecture but
+/// Transformer++ (whose full-attention cache holds every past position): sliding windows keep their window, memories
+/// their chunk.
+public struct LanguageModelState {
+    var blocks: [BlockState?]
+    /// Tokens seen so far.
+    public var position: Int
+}
+
+/// A byte-level (or any-vocabulary) language model: embedding, ``Block``s of the configured architecture, RMSNorm,
+/// and a linear head to logits.
+///
+/// ```swift
+/// var rng = RandomGenerator(seed: 0)
+/// let model = LanguageModel(ModelConfiguration(architecture: .mag), generator: &rng)
+/// let (logits, state) = model(IndexTensor(shape: [1, 5], [72, 101, 108, 108, 111]))   // [1, 5, 256]
+/// let (next, _) = model(IndexTensor(shape: [1, 1], [33]), state: state)               // continues the sequence
+/// ```
+public final class LanguageModel: Module {
+    public let configuration: ModelConfiguration
+    public let embedding: Tensor
+    public let blocks: [Block]
+    public let finalNorm: RMSNorm
+    public let head: Linear
+
+    public init(_ configuration: ModelConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {
+        if let problem = configuration.problem { preconditionFailure("LanguageModel: \(problem)") }
+        self.configuration = configuration
+        embedding = Tensor.randomNormal([configuration.vocabularySize, configuration.width], standardDeviation: 0.02,
+                                        dtype: dtype, generator: &generator).requiringGrad()
+        blocks = (0..<configuration.layers).map { _ in Block(configuration, dtype: dtype, generator: &generator) }
+        finalNorm = RMSNorm(configuration.width, dtype: dtype)
+        head = Linear(configuration.width, configuration.vocabularySize, bias: false, dtype: dtype, generator: &generator)
+    }
+
+    /// Logits `[batch, time, vocabulary]` for `tokens` `[batch, time]`, continuing from `state` (a new sequence when `nil`).
+    public func callAsFunction(_ tokens: IndexTensor, state: LanguageModelState? = nil) -> (logits: Tensor, state: LanguageModelState) {
+        precondition(tokens.shape.count == 2, "LanguageModel: tokens must be [batch, time], got \(tokens.shape)")
+        var state = state ?? LanguageModelState(blocks: Array(repeating: nil, count: blocks.count), position: 0)
+        var h = embedding.indexSelect(axis: 0, indices: tokens)
+        for (i, block) in blocks.enumerated() {
+            let (y, next) = block(h, state: state.blocks[i])
+            h = y
+            state.blocks[i] = next
+        }
+        state.position += tokens.shape[1]
+        return (head(finalNorm(h)), state)
+    }
+}
