@@ -46,4 +46,31 @@ struct DeltaRuleReductionTests {
         let chunked = MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3).0
         #expect(MemoryUpdateTests.maxRelativeError(chunked, reference) > 1e-6)
     }
+
+    /// W_t = (1 − α_t) W_{t−1} + θ_t k_tᵀ v_t, y_t = q_t W_t: linear attention (Eq. 4 with a learning rate), gated
+    /// by a scalar forgetting per token (a Mamba2-like recurrence) when `logRetention` is given.
+    static func gatedLinearAttention(_ s: MemoryStream, initial: Tensor) -> Tensor {
+        let keep = s.logRetention.map { $0.exp().unsqueeze(-1).unsqueeze(-1) }
+        var w = initial
+        var reads: [Tensor] = []
+        for t in 0..<s.length {
+            let k = s.keys.slice(axis: 2, start: t, end: t + 1), v = s.values.slice(axis: 2, start: t, end: t + 1)
+            let theta = s.learningRate.slice(axis: 2, start: t, end: t + 1).unsqueeze(-1)
+            let decay = keep.map { $0.slice(axis: 2, start: t, end: t + 1).squeeze(2) }
+            w = (decay.map { w * $0 } ?? w) + k.transposed().matmul(v) * theta
+            reads.append(s.queries.slice(axis: 2, start: t, end: t + 1).matmul(w))
+        }
+        return Tensor.concatenate(reads, axis: 2)
+    }
+
+    /// With the dot-product loss the gradient does not depend on the memory, so every chunk size is exact.
+    @Test(arguments: [true, false])
+    func dotProductLossIsGatedLinearAttention(forgetting: Bool) {
+        let s = MemoryUpdateTests.setup(depth: 1, momentum: false, forgetting: forgetting, length: 9, loss: .dotProduct)
+        let reference = Self.gatedLinearAttention(s.stream, initial: s.state.weights[0])
+        for chunkSize in [1, 3, 9] {
+            let chunked = MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: chunkSize).0
+            #expect(MemoryUpdateTests.maxRelativeError(chunked, reference) < 1e-12)
+        }
+    }
 }

@@ -70,4 +70,25 @@ struct LanguageModelTests {
             #expect(g.contains { $0 != 0 }, "\(architecture): \(name) got no gradient")
         }
     }
+
+    /// The recurrent baselines build, stay causal and stream exactly like the Titans variants.
+    @Test(arguments: RecurrentBaseline.allCases)
+    func recurrentBaselines(_ baseline: RecurrentBaseline) {
+        var rng = RandomGenerator(seed: 2)
+        let config = ModelConfiguration.recurrentBaseline(baseline, vocabularySize: 11, width: 8, layers: 2, heads: 2, chunkSize: 2)
+        let model = LanguageModel(config, dtype: .float64, generator: &rng)
+        #expect(model.blocks[0].persistent == nil)
+        let x = Self.tokens(length: 9)
+        let full = withoutGradients { model(x).logits }
+        var state: LanguageModelState? = nil
+        var streamed: [Tensor] = []
+        for t in 0..<9 {
+            let piece = IndexTensor(shape: [2, 1], [x.values[t], x.values[9 + t]])
+            let (logits, next) = withoutGradients { model(piece, state: state) }
+            streamed.append(logits)
+            state = next
+        }
+        let error = zip(Tensor.concatenate(streamed, axis: 1).toArray(), full.toArray()).map { Swift.abs($0 - $1) }.max()!
+        #expect(error < 1e-10)
+    }
 }

@@ -11,7 +11,8 @@ struct MemoryUpdateTests {
 
     /// Random float64 inputs: B = 2 sequences, H = 2 heads, T tokens, head width 3, hidden width 6.
     static func setup(depth: Int, momentum: Bool, forgetting: Bool, length: Int = 7, seed: UInt64 = 1,
-                      activation: NeuralMemoryConfiguration.Activation = .silu, residualNorm: Bool = false) -> Setup {
+                      activation: NeuralMemoryConfiguration.Activation = .silu, residualNorm: Bool = false,
+                      loss: NeuralMemoryConfiguration.InnerLoss = .squaredError) -> Setup {
         var rng = RandomGenerator(seed: seed)
         func normal(_ shape: [Int], _ scale: Double = 1) -> Tensor {
             Tensor.randomNormal(shape, standardDeviation: scale, dtype: .float64, generator: &rng)
@@ -28,7 +29,7 @@ struct MemoryUpdateTests {
             learningRate: normal([b, h, length]).sigmoid() * 0.4,
             logMomentum: momentum ? -(-normal([b, h, length])).softplus() : nil,  // log sigmoid
             logRetention: forgetting ? -(normal([b, h, length]) - 2).softplus() : nil)
-        return Setup(mlp: MemoryMLP(depth: depth, activation: activation, residualNorm: residualNorm), stream: stream,
+        return Setup(mlp: MemoryMLP(depth: depth, activation: activation, residualNorm: residualNorm, loss: loss), stream: stream,
                      state: MemoryState(weights: weights, surprise: surprise))
     }
 
@@ -79,6 +80,16 @@ struct MemoryUpdateTests {
     @Test(arguments: cases)
     func residualNormMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, residualNorm: true)
+        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
+                         MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
+        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1),
+                         MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
+    }
+
+    /// The dot-product inner loss −⟨M(k), v⟩ in every setting.
+    @Test(arguments: cases)
+    func dotProductLossAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
+        let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, loss: .dotProduct)
         Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
                          MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
         Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1),

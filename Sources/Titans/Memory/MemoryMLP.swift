@@ -9,6 +9,23 @@ struct MemoryMLP {
     let depth: Int
     let activation: NeuralMemoryConfiguration.Activation
     var residualNorm = false
+    var loss = NeuralMemoryConfiguration.InnerLoss.squaredError
+
+    /// The inner loss of reads `out` against values, summed over everything (Eq. 12 or its dot-product form).
+    func innerLoss(_ out: Tensor, _ values: Tensor) -> Tensor {
+        switch loss {
+        case .squaredError: return (out - values).squared().sum()
+        case .dotProduct: return -(out * values).sum()
+        }
+    }
+
+    /// dℓ/d(out) per token: 2(out − v) for the squared error, −v for the dot product.
+    func lossGradient(_ out: Tensor, _ values: Tensor) -> Tensor {
+        switch loss {
+        case .squaredError: return (out - values) * 2
+        case .dotProduct: return -values
+        }
+    }
 
     /// LayerNorm without affine parameters inside the wrapper.
     static let normEpsilon = 1e-5
@@ -48,7 +65,7 @@ struct MemoryMLP {
         h.layerNormalized(epsilon: Self.normEpsilon) * (gain + 1) + input
     }
 
-    /// The per-token gradients of the associative-memory loss ℓ = ‖M(k) − v‖² (Eq. 12) at `weights`, in factored form:
+    /// The per-token gradients of the inner loss (ℓ = ‖M(k) − v‖², Eq. 12, or −⟨M(k), v⟩) at `weights`, in factored form:
     /// token `m`'s gradient for layer `l` is the outer product `inputs[l][m]ᵀ deltas[l][m]`
     /// (layer input times the loss's derivative at the layer's output), computed for all tokens at once; with the
     /// residual wrapper, `gain[m]` is token `m`'s gradient for the gain γ.
@@ -68,13 +85,13 @@ struct MemoryMLP {
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
             let gain = weights[depth]
-            let deltaOut = (normalized * (gain + 1) + keys - values) * 2
+            let deltaOut = lossGradient(normalized * (gain + 1) + keys, values)
             gainGradient = deltaOut * normalized
             let g = deltaOut * (gain + 1)
             delta = (g - g.mean(axis: -1, keepDims: true) - normalized * (g * normalized).mean(axis: -1, keepDims: true))
                 * inverseDeviation
         } else {
-            delta = (z - values) * 2
+            delta = lossGradient(z, values)
         }
         var deltas = [Tensor](repeating: delta, count: depth)
         for l in stride(from: depth - 1, to: 0, by: -1) {

@@ -56,9 +56,9 @@ enum MemoryUpdate {
         return MemoryState(weights: state.weights.map(expand), surprise: state.surprise.map(expand))
     }
 
-    /// Gradient of ‖M(k) − v‖² at `weights` by the autodiff engine, kept differentiable for the outer loop.
+    /// Gradient of the inner loss at `weights` by the autodiff engine, kept differentiable for the outer loop.
     private static func autodiffGradient(_ mlp: MemoryMLP, _ weights: [Tensor], key: Tensor, value: Tensor) -> [Tensor] {
-        let loss = (mlp(weights, key) - value).squared().sum()  // Eq. 12, summed over sequences and heads
+        let loss = mlp.innerLoss(mlp(weights, key), value)  // Eq. 12, summed over sequences and heads
         return Tensor.gradients(of: loss, withRespectTo: weights, createGraph: true)
     }
 

@@ -35,7 +35,8 @@ public final class NeuralMemory: Module {
     public let output: Linear
 
     private var memoryMLP: MemoryMLP {
-        MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, residualNorm: configuration.residualNorm)
+        MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, residualNorm: configuration.residualNorm,
+                  loss: configuration.innerLoss)
     }
 
     public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {

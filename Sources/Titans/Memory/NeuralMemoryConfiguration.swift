@@ -1,6 +1,14 @@
 /// Everything that defines one layer of neural long-term memory (paper §3, §4.4). `Codable`, so a
 /// checkpoint's metadata can rebuild the layer.
 public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
+    /// The memory's inner objective (what each token's gradient step minimises).
+    public enum InnerLoss: String, Codable, Sendable {
+        /// ‖M(k) − v‖², the associative-memory loss of Eq. 12: the delta rule and its generalisations.
+        case squaredError
+        /// −⟨M(k), v⟩, whose gradient step is the additive update of linear attention (Eq. 4; notes §1, §8).
+        case dotProduct
+    }
+
     /// The activation between the memory MLP's layers.
     public enum Activation: String, Codable, Sendable { case silu, gelu }
 
@@ -18,6 +26,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (γ + 1)`, γ a learned gain that the inner loop updates too
     /// (the TTT-style wrapper of titans-pytorch).
     public var residualNorm: Bool
+    public var innerLoss: InnerLoss
     /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
     public var convolutionKernel: Int
     /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`.
@@ -34,7 +43,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
-                activation: Activation = .silu, residualNorm: Bool = false, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
+                activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
                 momentum: Bool = true, forgetting: Bool = true, chunkSize: Int = 16, persistentTokens: Int = 0,
                 outputGate: Bool = true) {
         self.width = width
@@ -44,6 +53,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.hiddenExpansion = hiddenExpansion
         self.activation = activation
         self.residualNorm = residualNorm
+        self.innerLoss = innerLoss
         self.convolutionKernel = convolutionKernel
         self.maxLearningRate = maxLearningRate
         self.momentum = momentum

@@ -1,0 +1,49 @@
+/// The recurrent baselines of the paper's tables (§5.1, notes §6.3) as presets of the neural memory: LMM-architecture
+/// models whose memory recurrence is the baseline's. How close each is to the published model is in the README.
+public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
+    /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting).
+    case deltaNet
+    /// Gated DeltaNet: matrix memory, the delta rule with a forgetting gate.
+    case gatedDeltaNet
+    /// TTT-MLP: a two-layer MLP memory in a LayerNorm-residual wrapper, plain gradient steps.
+    case tttMLP
+    /// Linear attention: matrix memory, the dot-product loss −⟨M(k), v⟩ (additive update).
+    case linearAttention
+    /// A Mamba2-like gated linear recurrence: the dot-product loss with a scalar forgetting gate.
+    case gatedLinearAttention
+
+    /// The memory of this baseline at the given sizes.
+    public func memory(width: Int, heads: Int, chunkSize: Int) -> NeuralMemoryConfiguration {
+        var m = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: 1, chunkSize: chunkSize)
+        m.momentum = false
+        m.forgetting = false
+        // Our loss ‖Mk − v‖² has no ½: θ = 0.5·sigmoid gives DeltaNet's β = sigmoid ∈ (0, 1).
+        m.maxLearningRate = 0.5
+        switch self {
+        case .deltaNet: break
+        case .gatedDeltaNet: m.forgetting = true
+        case .tttMLP:
+            m.memoryDepth = 2
+            m.hiddenExpansion = 4
+            m.activation = .gelu
+            m.residualNorm = true
+        case .linearAttention:
+            m.innerLoss = .dotProduct
+            m.maxLearningRate = 1
+        case .gatedLinearAttention:
+            m.innerLoss = .dotProduct
+            m.maxLearningRate = 1
+            m.forgetting = true
+        }
+        return m
+    }
+}
+
+extension ModelConfiguration {
+    /// A recurrent baseline: the LMM architecture without persistent tokens, with the baseline's memory.
+    public static func recurrentBaseline(_ baseline: RecurrentBaseline, vocabularySize: Int = 256, width: Int = 64,
+                                         layers: Int = 2, heads: Int = 4, chunkSize: Int = 16) -> ModelConfiguration {
+        ModelConfiguration(architecture: .lmm, vocabularySize: vocabularySize, width: width, layers: layers, heads: heads,
+                           persistentTokens: 0, memory: baseline.memory(width: width, heads: heads, chunkSize: chunkSize))
+    }
+}
