@@ -5,7 +5,7 @@ let package = Package(
     name: "Titans",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData"]),
+        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData", "TitansEval"]),
         .executable(name: "titans", targets: ["TitansCLI"]),
     ],
     dependencies: [
@@ -24,11 +24,14 @@ let package = Package(
         .target(name: "Titans", dependencies: ["TitansNN"]),
         // Data: byte-level datasets from files, synthetic long-context tasks. Knows nothing of models.
         .target(name: "TitansData", dependencies: ["TitansTensor"]),
+        // Evaluation: metrics and reports (Markdown tables, SVG charts). Knows nothing of the command line.
+        .target(name: "TitansEval", dependencies: ["Titans", "TitansData"]),
         .executableTarget(
             name: "TitansCLI",
             dependencies: [
                 "Titans",
                 "TitansData",
+                "TitansEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,6 +39,7 @@ let package = Package(
         .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
         .testTarget(name: "TitansTests", dependencies: ["Titans"]),
         .testTarget(name: "TitansDataTests", dependencies: ["TitansData"]),
+        .testTarget(name: "TitansEvalTests", dependencies: ["TitansEval"]),
     ],
     swiftLanguageModes: [.v5]
 )
