@@ -5,7 +5,7 @@ let package = Package(
     name: "Titans",
     platforms: [.macOS(.v13)],
     products: [
-        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData", "TitansEval"]),
+        .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData", "TitansEval", "TitansTraining"]),
         .executable(name: "titans", targets: ["TitansCLI"]),
     ],
     dependencies: [
@@ -26,12 +26,15 @@ let package = Package(
         .target(name: "TitansData", dependencies: ["TitansTensor"]),
         // Evaluation: metrics and reports (Markdown tables, SVG charts). Knows nothing of the command line.
         .target(name: "TitansEval", dependencies: ["Titans", "TitansData"]),
+        // Training: the loop (AdamW, schedule, clipping, accumulation), validation, checkpoints and resumption.
+        .target(name: "TitansTraining", dependencies: ["Titans", "TitansData"]),
         .executableTarget(
             name: "TitansCLI",
             dependencies: [
                 "Titans",
                 "TitansData",
                 "TitansEval",
+                "TitansTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "TitansTests", dependencies: ["Titans"]),
         .testTarget(name: "TitansDataTests", dependencies: ["TitansData"]),
         .testTarget(name: "TitansEvalTests", dependencies: ["TitansEval"]),
+        .testTarget(name: "TitansTrainingTests", dependencies: ["TitansTraining"]),
     ],
     swiftLanguageModes: [.v5]
 )

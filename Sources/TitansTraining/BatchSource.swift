@@ -1,0 +1,69 @@
+@_exported import Titans
+@_exported import TitansData
+
+/// A batch for training or validation: inputs and next-token targets `[batch, length]`, and which target
+/// positions the loss scores (`nil`: all of them).
+public struct TrainingBatch {
+    public var inputs: IndexTensor
+    public var targets: IndexTensor
+    /// 1 where a target counts, 0 elsewhere, `[batch, length]`.
+    public var lossWeights: [Double]?
+
+    public init(inputs: IndexTensor, targets: IndexTensor, lossWeights: [Double]? = nil) {
+        self.inputs = inputs
+        self.targets = targets
+        self.lossWeights = lossWeights
+    }
+}
+
+/// Where training batches come from. Training batches draw on the trainer's generator (so a resumed run continues the
+/// same stream); validation batches are fixed.
+public protocol BatchSource {
+    func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch
+    func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch]
+}
+
+extension ByteDataset: BatchSource {
+    public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
+        let b = batch(split: .train, batchSize: size, length: length, generator: &generator)
+        return TrainingBatch(inputs: b.inputs, targets: b.targets)
+    }
+
+    public func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch] {
+        Array(validationBatches(batchSize: size, length: length).prefix(limit)).map { TrainingBatch(inputs: $0.inputs, targets: $0.targets) }
+    }
+}
+
+/// The recall task scored on the answer only, with distances drawn from `distances`.
+public struct RecallBatches: BatchSource {
+    public let task: RecallTask
+    public let distances: ClosedRange<Int>
+
+    public init(task: RecallTask, distances: ClosedRange<Int>) {
+        self.task = task
+        self.distances = distances
+    }
+
+    public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
+        precondition(length == task.length, "RecallBatches: the task's sequences have length \(task.length), not \(length)")
+        let b = task.batch(size: size, distances: distances, generator: &generator)
+        var weights = [Double](repeating: 0, count: size * length)
+        for (row, position) in b.answerPositions.enumerated() { weights[row * length + position] = 1 }
+        return TrainingBatch(inputs: b.inputs, targets: b.targets, lossWeights: weights)
+    }
+
+    public func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch] {
+        var generator = RandomGenerator(seed: 0xC0FFEE)  // fixed: the same validation set every time
+        return (0..<limit).map { _ in trainingBatch(size: size, length: length, generator: &generator) }
+    }
+}
+
+extension TrainingBatch {
+    /// Mean cross-entropy (nats) of `logits` `[batch, length, vocabulary]` over the scored targets.
+    public func loss(_ logits: Tensor) -> Tensor {
+        guard let lossWeights else { return logits.crossEntropy(targets: targets) }
+        let logProbabilities = logits.logSoftmax(axis: -1).take(alongAxis: -1, indices: targets)
+        let weights = Tensor(shape: targets.shape, lossWeights, dtype: logits.dtype)
+        return -(logProbabilities * weights).sum() / max(lossWeights.reduce(0, +), 1)
+    }
+}

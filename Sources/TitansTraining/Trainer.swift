@@ -1,0 +1,111 @@
+import Foundation
+
+/// Trains a ``LanguageModel``: AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
+/// clipping, gradient accumulation, validation, and checkpoints that resume exactly (the parameters, the optimiser's
+/// moments, the step and the data generator's state are all saved).
+public final class Trainer {
+    public let model: LanguageModel
+    public let configuration: TrainingConfiguration
+    public let optimizer: AdamW
+    public let schedule: LearningRateSchedule
+    /// Optimiser steps taken so far.
+    public private(set) var step = 0
+    /// The generator training batches are drawn from.
+    public private(set) var generator: RandomGenerator
+    let source: BatchSource
+
+    /// What one optimiser step did.
+    public struct StepReport: Sendable {
+        public let step: Int
+        public let loss: Double
+        public let gradientNorm: Double
+        public let learningRate: Double
+        public let tokens: Int
+    }
+
+    public enum TrainingError: Error, CustomStringConvertible, Equatable {
+        case nonFinite(step: Int, what: String, value: Double)
+        public var description: String {
+            switch self {
+            case let .nonFinite(step, what, value):
+                return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. "
+                    + "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
+            }
+        }
+    }
+
+    public init(model: LanguageModel, source: BatchSource, configuration: TrainingConfiguration) {
+        self.model = model
+        self.source = source
+        self.configuration = configuration
+        optimizer = AdamW(model.namedParameters(), learningRate: configuration.learningRate, weightDecay: configuration.weightDecay)
+        schedule = LearningRateSchedule(peak: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                        totalSteps: configuration.steps, minimum: configuration.minimumLearningRate)
+        generator = RandomGenerator(seed: configuration.seed)
+    }
+
+    /// One optimiser step over `accumulation` micro-batches. A non-finite loss or gradient norm throws before any
+    /// parameter changes, so the model (and the last checkpoint) stay good.
+    @discardableResult
+    public func trainStep() throws -> StepReport {
+        let c = configuration
+        optimizer.zeroGradients()
+        var total = 0.0
+        for _ in 0..<c.accumulation {
+            let batch = source.trainingBatch(size: c.batchSize, length: c.sequenceLength, generator: &generator)
+            let loss = batch.loss(model(batch.inputs).logits)
+            let value = loss.item()
+            guard value.isFinite else {
+                optimizer.zeroGradients()
+                throw TrainingError.nonFinite(step: step + 1, what: "loss", value: value)
+            }
+            (loss / Double(c.accumulation)).backward()
+            total += value / Double(c.accumulation)
+        }
+        let parameters = model.parameters()
+        let norm = clipGradientNorm(parameters, maxNorm: c.gradientClip)
+        guard norm.isFinite else {
+            optimizer.zeroGradients()
+            throw TrainingError.nonFinite(step: step + 1, what: "gradient norm", value: norm)
+        }
+        step += 1
+        let rate = schedule(step)
+        optimizer.step(learningRate: rate)
+        optimizer.zeroGradients()
+        return StepReport(step: step, loss: total, gradientNorm: norm, learningRate: rate,
+                          tokens: c.accumulation * c.batchSize * c.sequenceLength)
+    }
+
+    /// Mean loss (nats per scored token) over the fixed validation batches.
+    public func validationLoss() -> Double {
+        let batches = source.validationBatches(size: configuration.batchSize, length: configuration.sequenceLength,
+                                               limit: configuration.evaluationBatches)
+        guard !batches.isEmpty else { return .nan }
+        return withoutGradients { batches.map { $0.loss(model($0.inputs).logits).item() }.reduce(0, +) / Double(batches.count) }
+    }
+
+    /// The model's configuration as the JSON a checkpoint holds.
+    public static func configurationJSON(_ configuration: ModelConfiguration) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(configuration)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Everything needed to continue exactly where this run stands.
+    public func checkpoint() -> Checkpoint {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let training = String(decoding: (try? encoder.encode(configuration)) ?? Data(), as: UTF8.self)
+        return Checkpoint(parameters: model.namedParameters(), optimizerState: optimizer.state, step: step,
+                          rngState: generator, config: Self.configurationJSON(model.configuration),
+                          metadata: ["training": training])
+    }
+
+    /// Continues from `checkpoint`; refuses (changing nothing) one made for another model configuration or shapes.
+    public func resume(from checkpoint: Checkpoint) throws {
+        try checkpoint.restore(into: model.namedParameters(), optimizer: optimizer,
+                               expectedConfig: Self.configurationJSON(model.configuration))
+        step = checkpoint.step
+        generator = checkpoint.rngState
+    }
+}

@@ -1,0 +1,47 @@
+/// How a model is trained. `Codable`: it goes into the checkpoint's metadata beside the model's configuration.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var sequenceLength: Int
+    /// Peak learning rate, reached after `warmupSteps`, then cosine decay to `minimumLearningRate` at `steps`.
+    public var learningRate: Double
+    public var minimumLearningRate: Double
+    public var warmupSteps: Int
+    /// Decoupled weight decay of AdamW (matrices only).
+    public var weightDecay: Double
+    /// Global gradient-norm clipping threshold.
+    public var gradientClip: Double
+    /// Micro-batches whose gradients are summed (and averaged) per optimiser step.
+    public var accumulation: Int
+    public var seed: UInt64
+    /// Steps between validations, and how many validation batches each uses.
+    public var evaluationInterval: Int
+    public var evaluationBatches: Int
+
+    public init(steps: Int = 1000, batchSize: Int = 8, sequenceLength: Int = 256, learningRate: Double = 3e-3,
+                minimumLearningRate: Double = 3e-4, warmupSteps: Int = 50, weightDecay: Double = 0.1,
+                gradientClip: Double = 1, accumulation: Int = 1, seed: UInt64 = 0, evaluationInterval: Int = 100,
+                evaluationBatches: Int = 4) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+        self.learningRate = learningRate
+        self.minimumLearningRate = minimumLearningRate
+        self.warmupSteps = warmupSteps
+        self.weightDecay = weightDecay
+        self.gradientClip = gradientClip
+        self.accumulation = accumulation
+        self.seed = seed
+        self.evaluationInterval = evaluationInterval
+        self.evaluationBatches = evaluationBatches
+    }
+
+    /// Why these settings cannot train, or `nil`.
+    public var problem: String? {
+        if steps < 1 || batchSize < 1 || sequenceLength < 1 || accumulation < 1 { return "steps, batch size, sequence length and accumulation must be positive" }
+        if !(learningRate > 0) || minimumLearningRate < 0 || warmupSteps < 0 { return "learning rates must be positive and warm-up non-negative" }
+        if !(gradientClip > 0) || weightDecay < 0 { return "gradient clip must be positive and weight decay non-negative" }
+        if evaluationInterval < 1 || evaluationBatches < 0 { return "evaluation interval must be positive" }
+        return nil
+    }
+}
