@@ -1,0 +1,39 @@
+import Foundation
+
+/// A one-line progress bar on a terminal (rewritten in place), or a line every few seconds when output is a file.
+struct Progress {
+    let total: Int
+    let label: String
+    private let start = Date()
+    private var lastPrint = Date.distantPast
+    private let interactive = isatty(STDOUT_FILENO) != 0
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    /// Shows `done` of `total` with extra fields (loss, tokens/s) and the estimated time left.
+    mutating func update(_ done: Int, _ fields: String) {
+        let now = Date()
+        let finished = done >= total
+        guard finished || now.timeIntervalSince(lastPrint) >= (interactive ? 0.2 : 10) else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(start)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let width = 24, filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = "\(label) \(bar) \(done)/\(total)  \(fields)  elapsed \(Self.clock(elapsed)) eta \(Self.clock(eta))"
+        if interactive {
+            print("\r\u{1B}[K" + line, terminator: finished ? "\n" : "")
+            fflush(stdout)
+        } else {
+            print(line)
+        }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
