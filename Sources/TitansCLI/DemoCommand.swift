@@ -15,7 +15,7 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Titans variant to train: mac, mag, mal or lmm.") var architecture = "mag"
     @Option(help: "Attention window (distances go from 1× to 32× it).") var window = 8
-    @Option(help: "Optimiser steps per model.") var steps = 300
+    @Option(help: "Optimiser steps per model.") var steps = 400
     @Option(help: "Sequences per step.") var batchSize = 16
     @Option(help: "Model width.") var width = 64
     @Option(help: "Blocks.") var layers = 2
