@@ -175,21 +175,10 @@ public struct LineChart: Sendable {
         return out
     }
 
-    /// Writes the SVG atomically: to a temporary file in the same directory, then renamed over `url`, so a reader never
+    /// Writes the SVG atomically (Foundation writes a temporary file and renames it over `url`), so a reader never
     /// sees a half-written chart.
     public func write(to url: URL) throws {
-        try Self.writeAtomically(Data(svg().utf8), to: url)
-    }
-
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            let code = POSIXErrorCode(rawValue: errno) ?? .EIO
-            try? FileManager.default.removeItem(at: temporary)
-            throw POSIXError(code)
-        }
+        try Data(svg().utf8).write(to: url, options: .atomic)
     }
 
     // MARK: Axes
