@@ -85,20 +85,20 @@ public final class Trainer {
     }
 
     /// The model's configuration as the JSON a checkpoint holds.
-    public static func configurationJSON(_ configuration: ModelConfiguration) -> String {
+    public static func configurationJSON(_ configuration: ModelConfiguration) -> String { json(configuration) }
+
+    /// `value` as JSON with sorted keys, so equal configurations give equal text.
+    static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(configuration)) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
     /// Everything needed to continue exactly where this run stands.
     public func checkpoint() -> Checkpoint {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let training = String(decoding: (try? encoder.encode(configuration)) ?? Data(), as: UTF8.self)
         return Checkpoint(parameters: model.namedParameters(), optimizerState: optimizer.state, step: step,
                           rngState: generator, config: Self.configurationJSON(model.configuration),
-                          metadata: ["training": training])
+                          metadata: ["training": Self.json(configuration)])
     }
 
     /// Continues from `checkpoint`; refuses (changing nothing) one made for another model configuration or shapes.

@@ -25,13 +25,13 @@ enum ReductionKernels {
         // Parallel over inner columns when there are few outer blocks, else over outer blocks.
         if outer >= Parallel.threadCount {
             Parallel.forRanges(outer, grain: max(1, Parallel.elementwiseGrain / max(length * inner, 1))) { range in
-                for o in range { columns(x + o * length * inner, length: length, inner: inner, stride: inner,
+                for o in range { columns(x + o * length * inner, length: length, inner: inner,
                                          0..<inner, into: out + o * inner, identity: identity, combine) }
             }
         } else {
             for o in 0..<outer {
                 Parallel.forRanges(inner, grain: max(1, Parallel.elementwiseGrain / max(length, 1))) { range in
-                    columns(x + o * length * inner, length: length, inner: inner, stride: inner,
+                    columns(x + o * length * inner, length: length, inner: inner,
                             range, into: out + o * inner, identity: identity, combine)
                 }
             }
@@ -39,12 +39,12 @@ enum ReductionKernels {
     }
 
     @inline(__always)
-    private static func columns<F: BinaryElementFunction>(_ x: UnsafePointer<F.Scalar>, length: Int, inner: Int, stride: Int,
+    private static func columns<F: BinaryElementFunction>(_ x: UnsafePointer<F.Scalar>, length: Int, inner: Int,
                                                           _ range: Range<Int>, into out: UnsafeMutablePointer<F.Scalar>,
                                                           identity: F.Scalar, _ combine: F) {
         for i in range { out[i] = identity }
         for r in 0..<length {
-            let row = x + r * stride
+            let row = x + r * inner
             for i in range { out[i] = combine(out[i], row[i]) }
         }
     }
