@@ -27,7 +27,7 @@ let package = Package(
         // Evaluation: metrics and reports (Markdown tables, SVG charts). Knows nothing of the command line.
         .target(name: "TitansEval", dependencies: ["Titans", "TitansData"]),
         // Training: the loop (AdamW, schedule, clipping, accumulation), validation, checkpoints and resumption.
-        .target(name: "TitansTraining", dependencies: ["Titans", "TitansData"]),
+        .target(name: "TitansTraining", dependencies: ["Titans", "TitansData", "TitansEval"]),
         .executableTarget(
             name: "TitansCLI",
             dependencies: [

@@ -20,6 +20,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Model width.") var width = 64
     @Option(help: "Blocks.") var layers = 2
     @Option(help: "Peak learning rate.") var learningRate = 3e-3
+    @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
+    @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 2
+    @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = 0.1
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
@@ -28,11 +31,13 @@ struct DemoCommand: ParsableCommand {
         guard let variant = ModelConfiguration.Architecture(rawValue: architecture), [.mac, .mag, .mal, .lmm].contains(variant) else {
             throw ValidationError("--architecture must be mac, mag, mal or lmm, not \(architecture)")
         }
-        guard window >= 2, steps >= 1, batchSize >= 1, width >= 8, width % 4 == 0, layers >= 1, examples >= 1 else {
-            throw ValidationError("window ≥ 2, steps, batch size, layers and examples ≥ 1, width a multiple of 4 and ≥ 8")
+        guard window >= 2, steps >= 1, batchSize >= 1, width >= 8, width % 4 == 0, layers >= 1, examples >= 1,
+              (1...RecallTask.keys.count).contains(facts), memoryDepth >= 1, memoryLearningRate > 0 else {
+            throw ValidationError("window ≥ 2; steps, batch size, layers, examples and memory depth ≥ 1; width a multiple "
+                                  + "of 4 and ≥ 8; facts 1...\(RecallTask.keys.count); memory learning rate > 0")
         }
         let distances = (0...5).map { window << $0 }  // 1×, 2×, 4×, 8×, 16×, 32× the window
-        let task = RecallTask(length: distances.last! + 8)
+        let task = RecallTask(length: distances.last! + 8, facts: facts)
         let training = TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: task.length,
                                              learningRate: learningRate, minimumLearningRate: learningRate / 10,
                                              warmupSteps: max(1, steps / 20), seed: seed, evaluationInterval: steps, evaluationBatches: 2)
@@ -43,7 +48,8 @@ struct DemoCommand: ParsableCommand {
         var results: [(name: String, accuracy: [Double], parameters: Int, seconds: Double)] = []
         for (name, kind) in [(variant.rawValue.uppercased(), variant), ("SWA baseline", .slidingWindow)] as [(String, ModelConfiguration.Architecture)] {
             var rng = RandomGenerator(seed: seed)
-            let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: 2, chunkSize: window)
+            let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth,
+                                                   maxLearningRate: memoryLearningRate, chunkSize: window)
             let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
                                             segment: window, persistentTokens: 4, memory: memory)
             let model = LanguageModel(config, generator: &rng)

@@ -4,13 +4,16 @@ import Foundation
 struct Progress {
     let total: Int
     let label: String
+    /// Where this session started counting (a resumed run starts past 0), for the ETA.
+    let first: Int
     private let start = Date()
     private var lastPrint = Date.distantPast
     private let interactive = isatty(STDOUT_FILENO) != 0
 
-    init(total: Int, label: String) {
+    init(total: Int, label: String, start first: Int = 0) {
         self.total = total
         self.label = label
+        self.first = first
     }
 
     /// Shows `done` of `total` with extra fields (loss, tokens/s) and the estimated time left.
@@ -20,20 +23,26 @@ struct Progress {
         guard finished || now.timeIntervalSince(lastPrint) >= (interactive ? 0.2 : 10) else { return }
         lastPrint = now
         let elapsed = now.timeIntervalSince(start)
-        let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        let eta = done > first ? elapsed / Double(done - first) * Double(total - done) : 0
         let width = 24, filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let line = "\(label) \(bar) \(done)/\(total)  \(fields)  elapsed \(Self.clock(elapsed)) eta \(Self.clock(eta))"
         if interactive {
             print("\r\u{1B}[K" + line, terminator: finished ? "\n" : "")
-            fflush(stdout)
         } else {
             print(line)
         }
+        fflush(stdout)
     }
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
+}
+
+/// A failure the user can act on, printed as `Error: <message>` without the usage text.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

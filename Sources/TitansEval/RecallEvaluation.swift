@@ -1,5 +1,5 @@
-/// Recall accuracy by distance on ``RecallTask``: for each distance, the fraction of examples whose answer byte is
-/// the model's most likely next byte after the question.
+/// Recall accuracy by distance on ``RecallTask``: for each distance, the fraction of examples whose probe answer (the
+/// last question's) is the model's most likely next byte after it.
 public enum RecallEvaluation {
     /// Accuracy at each of `distances`, over `examples` fixed examples per distance (the same for every model).
     public static func accuracy(of model: LanguageModel, task: RecallTask, distances: [Int], examples: Int,
@@ -12,10 +12,11 @@ public enum RecallEvaluation {
                 let batch = task.batch(size: n, distances: distance...distance, generator: &generator)
                 let logits = withoutGradients { model(batch.inputs).logits }
                 // The logits at each example's answer position, [n, vocabulary].
+                let probes = batch.questions.map { $0.last! }
                 let rows = logits.take(alongAxis: 1, indices: IndexTensor(shape: [n, logits.shape[2]],
-                    batch.answerPositions.flatMap { Array(repeating: $0, count: logits.shape[2]) }))
+                    probes.flatMap { Array(repeating: $0.position, count: logits.shape[2]) }))
                 let predicted = rows.argmax(axis: -1).values
-                correct += zip(predicted, batch.answers).filter { $0 == $1 }.count
+                correct += zip(predicted, probes).filter { $0 == $1.answer }.count
                 done += n
             }
             return Double(correct) / Double(examples)

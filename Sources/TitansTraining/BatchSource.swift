@@ -34,21 +34,27 @@ extension ByteDataset: BatchSource {
     }
 }
 
-/// The recall task scored on the answer only, with distances drawn from `distances`.
+/// The recall task, scored on the answers to its questions (every question's, or the probe's only), with probe
+/// distances drawn from `distances` (log-uniformly: as many short as long distances per octave).
 public struct RecallBatches: BatchSource {
     public let task: RecallTask
     public let distances: ClosedRange<Int>
+    /// Score every question's answer (dense supervision), not only the probe's.
+    public let allQuestions: Bool
 
-    public init(task: RecallTask, distances: ClosedRange<Int>) {
+    public init(task: RecallTask, distances: ClosedRange<Int>, allQuestions: Bool = true) {
         self.task = task
         self.distances = distances
+        self.allQuestions = allQuestions
     }
 
     public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
         precondition(length == task.length, "RecallBatches: the task's sequences have length \(task.length), not \(length)")
-        let b = task.batch(size: size, distances: distances, generator: &generator)
+        let b = task.batch(size: size, distances: distances, logUniform: true, generator: &generator)
         var weights = [Double](repeating: 0, count: size * length)
-        for (row, position) in b.answerPositions.enumerated() { weights[row * length + position] = 1 }
+        for (row, questions) in b.questions.enumerated() {
+            for question in allQuestions ? questions : [questions.last!] { weights[row * length + question.position] = 1 }
+        }
         return TrainingBatch(inputs: b.inputs, targets: b.targets, lossWeights: weights)
     }
 

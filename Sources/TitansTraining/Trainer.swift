@@ -76,11 +76,11 @@ public final class Trainer {
                           tokens: c.accumulation * c.batchSize * c.sequenceLength)
     }
 
-    /// Mean loss (nats per scored token) over the fixed validation batches.
-    public func validationLoss() -> Double {
+    /// Mean loss (nats per scored token) over the fixed validation batches; `nil` when there are none.
+    public func validationLoss() -> Double? {
         let batches = source.validationBatches(size: configuration.batchSize, length: configuration.sequenceLength,
                                                limit: configuration.evaluationBatches)
-        guard !batches.isEmpty else { return .nan }
+        guard !batches.isEmpty else { return nil }
         return withoutGradients { batches.map { $0.loss(model($0.inputs).logits).item() }.reduce(0, +) / Double(batches.count) }
     }
 
@@ -94,11 +94,12 @@ public final class Trainer {
         return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
-    /// Everything needed to continue exactly where this run stands.
-    public func checkpoint() -> Checkpoint {
+    /// Everything needed to continue exactly where this run stands; `metadata` adds entries (e.g. the data's path)
+    /// beside the training configuration (key `training`).
+    public func checkpoint(metadata: [String: String] = [:]) -> Checkpoint {
         return Checkpoint(parameters: model.namedParameters(), optimizerState: optimizer.state, step: step,
                           rngState: generator, config: Self.configurationJSON(model.configuration),
-                          metadata: ["training": Self.json(configuration)])
+                          metadata: metadata.merging(["training": Self.json(configuration)]) { _, training in training })
     }
 
     /// Continues from `checkpoint`; refuses (changing nothing) one made for another model configuration or shapes.

@@ -1,3 +1,4 @@
+import Foundation
 import TitansNN
 
 /// One layer of neural long-term memory (paper §3, §4.4): it writes every token into an MLP's weights by a
@@ -55,6 +56,8 @@ public final class NeuralMemory: Module {
         learningRateGate = Linear(c.width, c.heads, dtype: dtype, generator: &generator)
         momentumGate = c.momentum ? Linear(c.width, c.heads, dtype: dtype, generator: &generator) : nil
         forgettingGate = c.forgetting ? Linear(c.width, c.heads, dtype: dtype, generator: &generator) : nil
+        let forgettingBias = log(c.initialForgetting / (1 - c.initialForgetting))  // α₀ = sigmoid(bias)
+        forgettingGate?.bias?.assign(Tensor.full([c.heads], value: forgettingBias, dtype: dtype))
         // M₀ ~ N(0, 1/input) per layer, so a fresh memory maps unit keys to values of order one.
         initialMemory = c.memoryLayerWidths.map { widths in
             Tensor.randomNormal([1, c.heads, widths.input, widths.output], standardDeviation: 1 / Double(widths.input).squareRoot(),
@@ -80,7 +83,6 @@ public final class NeuralMemory: Module {
         precondition(x.rank == 3 && x.shape[2] == configuration.width,
                      "NeuralMemory: input \(x.shape) must be [batch, time, \(configuration.width)]")
         let state = state ?? initialState
-        let (batch, time) = (x.shape[0], x.shape[1])
         let c = configuration
         var history = state.convolutionHistory
 

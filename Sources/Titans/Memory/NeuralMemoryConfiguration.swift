@@ -35,6 +35,10 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var momentum: Bool
     /// Forgetting α (weight decay, Eq. 13); when off α ≡ 0.
     public var forgetting: Bool
+    /// The forgetting gate's bias starts at logit(initialForgetting), so a fresh memory forgets about this share per
+    /// token: small, so facts survive hundreds of tokens until the model learns when to forget (at 0.5, a bias of 0,
+    /// a fresh memory halves every token and no long-range gradient reaches the gates).
+    public var initialForgetting: Double
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
     /// Number of learnable persistent tokens (§3.3) held for the architectures that prepend them.
@@ -44,7 +48,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = 0.1,
-                momentum: Bool = true, forgetting: Bool = true, chunkSize: Int = 16, persistentTokens: Int = 0,
+                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, chunkSize: Int = 16, persistentTokens: Int = 0,
                 outputGate: Bool = true) {
         self.width = width
         self.heads = heads
@@ -58,6 +62,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.maxLearningRate = maxLearningRate
         self.momentum = momentum
         self.forgetting = forgetting
+        self.initialForgetting = initialForgetting
         self.chunkSize = chunkSize
         self.persistentTokens = persistentTokens
         self.outputGate = outputGate
@@ -79,6 +84,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if chunkSize < 1 { return "chunkSize must be at least 1" }
         if convolutionKernel < 0 || persistentTokens < 0 { return "convolutionKernel and persistentTokens cannot be negative" }
         if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
+        if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
         return nil
     }
 }

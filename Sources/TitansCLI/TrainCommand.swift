@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import TitansTraining
+
+/// `titans train`: trains a model on any file read as bytes, with checkpoints, metrics and resumption.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on any file (read as bytes) with checkpoints, validation, metrics and exact resumption.",
+        discussion: """
+            Writes to --output: checkpoint.safetensors (every --checkpoint-interval steps and at the end, atomically), \
+            metrics.jsonl (a line per step and per validation) and loss.svg. `--resume FOLDER/checkpoint.safetensors` \
+            continues a run exactly; its model and training settings come from the checkpoint.
+            """
+    )
+
+    @Option(help: "The data: any file, read as bytes (required unless resuming a run that recorded it).") var data: String?
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Optimiser steps (default 1000).") var steps: Int?
+    @Option(help: "Sequences per micro-batch (default 8).") var batchSize: Int?
+    @Option(help: "Bytes per sequence (default 256).") var sequenceLength: Int?
+    @Option(help: "Micro-batches per optimiser step (default 1).") var accumulation: Int?
+    @Option(help: "Peak learning rate (default 3e-3).") var learningRate: Double?
+    @Option(help: "Final learning rate of the cosine decay (default: a tenth of the peak).") var minimumLearningRate: Double?
+    @Option(help: "Linear warm-up steps (default 5% of the steps).") var warmupSteps: Int?
+    @Option(help: "Decoupled weight decay (default 0.1).") var weightDecay: Double?
+    @Option(help: "Global gradient-norm clip (default 1).") var gradientClip: Double?
+    @Option(help: "Seed for initialisation and batches (default 0).") var seed: UInt64?
+    @Option(help: "Steps between validations (default 100).") var evaluationInterval: Int?
+    @Option(help: "Validation batches per validation (default 8).") var evaluationBatches: Int?
+    @Option(help: "Share of the file, from its end, held out for validation (default 0.1).") var validationFraction: Double?
+    @Option(help: "Steps between checkpoints (default 100).") var checkpointInterval = 100
+    @Option(help: "Folder for the checkpoint, metrics and loss curve (default: titans-run, or the resumed checkpoint's folder).") var output: String?
+    @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+
+    func run() throws {
+        guard checkpointInterval >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
+        let trainer: Trainer, folder: URL, dataPath: String, fraction: Double
+        if let resume {
+            let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
+                .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
+                .contains { $0 != nil } || seed != nil || model.anyGiven
+            guard !given else {
+                throw ValidationError("a resumed run takes its model and training settings from the checkpoint; "
+                                      + "drop those flags (only --data, --output and --checkpoint-interval may be given)")
+            }
+            let url = URL(fileURLWithPath: resume)
+            let checkpoint = try Checkpoint.load(from: url)
+            let settings = try TrainingRun.settings(of: checkpoint, file: resume)
+            guard let path = data ?? checkpoint.metadata["data"] else {
+                throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
+            }
+            dataPath = path
+            fraction = checkpoint.metadata["validation_fraction"].flatMap(Double.init) ?? 0.1
+            let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: dataPath), validationFraction: fraction,
+                                          minimumLength: settings.training.sequenceLength)
+            var rng = RandomGenerator(seed: settings.training.seed)
+            trainer = Trainer(model: LanguageModel(settings.model, generator: &rng), source: dataset, configuration: settings.training)
+            try trainer.resume(from: checkpoint)
+            folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
+            print("Resuming \(resume) at step \(trainer.step) of \(settings.training.steps) on \(dataPath)")
+        } else {
+            guard let data else { throw ValidationError("pass the training data with --data FILE (any file: its bytes are the data)") }
+            dataPath = data
+            fraction = validationFraction ?? 0.1
+            let steps = steps ?? 1000, rate = learningRate ?? 3e-3
+            let training = TrainingConfiguration(
+                steps: steps, batchSize: batchSize ?? 8, sequenceLength: sequenceLength ?? 256, learningRate: rate,
+                minimumLearningRate: minimumLearningRate ?? rate / 10, warmupSteps: warmupSteps ?? max(1, steps / 20),
+                weightDecay: weightDecay ?? 0.1, gradientClip: gradientClip ?? 1, accumulation: accumulation ?? 1,
+                seed: seed ?? 0, evaluationInterval: evaluationInterval ?? 100, evaluationBatches: evaluationBatches ?? 8)
+            if let problem = training.problem { throw ValidationError(problem) }
+            guard (0..<1).contains(fraction) else {
+                throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the bytes")
+            }
+            let config = try model.configuration()
+            let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: data), validationFraction: fraction,
+                                          minimumLength: training.sequenceLength)
+            var rng = RandomGenerator(seed: training.seed)
+            trainer = Trainer(model: LanguageModel(config, generator: &rng), source: dataset, configuration: training)
+            folder = URL(fileURLWithPath: output ?? "titans-run")
+        }
+        let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
+                                  checkpointInterval: checkpointInterval,
+                                  metadata: ["data": dataPath, "validation_fraction": String(fraction)], reportsBitsPerByte: true)
+        try train(run)
+    }
+
+    private func train(_ run: TrainingRun) throws {
+        let c = run.trainer.configuration
+        let m = run.trainer.model
+        print("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
+              + "sequences of \(c.sequenceLength) bytes; writing \(run.folder.path). Matmul: \(BLAS.backendName)")
+        var progress = Progress(total: c.steps, label: "train", start: run.trainer.step)
+        var recent: [Double] = [], lastValidation = ""
+        do {
+            try run.run { event in
+                recent = Array((recent + [event.report.loss]).suffix(20))
+                if let v = event.validationLoss {
+                    lastValidation = String(format: "  val %.3f (%.3f bpb)", v, ByteDataset.bitsPerByte(nats: v))
+                }
+                progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", recent.reduce(0, +) / Double(recent.count),
+                                                          event.tokensPerSecond) + lastValidation)
+            }
+        } catch let error as Trainer.TrainingError {
+            let kept = FileManager.default.fileExists(atPath: run.checkpointURL.path)
+                ? "The last good checkpoint is \(run.checkpointURL.path) (resume with --resume \(run.checkpointURL.path))."
+                : "No checkpoint had been written yet."
+            throw CommandError("\(error.description). \(kept)")
+        }
+        print("Wrote \(run.checkpointURL.path), \(run.metrics.url.path) and \(run.lossCurveURL.path)")
+    }
+}
