@@ -15,14 +15,15 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Titans variant to train: mac, mag, mal or lmm.") var architecture = "mag"
     @Option(help: "Attention window (distances go from 1× to 32× it).") var window = 8
-    @Option(help: "Optimiser steps per model.") var steps = 400
+    @Option(help: "Optimiser steps per model.") var steps = 500
     @Option(help: "Sequences per step.") var batchSize = 16
     @Option(help: "Model width.") var width = 64
     @Option(help: "Blocks.") var layers = 2
     @Option(help: "Peak learning rate.") var learningRate = 3e-3
     @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
-    @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 2
+    @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 1
     @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = 0.1
+    @Flag(help: "Wrap the memory MLP as k + LayerNorm(MLP(k)) (titans-pytorch's default).") var residualNorm = false
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
@@ -42,13 +43,14 @@ struct DemoCommand: ParsableCommand {
                                              learningRate: learningRate, minimumLearningRate: learningRate / 10,
                                              warmupSteps: max(1, steps / 20), seed: seed, evaluationInterval: steps, evaluationBatches: 2)
         let source = RecallBatches(task: task, distances: 3...task.maximumDistance)
-        print("Recall task: a fact `#KV` then filler, then `?K`; the model must answer V. Sequences of \(task.length) bytes, "
-              + "window \(window), distances \(distances.map(String.init).joined(separator: ", ")). Matmul: \(BLAS.backendName)")
+        print("Recall task: \(facts) facts `#KV` in random filler, each asked later as `?K` (answer V); accuracy is read on the "
+              + "last question, whose fact lies 1× to 32× the window (\(window)) before it. Sequences of \(task.length) bytes; "
+              + "memory depth \(memoryDepth). Matmul: \(BLAS.backendName)")
 
         var results: [(name: String, accuracy: [Double], parameters: Int, seconds: Double)] = []
         for (name, kind) in [(variant.rawValue.uppercased(), variant), ("SWA baseline", .slidingWindow)] as [(String, ModelConfiguration.Architecture)] {
             var rng = RandomGenerator(seed: seed)
-            let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth,
+            let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth, residualNorm: residualNorm,
                                                    maxLearningRate: memoryLearningRate, chunkSize: window)
             let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
                                             segment: window, persistentTokens: 4, memory: memory)

@@ -61,23 +61,23 @@ struct MemoryBench: ParsableCommand {
     /// Prints forward and forward+backward tokens/s of `layer` on `x`.
     private func throughput(_ name: String, _ x: Tensor, _ layer: (Tensor) -> Tensor) {
         let tokens = Double(x.shape[0] * x.shape[1])
-        let forward = best { _ = withoutGradients { layer(x) } }
-        let training = best { layer(x).squared().mean().backward() }
+        let forward = fastestSeconds(repeats: repeats) { _ = withoutGradients { layer(x) } }
+        let training = fastestSeconds(repeats: repeats) { layer(x).squared().mean().backward() }
         print("  " + name.padding(toLength: 46, withPad: " ", startingAt: 0)
               + String(Int(tokens / forward)).padding(toLength: 10, withPad: " ", startingAt: 0) + String(Int(tokens / training)))
     }
+}
 
-    /// Seconds of the fastest of `repeats` runs, after one warm-up.
-    private func best(_ body: () -> Void) -> Double {
-        body()
-        var result = Double.infinity
-        for _ in 0..<max(repeats, 1) {
-            let start = Date()
-            body()
-            result = min(result, Date().timeIntervalSince(start))
-        }
-        return result
+/// Seconds of the fastest of `repeats` runs, after one warm-up.
+func fastestSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var result = Double.infinity
+    for _ in 0..<max(repeats, 1) {
+        let start = Date()
+        try body()
+        result = min(result, Date().timeIntervalSince(start))
     }
+    return result
 }
 
 /// The process's peak resident set size in megabytes.

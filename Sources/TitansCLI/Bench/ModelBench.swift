@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import TitansTraining
+
+/// `titans bench models`: parameters, training, forward and generation speed of every variant and baseline.
+struct ModelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Parameters and tokens/s (training step, forward, generation) of every Titans variant and baseline.",
+        discussion: "Training = forward, backward and an AdamW step on random bytes; generation = one byte at a time "
+            + "with the carried state after a prompt. Defaults: width 256, 4 layers, window and segment 64."
+    )
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Sequence length.") var sequence = 512
+    @Option(help: "Batch size.") var batch = 4
+    @Option(help: "Timed repetitions (the fastest counts, after a warm-up).") var repeats = 2
+    @Option(help: "Prompt length before generation.") var prompt = 64
+    @Option(help: "Bytes generated per timing.") var generate = 128
+    @Option(help: "Comma-separated architectures (default: all).") var only: String?
+
+    func run() throws {
+        guard model.architecture == nil else { throw ValidationError("pick architectures with --only, not --architecture") }
+        guard sequence >= 1, batch >= 1, prompt >= 1, generate >= 1 else {
+            throw ValidationError("--sequence, --batch, --prompt and --generate must be positive")
+        }
+        let names = only.map { $0.split(separator: ",").map(String.init) } ?? ModelOptions.names
+        let configurations = try names.map { ($0, try model.configuration(architecture: $0)) }  // every name checked first
+        print("batch \(batch) × sequence \(sequence); generation: \(generate) bytes after a \(prompt)-byte prompt; "
+              + "matmul: \(BLAS.backendName)")
+        print(["model", "parameters", "train tok/s", "forward tok/s", "generate tok/s"]
+            .enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined())
+        var rng = RandomGenerator(seed: 0)
+        for (name, config) in configurations {
+            let lm = LanguageModel(config, generator: &rng)
+            let tokens = IndexTensor(shape: [batch, sequence], (0..<(batch * sequence)).map { _ in Int(rng.next() % 256) })
+            let optimizer = AdamW(lm.namedParameters(), learningRate: 1e-4)
+            let count = Double(batch * sequence)
+            let train = try fastestSeconds(repeats: repeats) {
+                let loss = lm(tokens).logits.crossEntropy(targets: tokens)
+                guard loss.item().isFinite else { throw CommandError("\(name): the loss is not finite") }
+                loss.backward()
+                optimizer.step()
+                optimizer.zeroGradients()
+            }
+            let forward = fastestSeconds(repeats: repeats) { _ = withoutGradients { lm(tokens) } }
+            let start = Array(tokens.values.prefix(prompt))
+            var sampling = RandomGenerator(seed: 1)
+            var generation = 0.0
+            _ = fastestSeconds(repeats: repeats) {
+                var first: Date?
+                lm.generate(prompt: start, maxTokens: generate + 1, sampler: Sampler(temperature: 0), generator: &sampling) { _ in
+                    if first == nil { first = Date() }  // timing starts after the prompt and the first byte
+                    return true
+                }
+                generation = max(generation, Double(generate) / Date().timeIntervalSince(first!))  // the fastest run
+            }
+            print([name, String(lm.parameterCount), String(Int(count / train)), String(Int(count / forward)), String(Int(generation))]
+                .enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined())
+        }
+    }
+}
