@@ -22,7 +22,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Peak learning rate.") var learningRate = 3e-3
     @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
     @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 1
-    @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = 0.1
+    @Option(help: "Largest inner learning rate θ of the memory (default 0.1 at depth 1, 0.01 deeper).") var memoryLearningRate: Double?
     @Flag(help: "Wrap the memory MLP as k + LayerNorm(MLP(k)) (titans-pytorch's default).") var residualNorm = false
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("--architecture must be mac, mag, mal or lmm, not \(architecture)")
         }
         guard window >= 2, steps >= 1, batchSize >= 1, width >= 8, width % 4 == 0, layers >= 1, examples >= 1,
-              (1...RecallTask.keys.count).contains(facts), memoryDepth >= 1, memoryLearningRate > 0 else {
+              (1...RecallTask.keys.count).contains(facts), memoryDepth >= 1, (memoryLearningRate ?? 1) > 0 else {
             throw ValidationError("window ≥ 2; steps, batch size, layers, examples and memory depth ≥ 1; width a multiple "
                                   + "of 4 and ≥ 8; facts 1...\(RecallTask.keys.count); memory learning rate > 0")
         }

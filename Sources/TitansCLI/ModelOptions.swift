@@ -13,7 +13,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Persistent memory tokens (default 4).") var persistentTokens: Int?
     @Option(help: "Depth of the memory MLP; 1 is a matrix memory (default 2).") var memoryDepth: Int?
     @Option(help: "Memory chunk size: tokens per parallel mini-batch step (default 16).") var chunkSize: Int?
-    @Option(help: "Largest inner learning rate θ of the memory (default 0.1).") var memoryLearningRate: Double?
+    @Option(help: "Largest inner learning rate θ of the memory (default 0.1 at depth 1, 0.01 deeper).") var memoryLearningRate: Double?
 
     /// Architectures and baselines by their command-line names.
     static let architectures: [(name: String, kind: Kind)] = [
@@ -49,7 +49,7 @@ struct ModelOptions: ParsableArguments {
         switch kind {
         case .titans(let architecture):
             let memory = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: memoryDepth ?? 2,
-                                                   maxLearningRate: memoryLearningRate ?? 0.1, chunkSize: chunkSize)
+                                                   maxLearningRate: memoryLearningRate, chunkSize: chunkSize)
             config = ModelConfiguration(architecture: architecture, width: width, layers: layers, heads: heads,
                                         window: window ?? 64, segment: segment ?? 64,
                                         persistentTokens: persistentTokens ?? 4, memory: memory)
