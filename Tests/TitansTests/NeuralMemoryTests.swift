@@ -105,4 +105,19 @@ struct NeuralMemoryTests {
             #expect(y.slice(axis: 1, start: t + 1, end: 9).toArray() != changed.slice(axis: 1, start: t + 1, end: 9).toArray())
         }
     }
+
+    /// A fresh memory forgets about `initialForgetting` per token (the gate's bias), and deeper memories default to a
+    /// smaller inner learning rate.
+    @Test func initialGates() {
+        var rng = RandomGenerator(seed: 4)
+        let config = NeuralMemoryConfiguration(width: 8, heads: 2, memoryDepth: 1, initialForgetting: 0.01, chunkSize: 2)
+        let memory = NeuralMemory(config, dtype: .float64, generator: &rng)
+        let forgetting = memory.forgettingGate!(Tensor.zeros([1, 8], dtype: .float64)).sigmoid().toArray()
+        #expect(forgetting.allSatisfy { Swift.abs($0 - 0.01) < 1e-12 }, "\(forgetting)")
+        #expect(config.maxLearningRate == 0.1 && NeuralMemoryConfiguration(width: 8, memoryDepth: 2).maxLearningRate == 0.01)
+        #expect(NeuralMemoryConfiguration(width: 8, memoryDepth: 3, maxLearningRate: 0.5).maxLearningRate == 0.5)
+        for bad in [0.0, 1.0, -0.1] {
+            #expect(NeuralMemoryConfiguration(width: 8, initialForgetting: bad).problem != nil)
+        }
+    }
 }

@@ -76,4 +76,23 @@ struct TrainerTests {
         #expect(trainer.model.parameters().map { $0.toArray() } == before)
         #expect(trainer.step == 0)
     }
+
+    /// Recall batches score every question's answer (or only the probe's), at the positions whose target is the answer.
+    @Test func recallBatchesScoreTheAnswers() {
+        let task = RecallTask(length: 64, facts: 4)
+        for all in [true, false] {
+            var rng = RandomGenerator(seed: 8)
+            let b = RecallBatches(task: task, distances: 3...60, allQuestions: all).trainingBatch(size: 5, length: 64, generator: &rng)
+            let weights = b.lossWeights!
+            for row in 0..<5 {
+                let scored = (0..<64).filter { weights[row * 64 + $0] == 1 }
+                #expect(all ? scored.count >= 2 : scored == [63])
+                for position in scored {
+                    #expect(RecallTask.values.contains(b.targets.values[row * 64 + position]))
+                    #expect(b.inputs.values[row * 64 + position - 1] == RecallTask.questionMarker)
+                }
+            }
+            #expect(weights.allSatisfy { $0 == 0 || $0 == 1 })
+        }
+    }
 }
