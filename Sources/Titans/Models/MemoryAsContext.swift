@@ -29,6 +29,9 @@ public final class MemoryAsContext: Module {
     public let attention: AttentionLayer
     public let memory: NeuralMemory
     public let gate: MemoryGate
+    /// Normalises the attention outputs before they are written (the memory's other inputs are all normalised block
+    /// inputs; unnormalised, the small outputs of a fresh attention wrote too faintly for the memory to learn).
+    public let writeNorm: RMSNorm
     let segment: Int
 
     public init(width: Int, heads: Int, segment: Int, memory: NeuralMemoryConfiguration, dtype: DType,
@@ -36,6 +39,7 @@ public final class MemoryAsContext: Module {
         attention = AttentionLayer(width: width, heads: heads, window: nil, dtype: dtype, generator: &generator)
         self.memory = NeuralMemory(memory, dtype: dtype, generator: &generator)
         gate = MemoryGate(width: width, dtype: dtype)
+        writeNorm = RMSNorm(width, dtype: dtype)
         self.segment = segment
     }
 
@@ -90,7 +94,7 @@ public final class MemoryAsContext: Module {
         let keyTensor = Tensor.concatenate(keys.map { $0.expand(to: [q.shape[0], q.shape[1], $0.shape[2], $0.shape[3]]) }, axis: 2)
         let valueTensor = Tensor.concatenate(values.map { $0.expand(to: [q.shape[0], q.shape[1], $0.shape[2], $0.shape[3]]) }, axis: 2)
         let y = a.output(a.merge(AttentionKernels.naive(q: q, k: keyTensor, v: valueTensor, mask: mask)))  // Eq. 23
-        let (read, memoryState) = memory(y, state: state.memory)  // Eq. 24: write y; each token reads after its write
+        let (read, memoryState) = memory(writeNorm(y), state: state.memory)  // Eq. 24: write y; each token reads after its write
         state.memory = memoryState
         state.position += n
         return gate(y, read)  // Eq. 25
