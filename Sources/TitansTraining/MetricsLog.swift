@@ -82,7 +82,7 @@ public struct MetricsLog: Sendable {
             smoothed.append((step, sum / Double(window.count)))
         }
         let validation = records.compactMap { r in r.validationLoss.map { (x: Double(r.step), y: $0) } }
-        var series = [LineChart.Series(name: "training loss (mean of \(smoothing) steps)", points: smoothed)]
+        var series = [LineChart.Series(name: "training loss (mean of \(smoothing) steps)", points: smoothed, markers: false)]
         if !validation.isEmpty { series.append(.init(name: "validation loss", points: validation)) }
         return LineChart(title: "Loss", xLabel: "step", yLabel: "loss (nats per byte)", series: series)
     }

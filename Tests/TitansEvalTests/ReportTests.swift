@@ -82,6 +82,17 @@ private func accuracyChart() -> LineChart {
         #expect(Set(strokes).count == 3)
     }
 
+    /// A series without markers is drawn as a line only, in the plot and in the legend.
+    @Test func seriesWithoutMarkers() {
+        var chart = accuracyChart()
+        chart.series[1].markers = false
+        let doc = parse(chart.svg())
+        #expect(doc.count("polyline", class: "series") == 3)
+        #expect(doc.countClass("marker") == 12)
+        #expect(doc.countClass("legend-marker") == 2)
+        #expect(doc.texts(class: "legend-name").count == 3)
+    }
+
     @Test func chartEscapesMarkupInEveryLabel() {
         let chart = LineChart(
             title: "loss <train> & \"val\"", xLabel: "step <k>", yLabel: "a&b",

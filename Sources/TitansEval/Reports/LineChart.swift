@@ -22,11 +22,14 @@ public struct LineChart: Sendable {
         public var points: [(x: Double, y: Double)]
         /// A CSS colour (e.g. `"#0072B2"`); `nil` picks the next colour of the palette.
         public var colour: String?
+        /// A marker on every point (off for dense series such as a loss per step, where only the line reads).
+        public var markers: Bool
 
-        public init(name: String, points: [(x: Double, y: Double)], colour: String? = nil) {
+        public init(name: String, points: [(x: Double, y: Double)], colour: String? = nil, markers: Bool = true) {
             self.name = name
             self.points = points
             self.colour = colour
+            self.markers = markers
         }
 
         /// Pairs `x[i]` with `y[i]` (the shorter array sets the length).
@@ -154,7 +157,7 @@ public struct LineChart: Sendable {
                     + "stroke-linejoin=\"round\"\(style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\"") "
                     + "points=\"\(coordinates)\"/>\n"
             }
-            for p in points {
+            for p in points where s.markers {
                 let tip = "\(s.name): (\(Self.plain(p.x)), \(Self.plain(p.y)))"
                 out += Self.marker(shape: i, x: px(p.x), y: py(p.y), colour: style.colour, tooltip: tip) + "\n"
             }
@@ -168,7 +171,9 @@ public struct LineChart: Sendable {
             let x0 = left + plotW + 16, y = top + 8 + Double(i) * 22
             out += "<line x1=\"\(f(x0))\" y1=\"\(f(y))\" x2=\"\(f(x0 + 28))\" y2=\"\(f(y))\" stroke=\"\(esc(style.colour))\" "
                 + "stroke-width=\"2\"\(style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\"")/>"
-            out += Self.marker(shape: i, x: x0 + 14, y: y, colour: style.colour, tooltip: nil, cssClass: "legend-marker")
+            if s.markers {
+                out += Self.marker(shape: i, x: x0 + 14, y: y, colour: style.colour, tooltip: nil, cssClass: "legend-marker")
+            }
             out += "<text class=\"legend-name\" x=\"\(f(x0 + 36))\" y=\"\(f(y + 4))\">\(esc(s.name))</text>\n"
         }
         out += "</g>\n</svg>\n"
