@@ -23,7 +23,6 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
     @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 1
     @Option(help: "Largest inner learning rate θ of the memory (default 0.1 at depth 1, 0.01 deeper).") var memoryLearningRate: Double?
-    @Flag(help: "Wrap the memory MLP as k + LayerNorm(MLP(k)) (titans-pytorch's default).") var residualNorm = false
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
@@ -32,10 +31,17 @@ struct DemoCommand: ParsableCommand {
         guard let variant = ModelConfiguration.Architecture(rawValue: architecture), [.mac, .mag, .mal, .lmm].contains(variant) else {
             throw ValidationError("--architecture must be mac, mag, mal or lmm, not \(architecture)")
         }
-        guard window >= 2, steps >= 1, batchSize >= 1, width >= 8, width % 4 == 0, layers >= 1, examples >= 1,
-              (1...RecallTask.keys.count).contains(facts), memoryDepth >= 1, (memoryLearningRate ?? 1) > 0 else {
-            throw ValidationError("window ≥ 2; steps, batch size, layers, examples and memory depth ≥ 1; width a multiple "
-                                  + "of 4 and ≥ 8; facts 1...\(RecallTask.keys.count); memory learning rate > 0")
+        guard window >= 2, steps >= 1, batchSize >= 1, examples >= 1, (1...RecallTask.keys.count).contains(facts) else {
+            throw ValidationError("window ≥ 2; steps, batch size and examples ≥ 1; facts 1...\(RecallTask.keys.count)")
+        }
+        let models = try [(variant.rawValue.uppercased(), variant), ("SWA baseline", .slidingWindow)].map { name, kind in
+            (name, try configuration(kind))
+        }
+        let folder = URL(fileURLWithPath: output)  // made first, so a bad --output fails before minutes of training
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CommandError("cannot create the folder \(folder.path) (\((error as NSError).localizedDescription)); choose another --output")
         }
         let distances = (0...5).map { window << $0 }  // 1×, 2×, 4×, 8×, 16×, 32× the window
         let task = RecallTask(length: distances.last! + 8, facts: facts)
@@ -48,12 +54,8 @@ struct DemoCommand: ParsableCommand {
               + "memory depth \(memoryDepth). Matmul: \(BLAS.backendName)")
 
         var results: [(name: String, accuracy: [Double], parameters: Int, seconds: Double)] = []
-        for (name, kind) in [(variant.rawValue.uppercased(), variant), ("SWA baseline", .slidingWindow)] as [(String, ModelConfiguration.Architecture)] {
+        for (name, config) in models {
             var rng = RandomGenerator(seed: seed)
-            let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth, residualNorm: residualNorm,
-                                                   maxLearningRate: memoryLearningRate, chunkSize: window)
-            let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
-                                            segment: window, persistentTokens: 4, memory: memory)
             let model = LanguageModel(config, generator: &rng)
             let trainer = Trainer(model: model, source: source, configuration: training)
             var progress = Progress(total: steps, label: name.padding(toLength: 12, withPad: " ", startingAt: 0))
@@ -80,11 +82,19 @@ struct DemoCommand: ParsableCommand {
         print("Recall accuracy by distance (\(examples) examples each; chance is \(String(format: "%.1f%%", 100.0 / Double(RecallTask.values.count)))):")
         print(table)
         for r in results { print(String(format: "%@: trained %d steps in %.0f s", r.name, steps, r.seconds)) }
-        let folder = URL(fileURLWithPath: output)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try table.write(to: folder.appendingPathComponent("recall.md"), atomically: true, encoding: .utf8)
         try DemoCommand.chart(distances: distances, window: window, results: results.map { ($0.name, $0.accuracy) })
             .write(to: folder.appendingPathComponent("recall.svg"))
         print("Wrote \(folder.appendingPathComponent("recall.md").path) and \(folder.appendingPathComponent("recall.svg").path)")
+    }
+
+    /// The demo's model of `kind` (4 heads, segment and memory chunk = window), or a message saying which flag to fix.
+    private func configuration(_ kind: ModelConfiguration.Architecture) throws -> ModelConfiguration {
+        let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth,
+                                               maxLearningRate: memoryLearningRate, chunkSize: window)
+        let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
+                                        segment: window, persistentTokens: 4, memory: memory)
+        if let problem = config.problem { throw ValidationError("these flags do not describe a model: \(problem)") }
+        return config
     }
 }

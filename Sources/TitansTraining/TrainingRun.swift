@@ -21,6 +21,7 @@ public final class TrainingRun {
     public enum RunError: Error, CustomStringConvertible, Equatable {
         case folderHoldsARun(folder: String)
         case notAFolder(path: String)
+        case cannotCreateFolder(path: String, reason: String)
         case unreadableSettings(file: String, key: String)
 
         public var description: String {
@@ -30,6 +31,8 @@ public final class TrainingRun {
                     + "\(Self.checkpoint(in: folder)), or choose another --output folder"
             case .notAFolder(let path):
                 return "\(path) exists and is not a folder; choose another --output"
+            case .cannotCreateFolder(let path, let reason):
+                return "cannot create the folder \(path) (\(reason)); choose another --output"
             case .unreadableSettings(let file, let key):
                 return "\(file) has no readable \"\(key)\" setting in its metadata; it was not written by `titans train`, "
                     + "so it cannot be resumed (it can still be used with `titans generate`)"
@@ -54,7 +57,11 @@ public final class TrainingRun {
            resumedFrom?.resolvingSymlinksInPath().standardizedFileURL != existing.resolvingSymlinksInPath().standardizedFileURL {
             throw RunError.folderHoldsARun(folder: folder.path)
         }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw RunError.cannotCreateFolder(path: folder.path, reason: (error as NSError).localizedDescription)
+        }
         self.trainer = trainer
         self.folder = folder
         self.checkpointInterval = checkpointInterval
