@@ -60,13 +60,12 @@ struct DemoCommand: ParsableCommand {
             let trainer = Trainer(model: model, source: source, configuration: training)
             var progress = Progress(total: steps, label: name.padding(toLength: 12, withPad: " ", startingAt: 0))
             let start = Date()
-            var tokens = 0, recent = [Double]()
+            var tokens = 0, loss = RunningMean(window: 20)
             for _ in 0..<steps {
                 let report = try trainer.trainStep()
                 tokens += report.tokens
-                recent = Array((recent + [report.loss]).suffix(20))
                 let rate = Double(tokens) / Date().timeIntervalSince(start)
-                progress.update(report.step, String(format: "loss %.3f  %.0f tok/s", recent.reduce(0, +) / Double(recent.count), rate))
+                progress.update(report.step, String(format: "loss %.3f  %.0f tok/s", loss.add(report.loss), rate))
             }
             let seconds = Date().timeIntervalSince(start)
             let accuracy = RecallEvaluation.accuracy(of: model, task: task, distances: distances, examples: examples)

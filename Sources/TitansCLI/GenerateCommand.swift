@@ -47,10 +47,7 @@ struct GenerateCommand: ParsableCommand {
     /// The model saved in a checkpoint (any checkpoint with a model configuration; optimiser state is ignored).
     static func load(_ path: String) throws -> LanguageModel {
         let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: path))
-        guard let config = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(checkpoint.config.utf8)),
-              config.problem == nil else {
-            throw CommandError("\(path) holds no valid model configuration in its metadata; pass a checkpoint written by `titans train`")
-        }
+        let config = try TrainingRun.modelConfiguration(of: checkpoint, file: path)
         guard config.vocabularySize == 256 else {
             throw CommandError("\(path) holds a model over \(config.vocabularySize) tokens; `titans generate` works on bytes (256)")
         }

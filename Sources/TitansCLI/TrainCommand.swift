@@ -35,7 +35,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard checkpointInterval >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
-        let trainer: Trainer, folder: URL, dataPath: String, fraction: Double
+        let checkpoint: Checkpoint?, config: ModelConfiguration, training: TrainingConfiguration
+        let folder: URL, dataPath: String, fraction: Double
         if let resume {
             let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
                 .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
@@ -45,26 +46,22 @@ struct TrainCommand: ParsableCommand {
                                       + "drop those flags (only --data, --output and --checkpoint-interval may be given)")
             }
             let url = URL(fileURLWithPath: resume)
-            let checkpoint = try Checkpoint.load(from: url)
-            let settings = try TrainingRun.settings(of: checkpoint, file: resume)
-            guard let path = data ?? checkpoint.metadata["data"] else {
+            let saved = try Checkpoint.load(from: url)
+            (config, training) = try TrainingRun.settings(of: saved, file: resume)
+            guard let path = data ?? saved.metadata["data"] else {
                 throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
             }
+            checkpoint = saved
             dataPath = path
-            fraction = checkpoint.metadata["validation_fraction"].flatMap(Double.init) ?? 0.1
-            let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: dataPath), validationFraction: fraction,
-                                          minimumLength: settings.training.sequenceLength)
-            var rng = RandomGenerator(seed: settings.training.seed)
-            trainer = Trainer(model: LanguageModel(settings.model, generator: &rng), source: dataset, configuration: settings.training)
-            try trainer.resume(from: checkpoint)
+            fraction = saved.metadata["validation_fraction"].flatMap(Double.init) ?? 0.1
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
-            print("Resuming \(resume) at step \(trainer.step) of \(settings.training.steps) on \(dataPath)")
         } else {
             guard let data else { throw ValidationError("pass the training data with --data FILE (any file: its bytes are the data)") }
+            checkpoint = nil
             dataPath = data
             fraction = validationFraction ?? 0.1
             let steps = steps ?? 1000, rate = learningRate ?? 3e-3
-            let training = TrainingConfiguration(
+            training = TrainingConfiguration(
                 steps: steps, batchSize: batchSize ?? 8, sequenceLength: sequenceLength ?? 256, learningRate: rate,
                 minimumLearningRate: minimumLearningRate ?? rate / 10, warmupSteps: warmupSteps ?? max(1, steps / 20),
                 weightDecay: weightDecay ?? 0.1, gradientClip: gradientClip ?? 1, accumulation: accumulation ?? 1,
@@ -73,12 +70,16 @@ struct TrainCommand: ParsableCommand {
             guard (0..<1).contains(fraction) else {
                 throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the bytes")
             }
-            let config = try model.configuration()
-            let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: data), validationFraction: fraction,
-                                          minimumLength: training.sequenceLength)
-            var rng = RandomGenerator(seed: training.seed)
-            trainer = Trainer(model: LanguageModel(config, generator: &rng), source: dataset, configuration: training)
+            config = try model.configuration()
             folder = URL(fileURLWithPath: output ?? "titans-run")
+        }
+        let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: dataPath), validationFraction: fraction,
+                                      minimumLength: training.sequenceLength)
+        var rng = RandomGenerator(seed: training.seed)
+        let trainer = Trainer(model: LanguageModel(config, generator: &rng), source: dataset, configuration: training)
+        if let checkpoint, let resume {
+            try trainer.resume(from: checkpoint)
+            print("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(dataPath)")
         }
         let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
                                   checkpointInterval: checkpointInterval,
@@ -92,15 +93,14 @@ struct TrainCommand: ParsableCommand {
         print("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
               + "sequences of \(c.sequenceLength) bytes; writing \(run.folder.path). Matmul: \(BLAS.backendName)")
         var progress = Progress(total: c.steps, label: "train", start: run.trainer.step)
-        var recent: [Double] = [], lastValidation = ""
+        var loss = RunningMean(window: 20), lastValidation = ""
         do {
             try run.run { event in
-                recent = Array((recent + [event.report.loss]).suffix(20))
+                let mean = loss.add(event.report.loss)
                 if let v = event.validationLoss {
                     lastValidation = String(format: "  val %.3f (%.3f bpb)", v, ByteDataset.bitsPerByte(nats: v))
                 }
-                progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", recent.reduce(0, +) / Double(recent.count),
-                                                          event.tokensPerSecond) + lastValidation)
+                progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond) + lastValidation)
             }
         } catch let error as Trainer.TrainingError {
             let kept = FileManager.default.fileExists(atPath: run.checkpointURL.path)

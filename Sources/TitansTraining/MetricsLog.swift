@@ -37,9 +37,7 @@ public struct MetricsLog: Sendable {
 
     /// Appends `record` as one line (creating the file if needed).
     public func append(_ record: MetricsRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var line = try encoder.encode(record)
+        var line = try sortedJSON(record)
         line.append(UInt8(ascii: "\n"))
         if !FileManager.default.fileExists(atPath: url.path) {
             try Data().write(to: url)
@@ -63,24 +61,15 @@ public struct MetricsLog: Sendable {
     /// atomically.
     public func keep(upTo step: Int) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try read().filter { $0.step <= step }.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }
+        let lines = try read().filter { $0.step <= step }.map { String(decoding: try sortedJSON($0), as: UTF8.self) + "\n" }
         try Data(lines.joined().utf8).write(to: url, options: .atomic)
     }
 
     /// Training loss (a running mean over `smoothing` steps) and validation loss by step.
     public func lossCurve(smoothing: Int = 20) throws -> LineChart {
         let records = try read()
-        let steps = records.compactMap { r in r.loss.map { (Double(r.step), $0) } }
-        var smoothed: [(x: Double, y: Double)] = []
-        var window: [Double] = [], sum = 0.0
-        for (step, loss) in steps {
-            window.append(loss)
-            sum += loss
-            if window.count > smoothing { sum -= window.removeFirst() }
-            smoothed.append((step, sum / Double(window.count)))
-        }
+        var mean = RunningMean(window: smoothing)
+        let smoothed = records.compactMap { r in r.loss.map { (x: Double(r.step), y: mean.add($0)) } }
         let validation = records.compactMap { r in r.validationLoss.map { (x: Double(r.step), y: $0) } }
         var series = [LineChart.Series(name: "training loss (mean of \(smoothing) steps)", points: smoothed, markers: false)]
         if !validation.isEmpty { series.append(.init(name: "validation loss", points: validation)) }

@@ -89,9 +89,7 @@ public final class Trainer {
 
     /// `value` as JSON with sorted keys, so equal configurations give equal text.
     static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+        String(decoding: (try? sortedJSON(value)) ?? Data(), as: UTF8.self)
     }
 
     /// Everything needed to continue exactly where this run stands; `metadata` adds entries (e.g. the data's path)
@@ -109,4 +107,11 @@ public final class Trainer {
         step = checkpoint.step
         generator = checkpoint.rngState
     }
+}
+
+/// `value` encoded as JSON with sorted keys (checkpoint metadata, metrics lines): equal values give equal bytes.
+func sortedJSON<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try encoder.encode(value)
 }

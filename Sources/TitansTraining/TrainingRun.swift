@@ -33,6 +33,8 @@ public final class TrainingRun {
                 return "\(path) exists and is not a folder; choose another --output"
             case .cannotCreateFolder(let path, let reason):
                 return "cannot create the folder \(path) (\(reason)); choose another --output"
+            case .unreadableSettings(let file, "config"):
+                return "\(file) holds no valid model configuration in its metadata; pass a checkpoint written by `titans train`"
             case .unreadableSettings(let file, let key):
                 return "\(file) has no readable \"\(key)\" setting in its metadata; it was not written by `titans train`, "
                     + "so it cannot be resumed (it can still be used with `titans generate`)"
@@ -75,11 +77,18 @@ public final class TrainingRun {
         }
     }
 
-    /// The model and training configurations a checkpoint was written with, to rebuild its run before resuming.
-    public static func settings(of checkpoint: Checkpoint, file: String) throws -> (model: ModelConfiguration, training: TrainingConfiguration) {
-        guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(checkpoint.config.utf8)) else {
+    /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation).
+    public static func modelConfiguration(of checkpoint: Checkpoint, file: String) throws -> ModelConfiguration {
+        guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(checkpoint.config.utf8)),
+              model.problem == nil else {
             throw RunError.unreadableSettings(file: file, key: "config")
         }
+        return model
+    }
+
+    /// The model and training configurations a checkpoint was written with, to rebuild its run before resuming.
+    public static func settings(of checkpoint: Checkpoint, file: String) throws -> (model: ModelConfiguration, training: TrainingConfiguration) {
+        let model = try modelConfiguration(of: checkpoint, file: file)
         guard let text = checkpoint.metadata["training"],
               let training = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8)) else {
             throw RunError.unreadableSettings(file: file, key: "training")

@@ -126,4 +126,10 @@ struct TrainingRunTests {
         let text = try String(contentsOf: log.url, encoding: .utf8)
         #expect(text.hasPrefix("{\"loss\":2,\"step\":1}\n"))
     }
+
+    /// The running mean averages the last `window` values, fewer at the start.
+    @Test func runningMean() {
+        var mean = RunningMean(window: 3)
+        #expect([1.0, 3, 5, 7, 9].map { mean.add($0) } == [1, 2, 3, 5, 7])
+    }
 }

@@ -28,8 +28,11 @@ struct ModelBench: ParsableCommand {
         let configurations = try names.map { ($0, try model.configuration(architecture: $0)) }  // every name checked first
         print("batch \(batch) × sequence \(sequence); generation: \(generate) bytes after a \(prompt)-byte prompt; "
               + "matmul: \(BLAS.backendName)")
-        print(["model", "parameters", "train tok/s", "forward tok/s", "generate tok/s"]
-            .enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined())
+        /// One line of the table: the model's name in 24 columns, each figure in 16.
+        func row(_ cells: [String]) -> String {
+            cells.enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined()
+        }
+        print(row(["model", "parameters", "train tok/s", "forward tok/s", "generate tok/s"]))
         var rng = RandomGenerator(seed: 0)
         for (name, config) in configurations {
             let lm = LanguageModel(config, generator: &rng)
@@ -55,8 +58,7 @@ struct ModelBench: ParsableCommand {
                 }
                 generation = max(generation, Double(generate) / Date().timeIntervalSince(first!))  // the fastest run
             }
-            print([name, String(lm.parameterCount), String(Int(count / train)), String(Int(count / forward)), String(Int(generation))]
-                .enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined())
+            print(row([name, String(lm.parameterCount), String(Int(count / train)), String(Int(count / forward)), String(Int(generation))]))
         }
     }
 }
