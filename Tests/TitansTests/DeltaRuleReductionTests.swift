@@ -32,7 +32,7 @@ struct DeltaRuleReductionTests {
     func matrixMemoryWithoutMomentumIsTheGatedDeltaRule(forgetting: Bool) {
         let s = MemoryUpdateTests.setup(depth: 1, momentum: false, forgetting: forgetting, length: 9)
         let reference = Self.gatedDeltaRule(s.stream, initial: s.state.weights[0])
-        let chunked = MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1).0
+        let chunked = MemoryUpdateTests.chunked(s, chunkSize: 1).0
         let sequential = MemoryUpdate.sequential(s.mlp, s.stream, s.state).0
         #expect(MemoryUpdateTests.maxRelativeError(chunked, reference) < 1e-12)
         #expect(MemoryUpdateTests.maxRelativeError(sequential, reference) < 1e-12)
@@ -43,7 +43,7 @@ struct DeltaRuleReductionTests {
     @Test func chunksOfMoreThanOneTokenAreTheMiniBatchRule() {
         let s = MemoryUpdateTests.setup(depth: 1, momentum: false, forgetting: false, length: 9)
         let reference = Self.gatedDeltaRule(s.stream, initial: s.state.weights[0])
-        let chunked = MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3).0
+        let chunked = MemoryUpdateTests.chunked(s, chunkSize: 3).0
         #expect(MemoryUpdateTests.maxRelativeError(chunked, reference) > 1e-6)
     }
 
@@ -69,7 +69,7 @@ struct DeltaRuleReductionTests {
         let s = MemoryUpdateTests.setup(depth: 1, momentum: false, forgetting: forgetting, length: 9, loss: .dotProduct)
         let reference = Self.gatedLinearAttention(s.stream, initial: s.state.weights[0])
         for chunkSize in [1, 3, 9] {
-            let chunked = MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: chunkSize).0
+            let chunked = MemoryUpdateTests.chunked(s, chunkSize: chunkSize).0
             #expect(MemoryUpdateTests.maxRelativeError(chunked, reference) < 1e-12)
         }
     }

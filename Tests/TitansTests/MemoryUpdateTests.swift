@@ -56,14 +56,43 @@ struct MemoryUpdateTests {
         [(true, true), (false, true), (true, false), (false, false)].map { (depth, $0.0, $0.1) }
     }
 
+    /// Every step rule, with parameters that bind on these inputs.
+    static let rules: [StepRule] = [.plain, .layerNormalized, .curvatureNormalized, .gradientClipped(maxNorm: 0.5), .chunkMean,
+                                    .chunkBounded(bound: 0.3)]
+
+    /// The chunked form from a chunk boundary, as (reads, memory).
+    static func chunked(_ s: Setup, chunkSize: Int, rule: StepRule = .plain) -> (Tensor, MemoryState) {
+        let (reads, cursor) = MemoryUpdate.chunked(s.mlp, s.stream, MemoryCursor(start: s.state), chunkSize: chunkSize, rule: rule)
+        return (reads, cursor.memory)
+    }
+
+    static func miniBatch(_ s: Setup, chunkSize: Int, rule: StepRule = .plain) -> (Tensor, MemoryState) {
+        let (reads, cursor) = MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: chunkSize, rule: rule)
+        return (reads, cursor.memory)
+    }
+
+    /// `form` fed the stream in pieces of `pieces` tokens, each continuing the cursor the last left.
+    static func inPieces(_ s: Setup, _ pieces: [Int], chunkSize: Int, rule: StepRule,
+                         form: (MemoryMLP, MemoryStream, MemoryCursor, Int, StepRule) -> (Tensor, MemoryCursor)) -> (Tensor, MemoryState) {
+        var cursor = MemoryCursor(start: s.state)
+        var reads: [Tensor] = []
+        var start = 0
+        for n in pieces {
+            let read: Tensor
+            (read, cursor) = form(s.mlp, s.stream.slice(start..<(start + n)), cursor, chunkSize, rule)
+            reads.append(read)
+            start += n
+        }
+        return (Tensor.concatenate(reads, axis: 2), cursor.memory)
+    }
+
     /// Form 3 equals form 2 to 1e-6 relative, for every depth, with momentum and forgetting on and off,
     /// with a last chunk shorter than the others.
     @Test(arguments: cases)
     func chunkedEqualsMiniBatch(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting)
         for chunkSize in [2, 3, 7] {
-            Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: chunkSize),
-                             MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: chunkSize), tolerance: 1e-6)
+            Self.expectEqual(Self.chunked(s, chunkSize: chunkSize), Self.miniBatch(s, chunkSize: chunkSize), tolerance: 1e-6)
         }
     }
 
@@ -72,42 +101,71 @@ struct MemoryUpdateTests {
     func allFormsAgreeAtChunkSizeOne(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, length: 5)
         let sequential = MemoryUpdate.sequential(s.mlp, s.stream, s.state)
-        Self.expectEqual(MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 1), sequential, tolerance: 1e-12)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1), sequential, tolerance: 1e-12)
+        Self.expectEqual(Self.miniBatch(s, chunkSize: 1), sequential, tolerance: 1e-12)
+        Self.expectEqual(Self.chunked(s, chunkSize: 1), sequential, tolerance: 1e-12)
+    }
+
+    /// Every step rule keeps the forms equal: chunked = mini-batch (chunks of 3 over 7 tokens), the one-token step =
+    /// mini-batch, and at b = 1 everything = the online reference; for depths 1 and 2 with momentum and forgetting on,
+    /// and the matrix memory with them off.
+    @Test(arguments: rules)
+    func everyStepRuleKeepsTheFormsEqual(rule: StepRule) {
+        for (depth, on) in [(1, true), (2, true), (1, false)] {
+            let s = Self.setup(depth: depth, momentum: on, forgetting: on)
+            let reference = Self.miniBatch(s, chunkSize: 3, rule: rule)
+            Self.expectEqual(Self.chunked(s, chunkSize: 3, rule: rule), reference, tolerance: 1e-6)
+            Self.expectEqual(Self.inPieces(s, [7], chunkSize: 3, rule: rule, form: MemoryUpdate.recurrent), reference, tolerance: 1e-9)
+            let online = MemoryUpdate.sequential(s.mlp, s.stream, s.state, rule: rule)
+            Self.expectEqual(Self.miniBatch(s, chunkSize: 1, rule: rule), online, tolerance: 1e-12)
+            Self.expectEqual(Self.chunked(s, chunkSize: 1, rule: rule), online, tolerance: 1e-12)
+        }
+    }
+
+    /// A chunk continued across calls part-way through (pieces of 1, 2, 4 tokens against chunks of 3) gives what one
+    /// call gives, in the chunked form and in the one-token step, for every rule (the chunk bound keeps its steps apart).
+    @Test(arguments: rules)
+    func chunksContinueAcrossCalls(rule: StepRule) {
+        let s = Self.setup(depth: 2, momentum: true, forgetting: true)
+        let reference = Self.miniBatch(s, chunkSize: 3, rule: rule)
+        for pieces in [[1, 2, 4], [2, 2, 2, 1], [4, 3], [1, 1, 1, 1, 1, 1, 1]] {
+            Self.expectEqual(Self.inPieces(s, pieces, chunkSize: 3, rule: rule, form: MemoryUpdate.chunked), reference, tolerance: 1e-6)
+            Self.expectEqual(Self.inPieces(s, pieces, chunkSize: 3, rule: rule, form: MemoryUpdate.recurrent), reference, tolerance: 1e-9)
+        }
     }
 
     /// The LayerNorm-residual wrapper, whose gain the inner loop updates too, in every setting.
     @Test(arguments: cases)
     func residualNormMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, residualNorm: true)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
-                         MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1),
-                         MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
+        Self.expectEqual(Self.chunked(s, chunkSize: 3), Self.miniBatch(s, chunkSize: 3), tolerance: 1e-6)
+        Self.expectEqual(Self.chunked(s, chunkSize: 1), MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
+        Self.expectEqual(Self.chunked(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)),
+                         Self.miniBatch(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)), tolerance: 1e-6)
     }
 
     /// The dot-product inner loss −⟨M(k), v⟩ in every setting.
     @Test(arguments: cases)
     func dotProductLossAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, loss: .dotProduct)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
-                         MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 1),
-                         MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
+        Self.expectEqual(Self.chunked(s, chunkSize: 3), Self.miniBatch(s, chunkSize: 3), tolerance: 1e-6)
+        Self.expectEqual(Self.chunked(s, chunkSize: 1), MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
     }
 
     @Test func geluMemoryAlsoAgrees() {
         let s = Self.setup(depth: 2, momentum: true, forgetting: true, activation: .gelu)
-        Self.expectEqual(MemoryUpdate.chunked(s.mlp, s.stream, s.state, chunkSize: 3),
-                         MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 3), tolerance: 1e-6)
+        Self.expectEqual(Self.chunked(s, chunkSize: 3), Self.miniBatch(s, chunkSize: 3), tolerance: 1e-6)
     }
 
     /// Larger chunks take staler gradients: the mini-batch form must differ from the online rule when b > 1
-    /// (so the equalities above are not vacuous).
+    /// (so the equalities above are not vacuous); and each rule must change the plain rule's result on these inputs.
     @Test func miniBatchDiffersFromOnlineForLargerChunks() {
         let s = Self.setup(depth: 2, momentum: true, forgetting: true)
         let online = MemoryUpdate.sequential(s.mlp, s.stream, s.state)
-        let batched = MemoryUpdate.miniBatch(s.mlp, s.stream, s.state, chunkSize: 4)
+        let batched = Self.miniBatch(s, chunkSize: 4)
         #expect(Self.maxRelativeError(batched.0, online.0) > 1e-4)
+        for rule in Self.rules.dropFirst() {
+            #expect(Self.maxRelativeError(Self.miniBatch(s, chunkSize: 3, rule: rule).0, Self.miniBatch(s, chunkSize: 3).0) > 1e-4,
+                    "\(rule) changes nothing here")
+        }
     }
 }

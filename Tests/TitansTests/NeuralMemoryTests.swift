@@ -64,7 +64,7 @@ struct NeuralMemoryTests {
         let streamed = Tensor.concatenate(outputs, axis: 1)
         let error = zip(streamed.toArray(), whole.toArray()).map { Swift.abs($0 - $1) }.max()!
         #expect(error < 1e-12, "max difference \(error)")
-        #expect(state!.pendingTokens == 11 % 4)
+        #expect(state!.tokensInChunk == 11 % 4)
     }
 
     /// Random splits, many of them, against one call.

@@ -11,6 +11,6 @@ struct ReadmeMemoryExampleTests {
         let (more, _) = withoutGradients { memory(x, state: state.detached()) }
         #expect(y.shape == [2, 40, 32] && more.shape == [2, 40, 32])
         #expect(y.requiresGrad && !more.requiresGrad)
-        #expect(state.pendingTokens == 0)
+        #expect(state.tokensInChunk == 0)
     }
 }

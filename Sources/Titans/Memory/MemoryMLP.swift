@@ -60,16 +60,21 @@ struct MemoryMLP {
         return residualNorm ? wrap(z, gain: weights[depth], input: x) : z
     }
 
+    /// Each layer's input for `x` (`x` itself for the first layer), as the forward pass computes them.
+    func layerInputs(_ weights: [Tensor], _ x: Tensor) -> [Tensor] {
+        var inputs = [x]
+        for l in 0..<(depth - 1) { inputs.append(activate(inputs[l].matmul(weights[l]))) }
+        return inputs
+    }
+
     /// `x + LN(h) ⊙ (γ + 1)`, with a gain per row or shared.
     func wrap(_ h: Tensor, gain: Tensor, input: Tensor) -> Tensor {
         h.layerNormalized(epsilon: Self.normEpsilon) * (gain + 1) + input
     }
 
-    /// The per-token gradients of the inner loss (ℓ = ‖M(k) − v‖², Eq. 12, or −⟨M(k), v⟩) at `weights`, in factored form:
-    /// token `m`'s gradient for layer `l` is the outer product `inputs[l][m]ᵀ deltas[l][m]`
-    /// (layer input times the loss's derivative at the layer's output), computed for all tokens at once; with the
-    /// residual wrapper, `gain[m]` is token `m`'s gradient for the gain γ.
-    func gradientFactors(_ weights: [Tensor], keys: Tensor, values: Tensor) -> (inputs: [Tensor], deltas: [Tensor], gain: Tensor?) {
+    /// The per-token gradients of the inner loss (ℓ = ‖M(k) − v‖², Eq. 12, or −⟨M(k), v⟩) at `weights`, in factored form,
+    /// for all tokens of `keys` and `values` `[B, H, n, headWidth]` at once.
+    func gradientFactors(_ weights: [Tensor], keys: Tensor, values: Tensor) -> GradientFactors {
         var inputs: [Tensor] = [], preActivations: [Tensor] = []
         var z = keys
         for l in 0..<depth {
@@ -78,26 +83,54 @@ struct MemoryMLP {
             preActivations.append(a)
             z = l < depth - 1 ? activate(a) : a
         }
-        var delta: Tensor, gainGradient: Tensor? = nil
+        var delta: Tensor, gainGradient: Tensor? = nil, outputGradient: Tensor
         if residualNorm {
             // out = k + n ⊙ (γ + 1), n = (h − μ)/σ: dℓ/dγ = δ_out ⊙ n; dℓ/dh = (g − mean g − n mean(g ⊙ n)) / σ, g = δ_out ⊙ (γ + 1).
             let centered = z - z.mean(axis: -1, keepDims: true)
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
             let gain = weights[depth]
-            let deltaOut = lossGradient(normalized * (gain + 1) + keys, values)
-            gainGradient = deltaOut * normalized
-            let g = deltaOut * (gain + 1)
+            outputGradient = lossGradient(normalized * (gain + 1) + keys, values)
+            gainGradient = outputGradient * normalized
+            let g = outputGradient * (gain + 1)
             delta = (g - g.mean(axis: -1, keepDims: true) - normalized * (g * normalized).mean(axis: -1, keepDims: true))
                 * inverseDeviation
         } else {
-            delta = lossGradient(z, values)
+            outputGradient = lossGradient(z, values)
+            delta = outputGradient
         }
         var deltas = [Tensor](repeating: delta, count: depth)
         for l in stride(from: depth - 1, to: 0, by: -1) {
             delta = delta.matmul(weights[l].transposed()) * activationDerivative(preActivations[l - 1])
             deltas[l - 1] = delta
         }
-        return (inputs, deltas, gainGradient)
+        return GradientFactors(inputs: inputs, deltas: deltas, gain: gainGradient, output: outputGradient)
+    }
+}
+
+/// Every token's gradient of the inner loss at one set of weights, factored: token `m`'s gradient for layer `l` is the
+/// outer product `inputs[l][m]ᵀ deltas[l][m]` (the layer's input times the loss's derivative at the layer's output).
+struct GradientFactors {
+    /// Each layer's input `[B, H, n, input]`.
+    var inputs: [Tensor]
+    /// dℓ/d(layer output) `[B, H, n, output]`.
+    var deltas: [Tensor]
+    /// With the residual wrapper, each token's gradient for the gain γ `[B, H, n, headWidth]`.
+    var gain: Tensor?
+    /// dℓ/dM(k) `[B, H, n, headWidth]`.
+    var output: Tensor
+
+    /// Σ_m u_m per parameter tensor: the gradient of the tokens' summed loss (of the one token's, for one token).
+    var summedGradients: [Tensor] {
+        zip(inputs, deltas).map { $0.transposed().matmul($1) } + (gain.map { [$0.sum(axis: 2, keepDims: true)] } ?? [])
+    }
+
+    /// The sizes the step rules read (a rank-1 gradient's norm is the product of its factors' norms).
+    var sizes: GradientSizes {
+        func squaredNorms(_ t: Tensor) -> Tensor { t.squared().sum(axis: -1) }
+        let inputNorms = inputs.map(squaredNorms)
+        let layers = zip(inputNorms, deltas).map { $0 * squaredNorms($1) }
+        return GradientSizes(inputs: inputNorms, parameters: layers + (gain.map { [squaredNorms($0)] } ?? []),
+                             output: squaredNorms(output))
     }
 }

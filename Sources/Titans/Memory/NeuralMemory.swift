@@ -73,12 +73,12 @@ public final class NeuralMemory: Module {
 
     /// The memory before it has read anything: M₀ and zero surprise.
     public var initialState: NeuralMemoryState {
-        NeuralMemoryState(chunkStart: MemoryState(weights: initialMemory, surprise: initialMemory.map { Tensor.zeros(like: $0) }))
+        NeuralMemoryState(cursor: MemoryCursor(start: MemoryState(weights: initialMemory, surprise: initialMemory.map { Tensor.zeros(like: $0) })))
     }
 
     /// Reads and writes `x` `[batch, time, width]`, continuing from `state` (a fresh memory when `nil`).
     /// Returns the output `[batch, time, width]` and the state to continue from; feeding a sequence in pieces
-    /// gives the same outputs as one call.
+    /// gives the same outputs as one call. A single token takes the one-token step, longer inputs the chunked form.
     public func callAsFunction(_ x: Tensor, state: NeuralMemoryState? = nil) -> (Tensor, NeuralMemoryState) {
         precondition(x.rank == 3 && x.shape[2] == configuration.width,
                      "NeuralMemory: input \(x.shape) must be [batch, time, \(configuration.width)]")
@@ -87,35 +87,16 @@ public final class NeuralMemory: Module {
         var history = state.convolutionHistory
 
         func perHead(_ gate: Tensor) -> Tensor { gate.permute([0, 2, 1]) }  // [B, T, H] → [B, H, T]
-        var stream = MemoryStream(
+        let stream = MemoryStream(
             queries: project(x, query, queryConvolution, history: &history[0], normalise: true),
             keys: project(x, key, keyConvolution, history: &history[1], normalise: true),
             values: project(x, value, valueConvolution, history: &history[2], normalise: false),
             learningRate: perHead(learningRateGate(x).sigmoid() * c.maxLearningRate),
             logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
             logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
-
-        // Tokens of a chunk left unfinished by the previous call rejoin it: their gradients belong at the same chunk start.
-        let pendingCount = state.pending?.length ?? 0
-        if let pending = state.pending { stream = MemoryStream.concatenate([pending, stream]) }
-        let total = stream.length
-        let complete = total - total % c.chunkSize
-        var reads: [Tensor] = []
-        var chunkStart = state.chunkStart
-        if complete > 0 {
-            let (read, next) = MemoryUpdate.chunked(memoryMLP, stream.slice(0..<complete), chunkStart, chunkSize: c.chunkSize)
-            reads.append(read)
-            chunkStart = next
-        }
-        var pending: MemoryStream? = nil
-        if complete < total {
-            let rest = stream.slice(complete..<total)
-            reads.append(MemoryUpdate.chunked(memoryMLP, rest, chunkStart, chunkSize: c.chunkSize).0)
-            pending = rest
-        }
-        var y = reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2)
-        if pendingCount > 0 { y = y.slice(axis: 2, start: pendingCount, end: total) }
-        return (output(reads: y, x), NeuralMemoryState(chunkStart: chunkStart, pending: pending, convolutionHistory: history))
+        let form = stream.length == 1 ? MemoryUpdate.recurrent : MemoryUpdate.chunked
+        let (reads, cursor) = form(memoryMLP, stream, state.cursor, c.chunkSize, c.stepRule)
+        return (output(reads: reads, x), NeuralMemoryState(cursor: cursor, convolutionHistory: history))
     }
 
     /// Reads `x`'s queries from a fixed memory, writing nothing (Eq. 15, M*): MAC's retrieval of a segment from
@@ -156,31 +137,22 @@ public final class NeuralMemory: Module {
     }
 }
 
-/// Where a ``NeuralMemory`` stands between calls: the memory at the start of the current chunk, the tokens of
-/// that chunk seen so far (their gradients must all be taken at the chunk start), and the last inputs of each
-/// convolution. Its size is bounded by the chunk size and the kernel, whatever the length streamed.
+/// Where a ``NeuralMemory`` stands between calls: the memory part-way through its current chunk, and the last inputs of
+/// each convolution. Its size is bounded by the memory's and the kernel's, whatever the length streamed.
 public struct NeuralMemoryState {
-    public var chunkStart: MemoryState
-    var pending: MemoryStream?
+    public var cursor: MemoryCursor
     var convolutionHistory: [Tensor?]
 
-    init(chunkStart: MemoryState, pending: MemoryStream? = nil, convolutionHistory: [Tensor?] = [nil, nil, nil]) {
-        self.chunkStart = chunkStart
-        self.pending = pending
+    init(cursor: MemoryCursor, convolutionHistory: [Tensor?] = [nil, nil, nil]) {
+        self.cursor = cursor
         self.convolutionHistory = convolutionHistory
     }
 
-    /// Number of tokens waiting in an unfinished chunk.
-    public var pendingTokens: Int { pending?.length ?? 0 }
+    /// Number of tokens taken in the current, unfinished chunk.
+    public var tokensInChunk: Int { cursor.tokens }
 
     /// The state cut from the outer graph, for streaming inference over any length at constant memory.
     public func detached() -> NeuralMemoryState {
-        func cut(_ s: MemoryStream) -> MemoryStream {
-            MemoryStream(queries: s.queries.detach(), keys: s.keys.detach(), values: s.values.detach(),
-                         learningRate: s.learningRate.detach(), logMomentum: s.logMomentum?.detach(),
-                         logRetention: s.logRetention?.detach())
-        }
-        return NeuralMemoryState(chunkStart: chunkStart.detached(), pending: pending.map(cut),
-                                 convolutionHistory: convolutionHistory.map { $0?.detach() })
+        NeuralMemoryState(cursor: cursor.detached(), convolutionHistory: convolutionHistory.map { $0?.detach() })
     }
 }

@@ -41,6 +41,8 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// token: small, so facts survive hundreds of tokens until the model learns when to forget (at 0.5, a bias of 0,
     /// a fresh memory halves every token and no long-range gradient reaches the gates).
     public var initialForgetting: Double
+    /// How large each token's step is, from θ and the size of its gradient (the inner optimiser's step-size rule).
+    public var stepRule: StepRule
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
     /// Number of learnable persistent tokens (§3.3) held for the architectures that prepend them.
@@ -50,8 +52,8 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double? = nil,
-                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, chunkSize: Int = 16, persistentTokens: Int = 0,
-                outputGate: Bool = true) {
+                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = .plain,
+                chunkSize: Int = 16, persistentTokens: Int = 0, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
         self.headWidth = headWidth ?? width / heads
@@ -65,6 +67,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.momentum = momentum
         self.forgetting = forgetting
         self.initialForgetting = initialForgetting
+        self.stepRule = stepRule
         self.chunkSize = chunkSize
         self.persistentTokens = persistentTokens
         self.outputGate = outputGate
@@ -87,6 +90,30 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if convolutionKernel < 0 || persistentTokens < 0 { return "convolutionKernel and persistentTokens cannot be negative" }
         if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
-        return nil
+        return stepRule.problem
+    }
+}
+
+extension NeuralMemoryConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, residualNorm, innerLoss, convolutionKernel
+        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, persistentTokens, outputGate
+    }
+
+    /// Configurations saved before step rules existed have none: they took plain steps.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(width: try c.decode(Int.self, forKey: .width), heads: try c.decode(Int.self, forKey: .heads),
+                  headWidth: try c.decode(Int.self, forKey: .headWidth), memoryDepth: try c.decode(Int.self, forKey: .memoryDepth),
+                  hiddenExpansion: try c.decode(Int.self, forKey: .hiddenExpansion),
+                  activation: try c.decode(Activation.self, forKey: .activation),
+                  residualNorm: try c.decode(Bool.self, forKey: .residualNorm), innerLoss: try c.decode(InnerLoss.self, forKey: .innerLoss),
+                  convolutionKernel: try c.decode(Int.self, forKey: .convolutionKernel),
+                  maxLearningRate: try c.decode(Double.self, forKey: .maxLearningRate), momentum: try c.decode(Bool.self, forKey: .momentum),
+                  forgetting: try c.decode(Bool.self, forKey: .forgetting),
+                  initialForgetting: try c.decode(Double.self, forKey: .initialForgetting),
+                  stepRule: try c.decodeIfPresent(StepRule.self, forKey: .stepRule) ?? .plain,
+                  chunkSize: try c.decode(Int.self, forKey: .chunkSize), persistentTokens: try c.decode(Int.self, forKey: .persistentTokens),
+                  outputGate: try c.decode(Bool.self, forKey: .outputGate))
     }
 }

@@ -46,7 +46,7 @@ public final class MemoryAsContext: Module {
     public func callAsFunction(_ x: Tensor, state: MemoryAsContextState?, persistent: Tensor?) -> (Tensor, MemoryAsContextState) {
         var state = state ?? {
             let fresh = memory.initialState
-            return MemoryAsContextState(memory: fresh, segmentMemory: fresh.chunkStart)
+            return MemoryAsContextState(memory: fresh, segmentMemory: fresh.cursor.memory)
         }()
         var outputs: [Tensor] = []
         var start = 0
@@ -64,8 +64,8 @@ public final class MemoryAsContext: Module {
     private func segmentStep(_ x: Tensor, _ state: inout MemoryAsContextState, persistent: Tensor?) -> Tensor {
         let a = attention
         if state.position % segment == 0 {  // a new segment: read the memory as the previous segments left it
-            state.segmentMemory = state.memory.chunkStart
-            precondition(state.memory.pendingTokens == 0, "MemoryAsContext: segments must be whole memory chunks")
+            precondition(state.memory.tokensInChunk == 0, "MemoryAsContext: segments must be whole memory chunks")
+            state.segmentMemory = state.memory.cursor.memory
             (state.retrievedKeys, state.retrievedValues, state.keys, state.values) = (nil, nil, nil, nil)
         }
         let h = memory.retrieve(x, from: state.segmentMemory, history: &state.retrievalHistory)  // Eq. 21

@@ -18,8 +18,15 @@ extension AttentionCache {
 
 extension NeuralMemoryState {
     var storedElementCount: Int {
-        chunkStart.storedElementCount + count(convolutionHistory)
-            + (pending.map { count([$0.queries, $0.keys, $0.values, $0.learningRate, $0.logMomentum, $0.logRetention]) } ?? 0)
+        cursor.storedElementCount + count(convolutionHistory)
+    }
+}
+
+extension MemoryCursor {
+    /// The chunk-start weights are the state's own at a chunk boundary, and counted once.
+    var storedElementCount: Int {
+        state.storedElementCount + (steps?.storedElementCount ?? 0) + count([rowScale, load])
+            + (tokens > 0 ? count(gradientWeights) : 0)
     }
 }
 

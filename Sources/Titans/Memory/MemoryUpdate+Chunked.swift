@@ -1,0 +1,119 @@
+import TitansNN
+
+extension MemoryUpdate {
+    /// Form 3, the parallel form: a chunk at a time, all its gradients at the chunk-start weights at once, momentum and
+    /// retention in closed form, and each token read from its own state `M_i` by an attention-like masked matmul (the
+    /// dual form; README "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
+    static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
+                        rule: StepRule) -> (Tensor, MemoryCursor) {
+        var cursor = cursor
+        var reads: [Tensor] = []
+        var start = 0
+        while start < stream.length {
+            let end = min(stream.length, start + chunkSize - cursor.tokens)
+            let read: Tensor
+            (read, cursor) = chunkStep(mlp, stream.slice(start..<end), cursor, rule: rule, chunkSize: chunkSize)
+            reads.append(read)
+            start = end
+        }
+        return (reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2), cursor)
+    }
+
+    /// `n` tokens that continue the cursor's chunk (README "The chunked dual form"). With the chunk's start state
+    /// (M_p, S_p) after `p` earlier tokens, per-token gradients `u_m` at the chunk-start weights (factored as x_mᵀ δ_m),
+    /// R[i, j] = β_i/β_j (retention), A[j, m] = a_j/a_m (momentum), θ_m (per parameter tensor) and ρ_i (the chunk bound):
+    ///   S_i = a_i S_p − ρ_i Σ_m θ_m A[i, m] u_m,   M_i = β_i M_p + γ_i S_p − ρ_i Σ_m G[i, m] u_m,
+    ///   G = R A with column m times θ_m,   γ = R a   (Eqs. 13–14 unrolled).
+    private static func chunkStep(_ mlp: MemoryMLP, _ chunk: MemoryStream, _ cursor: MemoryCursor, rule: StepRule,
+                                  chunkSize: Int) -> (Tensor, MemoryCursor) {
+        let n = chunk.length, dtype = chunk.keys.dtype
+        let factors = mlp.gradientFactors(cursor.gradientWeights, keys: chunk.keys, values: chunk.values)
+        let sizes = rule.stepSizes(learningRate: chunk.learningRate, parameterCount: cursor.gradientWeights.count,
+                                   sizes: { factors.sizes }, carriedLoad: cursor.load, chunkSize: chunkSize)
+        let retention = chunk.logRetention.map(segmentProducts)
+            ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype).expand(to: Array(chunk.keys.shape.prefix(2)) + [n, n])
+        let momentumProducts = chunk.logMomentum.map(segmentProducts)  // nil: η ≡ 0, A = I
+        let products = momentumProducts.map { retention.matmul($0) } ?? retention
+        var g: [Tensor] = []  // G per parameter tensor; one G when all take the same θ
+        for theta in sizes.perParameter {
+            g.append(g.first.flatMap { theta === sizes.perParameter[0] ? $0 : nil } ?? products * theta.unsqueeze(-2))
+        }
+        // β_i, a_i: cumulative retention and momentum from the start of these tokens; γ_i = Σ_j R[i, j] a_j.
+        let beta = chunk.logRetention.map { $0.cumulativeSum(axis: -1).exp() }
+        let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
+        let gamma = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]
+        let rho = sizes.rowScale?.unsqueeze(-1)  // [B, H, n, 1]
+        let (base, prior) = (cursor.state, cursor.steps)
+
+        /// β_i (z W) + γ_i (z S): token i's read through one layer of `state` carried forward without new steps.
+        func carried(_ z: Tensor, _ state: MemoryState, _ l: Int) -> Tensor {
+            var out = z.matmul(state.weights[l])
+            if let beta { out = out * beta.unsqueeze(-1) }
+            if let gamma { out = out + z.matmul(state.surprise[l]) * gamma }
+            return out
+        }
+        /// The same for the residual wrapper's gain, an elementwise parameter.
+        func carriedGain(_ state: MemoryState) -> Tensor {
+            var gain = state.weights[mlp.depth]
+            if let beta { gain = gain * beta.unsqueeze(-1) }
+            if let gamma { gain = gain + state.surprise[mlp.depth] * gamma }
+            return gain
+        }
+        /// The steps' part of the reads, scaled by ρ_i: the chunk's earlier steps carried forward, plus these tokens'.
+        func scaledSteps(_ own: Tensor, _ earlier: Tensor?) -> Tensor {
+            let steps = earlier.map { own + $0 } ?? own
+            return rho.map { steps * $0 } ?? steps
+        }
+
+        // Reads: layer by layer, token i's input times its own M_i (the dual form).
+        var z = chunk.queries
+        for l in 0..<mlp.depth {
+            let own = (g[l] * z.matmul(factors.inputs[l].transposed())).matmul(factors.deltas[l])
+            let out = carried(z, base, l) - scaledSteps(own, prior.map { carried(z, $0, l) })
+            z = l < mlp.depth - 1 ? mlp.activate(out) : out
+        }
+        if let gainGradients = factors.gain {  // each token's own gain, the same combination of per-token gradients
+            let own = g[mlp.depth].matmul(gainGradients)
+            z = mlp.wrap(z, gain: carriedGain(base) - scaledSteps(own, prior.map(carriedGain)), input: chunk.queries)
+        }
+
+        // Where the memory stands after the last of these tokens: the last rows of G and of θ ⊙ A weight the gradients.
+        let last = n - 1
+        func lastOf(_ t: Tensor?) -> Tensor? { t.map { $0.select(axis: -1, index: last).unsqueeze(-1).unsqueeze(-1) } }
+        let (betaLast, aLast) = (lastOf(beta), lastOf(a))
+        let gammaLast = gamma.map { $0.select(axis: -2, index: last).unsqueeze(-1) }
+        let lastMomentumRow = momentumProducts.map { $0.select(axis: -2, index: last) }
+            ?? Tensor(shape: [n], generating: { $0 == last ? 1 : 0 }, dtype: dtype)
+        /// `state` carried to the last token without new steps: (β W + γ S, a S).
+        func carriedToEnd(_ state: MemoryState) -> MemoryState {
+            MemoryState(weights: state.weights.indices.map { l in
+                            let w = betaLast.map { state.weights[l] * $0 } ?? state.weights[l]
+                            return gammaLast.map { w + state.surprise[l] * $0 } ?? w
+                        },
+                        surprise: state.surprise.map { s in aLast.map { s * $0 } ?? Tensor.zeros(like: s) })
+        }
+        /// Σ_m w_m u_m for parameter tensor `l`, with token weights `w` `[B, H, n]`.
+        func combined(_ l: Int, _ w: Tensor) -> Tensor {
+            let weights = w.unsqueeze(-1)
+            if l == mlp.depth, let gain = factors.gain { return (gain * weights).sum(axis: 2, keepDims: true) }
+            return (factors.inputs[l] * weights).transposed().matmul(factors.deltas[l])
+        }
+        var steps = MemoryState(weights: g.indices.map { combined($0, g[$0].select(axis: -2, index: last)) },
+                                surprise: sizes.perParameter.indices.map { combined($0, lastMomentumRow * sizes.perParameter[$0]) })
+        if let prior {
+            let earlier = carriedToEnd(prior)
+            steps = MemoryState(weights: zip(steps.weights, earlier.weights).map(+), surprise: zip(steps.surprise, earlier.surprise).map(+))
+        }
+        var next = cursor
+        next.state = carriedToEnd(base)
+        if let rowScale = sizes.rowScale {
+            (next.steps, next.rowScale) = (steps, rowScale.select(axis: -1, index: last))
+        } else {
+            next.state = next.state.minus(steps)
+        }
+        next.load = sizes.load
+        next.tokens += n
+        if next.tokens == chunkSize { next.closeChunk() }
+        return (z, next)
+    }
+}

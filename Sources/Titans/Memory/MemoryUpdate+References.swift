@@ -1,0 +1,80 @@
+import TitansNN
+
+/// The two references: the paper's equations written literally, each gradient by the autodiff engine. Slow and plain,
+/// they are what the fast forms are tested against.
+extension MemoryUpdate {
+    /// Form 1, the exact online rule: token by token, each gradient taken at `M_{t−1}` (Eqs. 12–15), each token its own
+    /// chunk for the step rule.
+    static func sequential(_ mlp: MemoryMLP, _ stream: MemoryStream, _ initial: MemoryState,
+                           rule: StepRule = .plain) -> (Tensor, MemoryState) {
+        recording(perSequence(initial, batch: stream.keys.shape[0])) { start in
+            var state = start
+            var reads: [Tensor] = []
+            for t in 0..<stream.length {
+                let token = stream.slice(t..<(t + 1))
+                let gradient = autodiffGradient(mlp, state.weights, token)
+                let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
+                                           sizes: { gradientSizes(mlp, state.weights, gradient, token) }, carriedLoad: nil, chunkSize: 1)
+                for l in state.weights.indices {
+                    var theta = sizes.perParameter[l]
+                    if let rowScale = sizes.rowScale { theta = theta * rowScale }
+                    let momentary = gradient[l] * theta.unsqueeze(-1)
+                    // S_t = η_t S_{t−1} − θ_t ∇ℓ (Eq. 14), M_t = (1 − α_t) M_{t−1} + S_t (Eq. 13).
+                    state.surprise[l] = token.logMomentum.map { state.surprise[l] * $0.exp().unsqueeze(-1) - momentary } ?? -momentary
+                    let kept = token.logRetention.map { state.weights[l] * $0.exp().unsqueeze(-1) } ?? state.weights[l]
+                    state.weights[l] = kept + state.surprise[l]
+                }
+                reads.append(mlp(state.weights, token.queries))  // Eq. 15, read from M_t
+            }
+            return (Tensor.concatenate(reads, axis: 2), state)
+        }
+    }
+
+    /// Form 2, the mini-batch reference: the same loop, but every gradient in a chunk of `chunkSize` tokens is taken
+    /// at the chunk-start memory (§3.2, Eq. 16).
+    static func miniBatch(_ mlp: MemoryMLP, _ stream: MemoryStream, _ initial: MemoryState, chunkSize: Int,
+                          rule: StepRule = .plain) -> (Tensor, MemoryCursor) {
+        recording(perSequence(initial, batch: stream.keys.shape[0])) { start in
+            var cursor = MemoryCursor(start: start)
+            var reads: [Tensor] = []
+            for t in 0..<stream.length {
+                let token = stream.slice(t..<(t + 1))
+                let weights = cursor.gradientWeights
+                let gradient = autodiffGradient(mlp, weights, token)
+                let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
+                                           sizes: { gradientSizes(mlp, weights, gradient, token) }, carriedLoad: cursor.load,
+                                           chunkSize: chunkSize)
+                step(&cursor, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
+                reads.append(mlp(cursor.memory.weights, token.queries))
+            }
+            return (Tensor.concatenate(reads, axis: 2), cursor)
+        }
+    }
+
+    /// Expands batch-1 state to the batch of `stream`, so per-sequence gradients stay per sequence.
+    private static func perSequence(_ state: MemoryState, batch: Int) -> MemoryState {
+        func expand(_ t: Tensor) -> Tensor { t.expand(to: [batch] + Array(t.shape.dropFirst())) }
+        return MemoryState(weights: state.weights.map(expand), surprise: state.surprise.map(expand))
+    }
+
+    /// Gradient of one token's inner loss at `weights` by the autodiff engine, kept differentiable for the outer loop.
+    private static func autodiffGradient(_ mlp: MemoryMLP, _ weights: [Tensor], _ token: MemoryStream) -> [Tensor] {
+        let loss = mlp.innerLoss(mlp(weights, token.keys), token.values)  // Eq. 12, summed over sequences and heads
+        return Tensor.gradients(of: loss, withRespectTo: weights, createGraph: true)
+    }
+
+    /// The sizes the step rules read, from the token's autodiff gradient and the forward pass at `weights`.
+    private static func gradientSizes(_ mlp: MemoryMLP, _ weights: [Tensor], _ gradient: [Tensor], _ token: MemoryStream) -> GradientSizes {
+        GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
+                      parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
+                      output: mlp.lossGradient(mlp(weights, token.keys), token.values).squared().sum(axis: -1))
+    }
+
+    /// Runs `body` with recording on and `state`'s tensors in the graph, so the engine can take inner gradients.
+    private static func recording<R>(_ state: MemoryState, _ body: (MemoryState) -> R) -> R {
+        GradMode.with(enabled: true) {
+            body(MemoryState(weights: state.weights.map { $0.requiresGrad ? $0 : $0.detach().requiringGrad() },
+                             surprise: state.surprise))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import TitansNN
+
+/// How large each token's inner step is: the step-size part of the memory's inner optimiser. The learning-rate gate
+/// gives θ_t (Eq. 14); a rule rescales it from the size of the token's gradient at the chunk's start. The rules, their
+/// reasons and the measurements that chose the default are in `Sources/Titans/Memory/README.md` ("Step rules").
+public enum StepRule: Codable, Equatable, Sendable {
+    /// θ_t as the gate gives it: the paper's rule (a chunk's steps add up, so a chunk of b similar keys takes a step b
+    /// times as large).
+    case plain
+    /// Normalised LMS per layer: layer l's step is θ_t / ‖x_l‖², x_l the layer's input for the token, so a step's effect
+    /// on the token's own layer output does not depend on the input's scale.
+    case layerNormalized
+    /// θ_t / κ_t, κ_t the curvature of the token's loss along its own error (README "Step rules"): the step's effect on
+    /// the token's own read is θ_t times its error, for any depth and width. κ = ‖k‖² for a matrix memory.
+    case curvatureNormalized
+    /// Per-token gradient-norm clipping: θ_t · min(1, maxNorm / ‖∇ℓ_t‖).
+    case gradientClipped(maxNorm: Double)
+    /// The chunk's mean instead of its sum: θ_t / b.
+    case chunkMean
+    /// A bound on the chunk's summed step: the reads and the state after token i of a chunk take the steps of tokens
+    /// 1…i scaled by ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m). A chunk never moves a read further than `bound` times
+    /// its error (to first order), however many similar keys it holds; at b = 1 it caps θ_t at bound / κ_t.
+    case chunkBounded(bound: Double)
+
+    /// Why this rule cannot be used, or `nil`.
+    public var problem: String? {
+        switch self {
+        case .gradientClipped(let maxNorm): return maxNorm > 0 ? nil : "the gradient clip of the step rule must be positive"
+        case .chunkBounded(let bound): return bound > 0 ? nil : "the bound of the step rule must be positive"
+        default: return nil
+        }
+    }
+
+    /// Whether the rule reads the sizes of the tokens' gradients.
+    var needsGradientSizes: Bool { self != .plain && self != .chunkMean }
+}
+
+/// The sizes of each token's gradient at the chunk's start that the step rules read, each `[B, H, n]`.
+struct GradientSizes {
+    /// ‖x_l‖², the squared norm of each memory layer's input.
+    var inputs: [Tensor]
+    /// ‖∇_l ℓ‖², the squared norm of each parameter tensor's gradient (the layers', then the gain's).
+    var parameters: [Tensor]
+    /// ‖∂ℓ/∂M(k)‖², the squared norm of the loss's gradient with respect to the memory's output.
+    var output: Tensor
+
+    /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖².
+    var curvature: Tensor {
+        parameters.dropFirst().reduce(parameters[0], +) / (output + Self.tiny)
+    }
+
+    var gradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +).sqrt() }
+
+    /// Keeps divisions finite when a token's error is exactly zero (its gradient is zero too).
+    static let tiny = 1e-20
+}
+
+/// The step sizes a rule gives for `n` tokens of one chunk.
+struct StepSizes {
+    /// θ per parameter tensor `[B, H, n]`, each column's token weight in the chunk's sums.
+    var perParameter: [Tensor]
+    /// ρ_i `[B, H, n]` scaling every step in row i (the chunk bound), `nil` when the rule has none.
+    var rowScale: Tensor?
+    /// The chunk's summed load Σ θ_m κ_m after these tokens `[B, H]`, for a chunk that continues in a later call.
+    var load: Tensor?
+}
+
+extension StepRule {
+    /// Step sizes for `learningRate` θ `[B, H, n]` of `n` consecutive tokens of a chunk of `chunkSize`, after
+    /// `carriedLoad` from the chunk's earlier tokens. `sizes` is read only when ``needsGradientSizes``.
+    func stepSizes(learningRate theta: Tensor, parameterCount: Int, sizes: () -> GradientSizes, carriedLoad: Tensor?,
+                   chunkSize: Int) -> StepSizes {
+        func shared(_ t: Tensor) -> [Tensor] { Array(repeating: t, count: parameterCount) }
+        switch self {
+        case .plain:
+            return StepSizes(perParameter: shared(theta))
+        case .chunkMean:
+            return StepSizes(perParameter: shared(theta * (1 / Double(chunkSize))))
+        case .layerNormalized:
+            let s = sizes()
+            // The gain of the residual wrapper (a last parameter with no layer input) keeps θ.
+            return StepSizes(perParameter: (0..<parameterCount).map { l in
+                l < s.inputs.count ? theta / (s.inputs[l] + GradientSizes.tiny) : theta
+            })
+        case .curvatureNormalized:
+            return StepSizes(perParameter: shared(theta / (sizes().curvature + GradientSizes.tiny)))
+        case .gradientClipped(let maxNorm):
+            return StepSizes(perParameter: shared(theta * (maxNorm / (sizes().gradientNorm + GradientSizes.tiny)).minimum(1)))
+        case .chunkBounded(let bound):
+            var load = (theta * sizes().curvature).cumulativeSum(axis: -1)
+            if let carriedLoad { load = load + carriedLoad.unsqueeze(-1) }
+            let last = load.select(axis: -1, index: load.shape[load.rank - 1] - 1)
+            return StepSizes(perParameter: shared(theta), rowScale: (bound / (load + GradientSizes.tiny)).minimum(1),
+                             load: last)
+        }
+    }
+}
+
+extension StepRule: CustomStringConvertible {
+    /// The rules by name, as `description` writes them and ``init(_:)`` reads them (`clipped:1`, `chunk-bounded:0.5`).
+    public static let names = ["plain", "layer-normalized", "curvature-normalized", "clipped:MAXNORM", "chunk-mean", "chunk-bounded:BOUND"]
+
+    public var description: String {
+        switch self {
+        case .plain: return "plain"
+        case .layerNormalized: return "layer-normalized"
+        case .curvatureNormalized: return "curvature-normalized"
+        case .gradientClipped(let maxNorm): return "clipped:\(maxNorm)"
+        case .chunkMean: return "chunk-mean"
+        case .chunkBounded(let bound): return "chunk-bounded:\(bound)"
+        }
+    }
+
+    /// Reads a rule written as ``description`` writes it; `nil` for anything else or a parameter that is not positive.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let parameter = parts.count == 2 ? Double(parts[1]) : nil
+        guard parts.count == 1 || (parameter.map { $0 > 0 && $0.isFinite } ?? false) else { return nil }
+        switch (parts[0], parameter) {
+        case ("plain", nil): self = .plain
+        case ("layer-normalized", nil): self = .layerNormalized
+        case ("curvature-normalized", nil): self = .curvatureNormalized
+        case ("clipped", let maxNorm?): self = .gradientClipped(maxNorm: maxNorm)
+        case ("chunk-mean", nil): self = .chunkMean
+        case ("chunk-bounded", let bound?): self = .chunkBounded(bound: bound)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Titans
+
+/// The step rules of the memory's inner optimiser, checked against values worked out by hand.
+struct StepRuleTests {
+    /// A matrix memory (no momentum, no forgetting) given one chunk of 8 tokens with the same unit key k and value v,
+    /// θ = 0.4, read with q = k. Each token's gradient at W₀ is 2 kᵀ r₀ (r₀ = k W₀ − v) and κ = ‖k‖² = 1, so after i
+    /// tokens the read's error is r₀ (1 − 2 s_i) with s_i the summed θ the chunk applied: plain, s_i = 0.4 i (token 8
+    /// overshoots to −5.4 r₀); the chunk bound b, s_i = min(0.4 i, b).
+    static func repeatedKeyChunk() -> (MemoryMLP, MemoryStream, MemoryState, residual: [Double]) {
+        let k = Tensor(shape: [1, 1, 1, 3], [0.6, 0.0, 0.8], dtype: .float64)
+        let v = Tensor(shape: [1, 1, 1, 3], [0.5, -1.0, 2.0], dtype: .float64)
+        let w0 = Tensor(shape: [1, 1, 3, 3], [0.3, -0.2, 0.1, 0.5, 0.4, -0.3, -0.1, 0.2, 0.6], dtype: .float64)
+        let keys = k.expand(to: [1, 1, 8, 3])
+        let stream = MemoryStream(queries: keys, keys: keys, values: v.expand(to: [1, 1, 8, 3]),
+                                  learningRate: Tensor.full([1, 1, 8], value: 0.4, dtype: .float64), logMomentum: nil, logRetention: nil)
+        let state = MemoryState(weights: [w0], surprise: [Tensor.zeros([1, 1, 3, 3], dtype: .float64)])
+        return (MemoryMLP(depth: 1, activation: .silu), stream, state, (k.matmul(w0) - v).toArray())
+    }
+
+    @Test(arguments: [(StepRule.plain, Double.infinity), (.chunkBounded(bound: 0.5), 0.5), (.chunkBounded(bound: 0.25), 0.25)])
+    func chunkBoundLimitsTheSummedStep(rule: StepRule, bound: Double) {
+        let (mlp, stream, state, residual) = Self.repeatedKeyChunk()
+        let expected = (1...8).flatMap { i in residual.map { $0 * (1 - 2 * min(0.4 * Double(i), bound)) } }
+        let values = stream.values.toArray()
+        for (reads, _) in [MemoryUpdate.chunked(mlp, stream, MemoryCursor(start: state), chunkSize: 8, rule: rule),
+                           MemoryUpdate.miniBatch(mlp, stream, state, chunkSize: 8, rule: rule)] {
+            let errors = zip(reads.toArray(), values).map { $0 - $1 }
+            #expect(zip(errors, expected).allSatisfy { Swift.abs($0 - $1) < 1e-12 }, "\(rule): \(errors) vs \(expected)")
+        }
+    }
+
+    /// κ of a matrix memory is ‖k‖², whatever the error; κ of a deeper memory is Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖².
+    @Test func curvatureOfAMatrixMemoryIsTheKeysSquaredNorm() {
+        var rng = RandomGenerator(seed: 5)
+        let keys = Tensor.randomNormal([2, 1, 4, 3], dtype: .float64, generator: &rng)
+        let values = Tensor.randomNormal([2, 1, 4, 3], dtype: .float64, generator: &rng)
+        let w = Tensor.randomNormal([1, 1, 3, 3], dtype: .float64, generator: &rng)
+        let curvature = MemoryMLP(depth: 1, activation: .silu).gradientFactors([w], keys: keys, values: values).sizes.curvature
+        let expected = keys.squared().sum(axis: -1)
+        #expect(zip(curvature.toArray(), expected.toArray()).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
+    }
+
+    /// A rule's text form reads back to the same rule; anything else is refused.
+    @Test func textForms() {
+        for rule in MemoryUpdateTests.rules { #expect(StepRule(rule.description) == rule, "\(rule)") }
+        for bad in ["", "clipped", "clipped:0", "clipped:-1", "chunk-bounded:nan", "plain:1", "mean", "chunk-bounded:x"] {
+            #expect(StepRule(bad) == nil, "\(bad)")
+        }
+        #expect(NeuralMemoryConfiguration(width: 8, stepRule: .chunkBounded(bound: 0)).problem != nil)
+    }
+
+    /// A configuration saved before step rules existed reads as the plain rule it ran with; new ones keep theirs.
+    @Test func configurationsWithoutARuleReadAsPlain() throws {
+        let config = NeuralMemoryConfiguration(width: 8, heads: 2, stepRule: .chunkBounded(bound: 0.5))
+        let data = try JSONEncoder().encode(config)
+        #expect(try JSONDecoder().decode(NeuralMemoryConfiguration.self, from: data) == config)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["stepRule"] = nil
+        let old = try JSONDecoder().decode(NeuralMemoryConfiguration.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.stepRule == .plain && old.width == 8 && old.heads == 2)
+    }
+}
