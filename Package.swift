@@ -21,7 +21,7 @@ let package = Package(
         // Neural-network building blocks: modules with named parameters, layers, safetensors. Knows nothing of Titans.
         .target(name: "TitansNN", dependencies: ["TitansTensor"]),
         // Titans itself: the neural long-term memory, persistent memory, the architectures.
-        .target(name: "Titans", dependencies: ["TitansNN"]),
+        .target(name: "Titans", dependencies: ["TitansNN"], exclude: ["Memory/README.md"]),
         // Data: byte-level datasets from files, synthetic long-context tasks. Knows nothing of models.
         .target(name: "TitansData", dependencies: ["TitansTensor"]),
         // Evaluation: metrics and reports (Markdown tables, SVG charts). Knows nothing of the command line.

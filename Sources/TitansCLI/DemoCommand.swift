@@ -22,7 +22,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Peak learning rate.") var learningRate = 3e-3
     @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
     @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 1
-    @Option(help: "Largest inner learning rate θ of the memory (default 0.1 at depth 1, 0.01 deeper).") var memoryLearningRate: Double?
+    @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = NeuralMemoryConfiguration.defaultMaxLearningRate
+    @Option(help: "The memory's step rule: \(StepRule.names.joined(separator: ", ")).")
+    var stepRule = NeuralMemoryConfiguration.defaultStepRule.description
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
@@ -89,8 +91,8 @@ struct DemoCommand: ParsableCommand {
 
     /// The demo's model of `kind` (4 heads, segment and memory chunk = window), or a message saying which flag to fix.
     private func configuration(_ kind: ModelConfiguration.Architecture) throws -> ModelConfiguration {
-        let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth,
-                                               maxLearningRate: memoryLearningRate, chunkSize: window)
+        let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth, maxLearningRate: memoryLearningRate,
+                                               stepRule: try ModelOptions.stepRule(stepRule), chunkSize: window)
         let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
                                         segment: window, persistentTokens: 4, memory: memory)
         if let problem = config.problem { throw ValidationError("these flags do not describe a model: \(problem)") }

@@ -13,7 +13,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Persistent memory tokens (default 4).") var persistentTokens: Int?
     @Option(help: "Depth of the memory MLP; 1 is a matrix memory (default 2).") var memoryDepth: Int?
     @Option(help: "Memory chunk size: tokens per parallel mini-batch step (default 16).") var chunkSize: Int?
-    @Option(help: "Largest inner learning rate θ of the memory (default 0.1 at depth 1, 0.01 deeper).") var memoryLearningRate: Double?
+    @Option(help: "Largest inner learning rate θ of the memory (default \(NeuralMemoryConfiguration.defaultMaxLearningRate)).")
+    var memoryLearningRate: Double?
+    @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(NeuralMemoryConfiguration.defaultStepRule); the recurrent baselines take plain steps)."))
+    var stepRule: String?
 
     /// Architectures and baselines by their command-line names.
     static let architectures: [(name: String, kind: Kind)] = [
@@ -32,7 +35,15 @@ struct ModelOptions: ParsableArguments {
     /// Whether any model flag was given.
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
-            || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil
+            || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
+    }
+
+    /// A `--step-rule` value, or a message listing the rules.
+    static func stepRule(_ text: String) throws -> StepRule {
+        guard let rule = StepRule(text) else {
+            throw ValidationError("--step-rule must be one of \(StepRule.names.joined(separator: ", ")) (numbers positive), not \(text)")
+        }
+        return rule
     }
 
     /// The configuration these flags describe (defaults where a flag is absent), or a message saying what to fix.
@@ -48,8 +59,8 @@ struct ModelOptions: ParsableArguments {
         var config: ModelConfiguration
         switch kind {
         case .titans(let architecture):
-            let memory = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: memoryDepth ?? 2,
-                                                   maxLearningRate: memoryLearningRate, chunkSize: chunkSize)
+            var memory = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: memoryDepth ?? 2, chunkSize: chunkSize)
+            if let memoryLearningRate { memory.maxLearningRate = memoryLearningRate }
             config = ModelConfiguration(architecture: architecture, width: width, layers: layers, heads: heads,
                                         window: window ?? 64, segment: segment ?? 64,
                                         persistentTokens: persistentTokens ?? 4, memory: memory)
@@ -57,6 +68,7 @@ struct ModelOptions: ParsableArguments {
             config = ModelConfiguration.recurrentBaseline(baseline, width: width, layers: layers, heads: heads, chunkSize: chunkSize)
             if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         }
+        if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
         if let problem = config.problem { throw ValidationError("the model flags do not describe a model: \(problem)") }
         return config
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TitansEval
 
 /// Trains small models for a fixed budget over a grid of memory depths, chunk sizes, inner learning rates and step
 /// rules, and records which diverge and how far each learns: the evidence behind the memory's default step rule.
@@ -39,6 +40,9 @@ public struct StabilityStudy {
         public var finalLoss: Double
         /// The validation loss after the last step, `nil` after a divergence.
         public var validationLoss: Double?
+        /// For the recall task: accuracy on the last question with its fact 2× to 4× the window away (beyond the
+        /// attention's reach; 64 examples at each of the two distances).
+        public var recallBeyondWindow: Double?
     }
 
     /// A loss this far above a uniform guess over bytes (ln 256 ≈ 5.5 nats) counts as a divergence.
@@ -114,7 +118,13 @@ public struct StabilityStudy {
                 return Outcome(divergedAt: step, divergence: what, finalLoss: last)
             }
         }
-        return Outcome(divergedAt: nil, finalLoss: last, validationLoss: trainer.validationLoss())
+        var beyond: Double? = nil
+        if cell.task == .recall {
+            let distances = [2 * window, 4 * window].filter { $0 <= recallTask.maximumDistance }
+            let accuracy = RecallEvaluation.accuracy(of: trainer.model, task: recallTask, distances: distances, examples: 64)
+            beyond = accuracy.isEmpty ? nil : accuracy.reduce(0, +) / Double(accuracy.count)
+        }
+        return Outcome(divergedAt: nil, finalLoss: last, validationLoss: trainer.validationLoss(), recallBeyondWindow: beyond)
     }
 
     public enum StudyError: Error, CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Testing
 @testable import Titans
 
-/// The paper's reductions (notes §8, Appendix C): a matrix memory with no momentum is the gated delta rule,
+/// The paper's reductions (Appendix C): a matrix memory with no momentum is the gated delta rule,
 /// and with no forgetting either it is the delta rule. Both rules are written here as their own small loops.
 struct DeltaRuleReductionTests {
     /// W_t = (1 − α_t) W_{t−1} − 2θ_t k_tᵀ (k_t W_{t−1} − v_t), y_t = q_t W_t, per sequence and head (row convention;

@@ -1,7 +1,7 @@
 import Testing
 @testable import Titans
 
-/// The three forms of the memory update held equal (paper §3.1–3.2, notes §3.B).
+/// The forms of the memory update held equal (paper §3.1–3.2; Sources/Titans/Memory/README.md).
 struct MemoryUpdateTests {
     struct Setup {
         let mlp: MemoryMLP

@@ -4,11 +4,12 @@ import Testing
 /// The NeuralMemory module: outer gradients through the inner updates, streaming, causality.
 struct NeuralMemoryTests {
     static func tiny(chunkSize: Int = 2, depth: Int = 2, kernel: Int = 3, momentum: Bool = true, forgetting: Bool = true,
-                     residualNorm: Bool = false, heads: Int = 2, seed: UInt64 = 3) -> NeuralMemory {
+                     residualNorm: Bool = false, heads: Int = 2, rule: StepRule = NeuralMemoryConfiguration.defaultStepRule,
+                     seed: UInt64 = 3) -> NeuralMemory {
         var rng = RandomGenerator(seed: seed)
         let config = NeuralMemoryConfiguration(width: 4, heads: heads, headWidth: 4 / heads, memoryDepth: depth, hiddenExpansion: 2,
                                                residualNorm: residualNorm, convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
-                                               forgetting: forgetting, chunkSize: chunkSize)
+                                               forgetting: forgetting, stepRule: rule, chunkSize: chunkSize)
         return NeuralMemory(config, dtype: .float64, generator: &rng)
     }
 
@@ -27,6 +28,15 @@ struct NeuralMemoryTests {
                 && names.contains("momentumGate.weight") && names.contains("forgettingGate.bias") && names.contains("learningRateGate.weight"))
         let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
         #expect(result.passed, "\(result)")
+    }
+
+    /// The outer loss differentiates through every step rule (θ up to 0.5, chunks of 2), finite differences in float64.
+    @Test(arguments: MemoryUpdateTests.rules)
+    func outerGradientsThroughEveryStepRule(rule: StepRule) {
+        let memory = Self.tiny(rule: rule)
+        let x = Self.input(time: 6)
+        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
+        #expect(result.passed, "\(rule): \(result)")
     }
 
     /// The same with the LayerNorm-residual wrapper, whose initial gain is a parameter too. One head of width 4:
@@ -106,15 +116,16 @@ struct NeuralMemoryTests {
         }
     }
 
-    /// A fresh memory forgets about `initialForgetting` per token (the gate's bias), and deeper memories default to a
-    /// smaller inner learning rate.
+    /// A fresh memory forgets about `initialForgetting` per token (the gate's bias); every depth has one default inner
+    /// learning rate and the chunk-bound step rule.
     @Test func initialGates() {
         var rng = RandomGenerator(seed: 4)
         let config = NeuralMemoryConfiguration(width: 8, heads: 2, memoryDepth: 1, initialForgetting: 0.01, chunkSize: 2)
         let memory = NeuralMemory(config, dtype: .float64, generator: &rng)
         let forgetting = memory.forgettingGate!(Tensor.zeros([1, 8], dtype: .float64)).sigmoid().toArray()
         #expect(forgetting.allSatisfy { Swift.abs($0 - 0.01) < 1e-12 }, "\(forgetting)")
-        #expect(config.maxLearningRate == 0.1 && NeuralMemoryConfiguration(width: 8, memoryDepth: 2).maxLearningRate == 0.01)
+        #expect(config.maxLearningRate == 0.1 && NeuralMemoryConfiguration(width: 8, memoryDepth: 4).maxLearningRate == 0.1)
+        #expect(config.stepRule == .chunkBounded(bound: 0.5))
         #expect(NeuralMemoryConfiguration(width: 8, memoryDepth: 3, maxLearningRate: 0.5).maxLearningRate == 0.5)
         for bad in [0.0, 1.0, -0.1] {
             #expect(NeuralMemoryConfiguration(width: 8, initialForgetting: bad).problem != nil)

@@ -42,6 +42,22 @@ struct StepRuleTests {
         #expect(zip(curvature.toArray(), expected.toArray()).allSatisfy { Swift.abs($0 - $1) < 1e-12 })
     }
 
+    /// The step sizes sit inside the inner loop, which the outer loss differentiates twice over: second-order finite
+    /// differences of every rule's sizes as a function of the gradient factors and θ.
+    @Test(arguments: MemoryUpdateTests.rules)
+    func stepSizesHaveSecondOrderGradients(rule: StepRule) {
+        var rng = RandomGenerator(seed: 8)
+        func normal(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, dtype: .float64, generator: &rng) }
+        let inputs = [normal([2, 1, 4, 3]), normal([2, 1, 4, 3]), normal([1, 1, 3, 3]), normal([2, 1, 4])]
+        let result = GradientCheck.second(inputs: inputs) { t in
+            let factors = MemoryMLP(depth: 1, activation: .silu).gradientFactors([t[2]], keys: t[0], values: t[1])
+            let theta = t[3].sigmoid() * 0.6
+            let sizes = rule.stepSizes(learningRate: theta, parameterCount: 1, sizes: { factors.sizes }, carriedLoad: nil, chunkSize: 4)
+            return sizes.rowScale.map { sizes.perParameter[0] * $0 } ?? sizes.perParameter[0]
+        }
+        #expect(result.passed, "\(rule): \(result)")
+    }
+
     /// A rule's text form reads back to the same rule; anything else is refused.
     @Test func textForms() {
         for rule in MemoryUpdateTests.rules { #expect(StepRule(rule.description) == rule, "\(rule)") }

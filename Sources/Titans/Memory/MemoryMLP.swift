@@ -1,8 +1,8 @@
 import TitansNN
 
 /// The memory model `M` (paper §3.1): an MLP applied per head, written in the row convention
-/// `M(k) = σ(σ(k W₁) W₂) … W_L`, with no biases; optionally wrapped as `k + LN(MLP(k)) ⊙ (γ + 1)` (the TTT-style
-/// LayerNorm-residual wrapper titans-pytorch uses), the gain γ being part of the memory too. Its weights are not module
+/// `M(k) = σ(σ(k W₁) W₂) … W_L`, with no biases; optionally wrapped as `k + LN(MLP(k)) ⊙ (g + 1)` (the TTT-style
+/// LayerNorm-residual wrapper titans-pytorch uses), the gain g being part of the memory too. Its weights are not module
 /// parameters but state: each layer's weight is a tensor `[batch or 1, heads, input, output]` and the gain
 /// `[batch or 1, heads, 1, headWidth]` comes last, so every sequence and head has its own memory.
 struct MemoryMLP {
@@ -67,7 +67,7 @@ struct MemoryMLP {
         return inputs
     }
 
-    /// `x + LN(h) ⊙ (γ + 1)`, with a gain per row or shared.
+    /// `x + LN(h) ⊙ (g + 1)`, with a gain per row or shared.
     func wrap(_ h: Tensor, gain: Tensor, input: Tensor) -> Tensor {
         h.layerNormalized(epsilon: Self.normEpsilon) * (gain + 1) + input
     }
@@ -85,15 +85,15 @@ struct MemoryMLP {
         }
         var delta: Tensor, gainGradient: Tensor? = nil, outputGradient: Tensor
         if residualNorm {
-            // out = k + n ⊙ (γ + 1), n = (h − μ)/σ: dℓ/dγ = δ_out ⊙ n; dℓ/dh = (g − mean g − n mean(g ⊙ n)) / σ, g = δ_out ⊙ (γ + 1).
+            // out = k + n ⊙ (gain + 1), n = (h − μ)/σ: dℓ/dgain = δ_out ⊙ n; dℓ/dh = (e − mean e − n mean(e ⊙ n)) / σ, e = δ_out ⊙ (gain + 1).
             let centered = z - z.mean(axis: -1, keepDims: true)
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
             let gain = weights[depth]
             outputGradient = lossGradient(normalized * (gain + 1) + keys, values)
             gainGradient = outputGradient * normalized
-            let g = outputGradient * (gain + 1)
-            delta = (g - g.mean(axis: -1, keepDims: true) - normalized * (g * normalized).mean(axis: -1, keepDims: true))
+            let e = outputGradient * (gain + 1)
+            delta = (e - e.mean(axis: -1, keepDims: true) - normalized * (e * normalized).mean(axis: -1, keepDims: true))
                 * inverseDeviation
         } else {
             outputGradient = lossGradient(z, values)
@@ -115,7 +115,7 @@ struct GradientFactors {
     var inputs: [Tensor]
     /// dℓ/d(layer output) `[B, H, n, output]`.
     var deltas: [Tensor]
-    /// With the residual wrapper, each token's gradient for the gain γ `[B, H, n, headWidth]`.
+    /// With the residual wrapper, each token's gradient for the gain `[B, H, n, headWidth]`.
     var gain: Tensor?
     /// dℓ/dM(k) `[B, H, n, headWidth]`.
     var output: Tensor

@@ -26,7 +26,7 @@ public final class NeuralMemory: Module {
     public let momentumGate: Linear?
     public let forgettingGate: Linear?
     /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop;
-    /// with the residual wrapper, its gain γ `[1, heads, 1, headWidth]` (zeros: a gain of one) comes last.
+    /// with the residual wrapper, its gain g `[1, heads, 1, headWidth]` (zeros: a gain of one) comes last.
     public let initialMemory: [Tensor]
     /// The persistent tokens `[persistentTokens, width]` (§3.3), prepended by the architectures that use them.
     public let persistent: Tensor?

@@ -5,7 +5,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public enum InnerLoss: String, Codable, Sendable {
         /// ‖M(k) − v‖², the associative-memory loss of Eq. 12: the delta rule and its generalisations.
         case squaredError
-        /// −⟨M(k), v⟩, whose gradient step is the additive update of linear attention (Eq. 4; notes §1, §8).
+        /// −⟨M(k), v⟩, whose gradient step is the additive update of linear attention (Eq. 4).
         case dotProduct
     }
 
@@ -23,15 +23,14 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Hidden width of the memory MLP as a multiple of `headWidth` (for `memoryDepth ≥ 2`).
     public var hiddenExpansion: Int
     public var activation: Activation
-    /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (γ + 1)`, γ a learned gain that the inner loop updates too
+    /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (g + 1)`, g a learned gain that the inner loop updates too
     /// (the TTT-style wrapper of titans-pytorch).
     public var residualNorm: Bool
     public var innerLoss: InnerLoss
     /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
     public var convolutionKernel: Int
-    /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`. Default: 0.1 for a matrix memory, 0.01 for deeper
-    /// ones, whose inner steps are stiffer (measured on English/Markdown text, width 64: a depth-2 MAG memory at 0.1
-    /// gave NaN at the first step, at 0.03 after 12 training steps; at 0.01 it trained; a matrix memory trains at 0.1).
+    /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`; one default for every depth (``defaultMaxLearningRate``),
+    /// which the default step rule keeps stable (Memory/README.md, "Step rules").
     public var maxLearningRate: Double
     /// Momentum η (past surprise, Eq. 14); when off η ≡ 0 and the update is plain gradient descent.
     public var momentum: Bool
@@ -43,6 +42,11 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var initialForgetting: Double
     /// How large each token's step is, from θ and the size of its gradient (the inner optimiser's step-size rule).
     public var stepRule: StepRule
+
+    /// θ_max unless given: the same for every depth.
+    public static let defaultMaxLearningRate = 0.1
+    /// The step rule unless given: the chunk's summed step bounded at half the tokens' errors (Memory/README.md).
+    public static let defaultStepRule = StepRule.chunkBounded(bound: 0.5)
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
     /// Number of learnable persistent tokens (§3.3) held for the architectures that prepend them.
@@ -51,8 +55,8 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
-                activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double? = nil,
-                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = .plain,
+                activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
+                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
                 chunkSize: Int = 16, persistentTokens: Int = 0, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
@@ -63,7 +67,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.residualNorm = residualNorm
         self.innerLoss = innerLoss
         self.convolutionKernel = convolutionKernel
-        self.maxLearningRate = maxLearningRate ?? (memoryDepth == 1 ? 0.1 : 0.01)
+        self.maxLearningRate = maxLearningRate
         self.momentum = momentum
         self.forgetting = forgetting
         self.initialForgetting = initialForgetting

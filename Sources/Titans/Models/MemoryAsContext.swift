@@ -22,7 +22,7 @@ public struct MemoryAsContextState {
 /// runs over [persistent ‖ h ‖ segment] (Eqs. 22–23), and its output y is written into the memory token by token,
 /// each token's output gated by the memory's read of it after its own write: o = y ⊗ M_t(y) (Eqs. 24–25).
 ///
-/// Choices where the paper is open (notes §5.1): h has one token per segment token (N_l = C), and a token sees only
+/// Choices where the paper is open (the README's "Titans models and baselines"): h has one token per segment token (N_l = C), and a token sees only
 /// the h of itself and earlier tokens of its segment, so nothing leaks from the future; the persistent tokens are seen
 /// by all; ⊗ is RMSNorm(y) ⊙ sigmoid(RMSNorm(M(y))) as in MAG; attention does not cross segments.
 public final class MemoryAsContext: Module {

@@ -1,4 +1,4 @@
-/// The recurrent baselines of the paper's tables (§5.1, notes §6.3) as presets of the neural memory: LMM-architecture
+/// The recurrent baselines of the paper's tables (§5.1) as presets of the neural memory: LMM-architecture
 /// models whose memory recurrence is the baseline's. How close each is to the published model is in the README.
 public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
     /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting).
@@ -17,7 +17,8 @@ public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
         var m = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: 1, chunkSize: chunkSize)
         m.momentum = false
         m.forgetting = false
-        // Our loss ‖Mk − v‖² has no ½: θ = 0.5·sigmoid gives DeltaNet's β = sigmoid ∈ (0, 1).
+        m.stepRule = .plain  // the published recurrences take the plain step
+        // Our loss ‖Mk − v‖² has no ½: θ = 0.5·sigmoid gives DeltaNet's step size sigmoid ∈ (0, 1).
         m.maxLearningRate = 0.5
         switch self {
         case .deltaNet: break

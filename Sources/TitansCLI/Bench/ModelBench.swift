@@ -18,11 +18,16 @@ struct ModelBench: ParsableCommand {
     @Option(help: "Prompt length before generation.") var prompt = 64
     @Option(help: "Bytes generated per timing.") var generate = 128
     @Option(help: "Comma-separated architectures (default: all).") var only: String?
+    @Option(help: "Comma-separated figures to measure: train, forward, generate (default: all).") var measure = "train,forward,generate"
 
     func run() throws {
         guard model.architecture == nil else { throw ValidationError("pick architectures with --only, not --architecture") }
         guard sequence >= 1, batch >= 1, prompt >= 1, generate >= 1 else {
             throw ValidationError("--sequence, --batch, --prompt and --generate must be positive")
+        }
+        let figures = Set(measure.split(separator: ",").map(String.init))
+        guard !figures.isEmpty, figures.isSubset(of: ["train", "forward", "generate"]) else {
+            throw ValidationError("--measure takes train, forward and generate, comma-separated")
         }
         let names = only.map { $0.split(separator: ",").map(String.init) } ?? ModelOptions.names
         let configurations = try names.map { ($0, try model.configuration(architecture: $0)) }  // every name checked first
@@ -39,26 +44,31 @@ struct ModelBench: ParsableCommand {
             let tokens = IndexTensor(shape: [batch, sequence], (0..<(batch * sequence)).map { _ in Int(rng.next() % 256) })
             let optimizer = AdamW(lm.namedParameters(), learningRate: 1e-4)
             let count = Double(batch * sequence)
-            let train = try fastestSeconds(repeats: repeats) {
+            let train = !figures.contains("train") ? .nan : try fastestSeconds(repeats: repeats) {
                 let loss = lm(tokens).logits.crossEntropy(targets: tokens)
                 guard loss.item().isFinite else { throw CommandError("\(name): the loss is not finite") }
                 loss.backward()
                 optimizer.step()
                 optimizer.zeroGradients()
             }
-            let forward = fastestSeconds(repeats: repeats) { _ = withoutGradients { lm(tokens) } }
+            let forward = !figures.contains("forward") ? .nan : fastestSeconds(repeats: repeats) { _ = withoutGradients { lm(tokens) } }
             let start = Array(tokens.values.prefix(prompt))
             var sampling = RandomGenerator(seed: 1)
-            var generation = 0.0
-            _ = fastestSeconds(repeats: repeats) {
-                var first: Date?
-                lm.generate(prompt: start, maxTokens: generate + 1, sampler: Sampler(temperature: 0), generator: &sampling) { _ in
-                    if first == nil { first = Date() }  // timing starts after the prompt and the first byte
-                    return true
+            var generation = Double.nan
+            if figures.contains("generate") {
+                generation = 0
+                _ = fastestSeconds(repeats: repeats) {
+                    var first: Date?
+                    lm.generate(prompt: start, maxTokens: generate + 1, sampler: Sampler(temperature: 0), generator: &sampling) { _ in
+                        if first == nil { first = Date() }  // timing starts after the prompt and the first byte
+                        return true
+                    }
+                    generation = max(generation, Double(generate) / Date().timeIntervalSince(first!))  // the fastest run
                 }
-                generation = max(generation, Double(generate) / Date().timeIntervalSince(first!))  // the fastest run
             }
-            print(row([name, String(lm.parameterCount), String(Int(count / train)), String(Int(count / forward)), String(Int(generation))]))
+            /// A rate as a whole number, "-" when not measured.
+            func figure(_ rate: Double) -> String { rate.isNaN ? "-" : String(Int(rate)) }
+            print(row([name, String(lm.parameterCount), figure(count / train), figure(count / forward), figure(generation)]))
         }
     }
 }

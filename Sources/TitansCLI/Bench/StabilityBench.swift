@@ -11,7 +11,7 @@ struct StabilityBench: ParsableCommand {
         discussion: """
             Each cell trains --steps steps on text and on the recall task and reports the step of a divergence (a \
             non-finite loss or gradient, or a loss above 1.5 × ln 256) or the mean loss of its last ten steps and the \
-            validation loss. Text defaults to the licence texts in /usr/share/common-licenses (English prose on every \
+            validation loss, and for recall the accuracy with the fact 2× and 4× the window away. Text defaults to the licence texts in /usr/share/common-licenses (English prose on every \
             Debian system); pass any file with --data. Writes the tables to --output/stability.md.
             """
     )
@@ -57,7 +57,8 @@ struct StabilityBench: ParsableCommand {
               + "\(sequenceLength) bytes per cell; text: \(text?.source ?? "none"). Matmul: \(BLAS.backendName)")
         var report = "# Stability study\n\n\(variant.rawValue.uppercased()), width \(width), \(layers) blocks, \(steps) steps of "
             + "\(batchSize) × \(sequenceLength) bytes per cell. A cell shows the step where training diverged, or the mean "
-            + "training loss of its last ten steps / the validation loss (nats per byte).\n"
+            + "training loss of its last ten steps / the validation loss (nats per byte), and for recall (in brackets) the "
+            + "accuracy with the fact 2× and 4× the attention window away.\n"
         for task in taskList {
             for rule in ruleList {
                 var rows: [[String]] = []
@@ -92,7 +93,8 @@ struct StabilityBench: ParsableCommand {
     /// "NaN@12"-style divergence, or "final / validation".
     static func entry(_ outcome: StabilityStudy.Outcome) -> String {
         if let step = outcome.divergedAt { return "\(outcome.divergence ?? "diverged")@\(step)" }
-        return String(format: "%.2f / %.2f", outcome.finalLoss, outcome.validationLoss ?? .nan)
+        let losses = String(format: "%.2f / %.2f", outcome.finalLoss, outcome.validationLoss ?? .nan)
+        return outcome.recallBeyondWindow.map { losses + String(format: " (%.0f%%)", 100 * $0) } ?? losses
     }
 
     /// A comma-separated flag's values, each read by `parse`, or an error naming the flag and the bad value.

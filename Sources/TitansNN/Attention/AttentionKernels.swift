@@ -149,7 +149,7 @@ public enum AttentionKernels {
     /// 1. all `P` rows of segment `s`'s prefix (`prefixKeys[…, s, :, :]`): persistent tokens and/or retrieved
     ///    long-term-memory tokens `h_t`, visible in full (the paper's reading of Fig. 3a);
     /// 2. optionally the *aligned* rows of its segment causally: aligned row `j` (same segment) iff `j ≤ i`. Use this
-    ///    for per-token memory retrievals `h_{t,j}` when token `j` must see only `h_{t,≤j}` (the causal fix of notes §5.1);
+    ///    for per-token memory retrievals `h_{t,j}` when token `j` must see only `h_{t,≤j}` (MAC's causal choice; the README's "Titans models and baselines");
     /// 3. the tokens of its segment causally: key `j` (same segment) iff `j ≤ i`.
     ///
     /// Persistent tokens shared by all segments are passed as a prefix of shape `[1, H, 1, Np, d]` (broadcast, not

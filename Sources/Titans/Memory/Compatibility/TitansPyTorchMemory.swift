@@ -19,7 +19,7 @@ public final class TitansPyTorchMemory: Module {
     public let learningRateGate: Linear
     public let momentumGate: Linear?
     public let forgettingGate: Linear
-    /// Initial memory: the LayerNorm gain−1 γ `[H, d]`, then the MLP matrices `[H, input, output]`.
+    /// Initial memory: the LayerNorm gain−1 g `[H, d]`, then the MLP matrices `[H, input, output]`.
     public let initialGain: Tensor
     public let initialMemory: [Tensor]
     /// With several heads: a scalar gate per token and head, and the projection merging heads.
@@ -52,7 +52,7 @@ public final class TitansPyTorchMemory: Module {
         combineHeads = c.heads > 1 ? Linear(inner, c.width, bias: false, dtype: dtype, generator: &generator) : nil
     }
 
-    /// The memory `M_W(x) = LN(MLP(x)) ⊙ (γ + 1) + x` for `x` `[B, H, N, n, d]`, with per-chunk weights
+    /// The memory `M_W(x) = LN(MLP(x)) ⊙ (g + 1) + x` for `x` `[B, H, N, n, d]`, with per-chunk weights
     /// (gain `[.., d]` and matrices `[.., input, output]`, leading dims broadcast against `[B, H, N]`).
     func memory(gain: Tensor, weights: [Tensor], _ x: Tensor) -> Tensor {
         var h = x
