@@ -40,10 +40,10 @@ let package = Package(
         ),
         .testTarget(name: "TitansTensorTests", dependencies: ["TitansTensor"]),
         .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
-        .testTarget(name: "TitansTests", dependencies: ["Titans"]),
+        .testTarget(name: "TitansTests", dependencies: ["Titans"], exclude: ["Fixtures"]),
         .testTarget(name: "TitansDataTests", dependencies: ["TitansData"]),
         .testTarget(name: "TitansEvalTests", dependencies: ["TitansEval"]),
-        .testTarget(name: "TitansTrainingTests", dependencies: ["TitansTraining"]),
+        .testTarget(name: "TitansTrainingTests", dependencies: ["TitansTraining"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

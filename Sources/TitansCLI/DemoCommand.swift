@@ -13,30 +13,34 @@ struct DemoCommand: ParsableCommand {
         discussion: "Everything is embedded (no download, no file). Writes the table and an SVG chart to --output."
     )
 
-    @Option(help: "Titans variant to train: mac, mag, mal or lmm.") var architecture = "mag"
-    @Option(help: "Attention window (distances go from 1× to 32× it).") var window = 8
+    /// The demo's model, from the library's preset.
+    static let preset = ModelConfiguration.demo(.mag)
+
+    @Option(help: "Architecture to train against the sliding-window baseline: \(ModelConfiguration.Architecture.allCases.map(\.commandLineName).joined(separator: ", ")).")
+    var architecture = preset.architecture.commandLineName
+    @Option(help: "Attention window (distances go from 1× to 32× it).") var window = preset.window
     @Option(help: "Optimiser steps per model.") var steps = 500
     @Option(help: "Sequences per step.") var batchSize = 16
-    @Option(help: "Model width.") var width = 64
-    @Option(help: "Blocks.") var layers = 2
+    @Option(help: "Model width.") var width = preset.width
+    @Option(help: "Blocks.") var layers = preset.layers
     @Option(help: "Peak learning rate.") var learningRate = 3e-3
     @Option(help: "Facts (and questions) per sequence; every answer is scored in training.") var facts = 8
-    @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = 1
-    @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = NeuralMemoryConfiguration.defaultMaxLearningRate
-    @Option(help: "The memory's step rule: \(StepRule.names.joined(separator: ", ")).")
-    var stepRule = NeuralMemoryConfiguration.defaultStepRule.description
+    @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = preset.memory.memoryDepth
+    @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = preset.memory.maxLearningRate
+    @Option(help: "The memory's step rule: \(StepRule.names.joined(separator: ", ")).") var stepRule = preset.memory.stepRule.description
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
 
     func run() throws {
-        guard let variant = ModelConfiguration.Architecture(rawValue: architecture), [.mac, .mag, .mal, .lmm].contains(variant) else {
-            throw ValidationError("--architecture must be mac, mag, mal or lmm, not \(architecture)")
+        guard let variant = ModelConfiguration.Architecture.allCases.first(where: { $0.commandLineName == architecture }) else {
+            let names = ModelConfiguration.Architecture.allCases.map(\.commandLineName).joined(separator: ", ")
+            throw ValidationError("--architecture must be one of \(names), not \(architecture)")
         }
         guard window >= 2, steps >= 1, batchSize >= 1, examples >= 1, (1...RecallTask.keys.count).contains(facts) else {
             throw ValidationError("window ≥ 2; steps, batch size and examples ≥ 1; facts 1...\(RecallTask.keys.count)")
         }
-        let models = try [(variant.rawValue.uppercased(), variant), ("SWA baseline", .slidingWindow)].map { name, kind in
+        let models = try [(variant.commandLineName.uppercased(), variant), ("SWA baseline", .slidingWindow)].map { name, kind in
             (name, try configuration(kind))
         }
         let folder = URL(fileURLWithPath: output)  // made first, so a bad --output fails before minutes of training
@@ -48,8 +52,7 @@ struct DemoCommand: ParsableCommand {
         let distances = (0...5).map { window << $0 }  // 1×, 2×, 4×, 8×, 16×, 32× the window
         let task = RecallTask(length: distances.last! + 8, facts: facts)
         let training = TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: task.length,
-                                             learningRate: learningRate, minimumLearningRate: learningRate / 10,
-                                             warmupSteps: max(1, steps / 20), seed: seed, evaluationInterval: steps, evaluationBatches: 2)
+                                             learningRate: learningRate, seed: seed, evaluationInterval: steps, evaluationBatches: 2)
         let source = RecallBatches(task: task, distances: 3...task.maximumDistance)
         print("Recall task: \(facts) facts `#KV` in random filler, each asked later as `?K` (answer V); accuracy is read on the "
               + "last question, whose fact lies 1× to 32× the window (\(window)) before it. Sequences of \(task.length) bytes; "
@@ -89,12 +92,13 @@ struct DemoCommand: ParsableCommand {
         print("Wrote \(folder.appendingPathComponent("recall.md").path) and \(folder.appendingPathComponent("recall.svg").path)")
     }
 
-    /// The demo's model of `kind` (4 heads, segment and memory chunk = window), or a message saying which flag to fix.
+    /// The demo's model of `kind` with the flags laid over the preset, or a message saying which flag to fix.
     private func configuration(_ kind: ModelConfiguration.Architecture) throws -> ModelConfiguration {
-        let memory = NeuralMemoryConfiguration(width: width, heads: 4, memoryDepth: memoryDepth, maxLearningRate: memoryLearningRate,
-                                               stepRule: try ModelOptions.stepRule(stepRule), chunkSize: window)
-        let config = ModelConfiguration(architecture: kind, width: width, layers: layers, heads: 4, window: window,
-                                        segment: window, persistentTokens: 4, memory: memory)
+        var config = ModelConfiguration.demo(kind, window: window, memoryDepth: memoryDepth)
+        config.resize(width: width, heads: config.heads)
+        config.layers = layers
+        config.memory.maxLearningRate = memoryLearningRate
+        config.memory.stepRule = try ModelOptions.stepRule(stepRule)
         if let problem = config.problem { throw ValidationError("these flags do not describe a model: \(problem)") }
         return config
     }

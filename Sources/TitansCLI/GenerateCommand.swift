@@ -47,7 +47,7 @@ struct GenerateCommand: ParsableCommand {
     /// The model saved in a checkpoint (any checkpoint with a model configuration; optimiser state is ignored).
     static func load(_ path: String) throws -> LanguageModel {
         let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: path))
-        let config = try TrainingRun.modelConfiguration(of: checkpoint, file: path)
+        let config = try checkpoint.modelConfiguration(file: path)
         guard config.vocabularySize == 256 else {
             throw CommandError("\(path) holds a model over \(config.vocabularySize) tokens; `titans generate` works on bytes (256)")
         }

@@ -14,21 +14,25 @@ struct TrainCommand: ParsableCommand {
             """
     )
 
+    /// The training defaults, read from the library.
+    static let defaults = TrainingConfiguration.standard
+
     @Option(help: "The data: any file, read as bytes (required unless resuming a run that recorded it).") var data: String?
     @OptionGroup var model: ModelOptions
-    @Option(help: "Optimiser steps (default 1000).") var steps: Int?
-    @Option(help: "Sequences per micro-batch (default 8).") var batchSize: Int?
-    @Option(help: "Bytes per sequence (default 256).") var sequenceLength: Int?
-    @Option(help: "Micro-batches per optimiser step (default 1).") var accumulation: Int?
-    @Option(help: "Peak learning rate (default 3e-3).") var learningRate: Double?
+    @Option(help: "Optimiser steps (default \(defaults.steps)).") var steps: Int?
+    @Option(help: "Sequences per micro-batch (default \(defaults.batchSize)).") var batchSize: Int?
+    @Option(help: "Bytes per sequence (default \(defaults.sequenceLength)).") var sequenceLength: Int?
+    @Option(help: "Micro-batches per optimiser step (default \(defaults.accumulation)).") var accumulation: Int?
+    @Option(help: "Peak learning rate (default \(defaults.learningRate)).") var learningRate: Double?
     @Option(help: "Final learning rate of the cosine decay (default: a tenth of the peak).") var minimumLearningRate: Double?
     @Option(help: "Linear warm-up steps (default 5% of the steps).") var warmupSteps: Int?
-    @Option(help: "Decoupled weight decay (default 0.1).") var weightDecay: Double?
-    @Option(help: "Global gradient-norm clip (default 1).") var gradientClip: Double?
-    @Option(help: "Seed for initialisation and batches (default 0).") var seed: UInt64?
-    @Option(help: "Steps between validations (default 100).") var evaluationInterval: Int?
-    @Option(help: "Validation batches per validation (default 8).") var evaluationBatches: Int?
-    @Option(help: "Share of the file, from its end, held out for validation (default 0.1).") var validationFraction: Double?
+    @Option(help: "Decoupled weight decay (default \(defaults.weightDecay)).") var weightDecay: Double?
+    @Option(help: "Global gradient-norm clip (default \(defaults.gradientClip)).") var gradientClip: Double?
+    @Option(help: "Seed for initialisation and batches (default \(defaults.seed)).") var seed: UInt64?
+    @Option(help: "Steps between validations (default \(defaults.evaluationInterval)).") var evaluationInterval: Int?
+    @Option(help: "Validation batches per validation (default \(defaults.evaluationBatches)).") var evaluationBatches: Int?
+    @Option(help: "Share of the file, from its end, held out for validation (default \(ByteDataset.defaultValidationFraction)).")
+    var validationFraction: Double?
     @Option(help: "Steps between checkpoints (default 100).") var checkpointInterval = 100
     @Option(help: "Folder for the checkpoint, metrics and loss curve (default: titans-run, or the resumed checkpoint's folder).") var output: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
@@ -47,25 +51,26 @@ struct TrainCommand: ParsableCommand {
             }
             let url = URL(fileURLWithPath: resume)
             let saved = try Checkpoint.load(from: url)
-            (config, training) = try TrainingRun.settings(of: saved, file: resume)
+            (config, training) = try saved.trainingSettings(file: resume)
             guard let path = data ?? saved.metadata["data"] else {
                 throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
             }
             checkpoint = saved
             dataPath = path
-            fraction = saved.metadata["validation_fraction"].flatMap(Double.init) ?? 0.1
+            fraction = saved.metadata["validation_fraction"].flatMap(Double.init) ?? ByteDataset.defaultValidationFraction
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
         } else {
             guard let data else { throw ValidationError("pass the training data with --data FILE (any file: its bytes are the data)") }
             checkpoint = nil
             dataPath = data
-            fraction = validationFraction ?? 0.1
-            let steps = steps ?? 1000, rate = learningRate ?? 3e-3
+            fraction = validationFraction ?? ByteDataset.defaultValidationFraction
+            let d = Self.defaults
             training = TrainingConfiguration(
-                steps: steps, batchSize: batchSize ?? 8, sequenceLength: sequenceLength ?? 256, learningRate: rate,
-                minimumLearningRate: minimumLearningRate ?? rate / 10, warmupSteps: warmupSteps ?? max(1, steps / 20),
-                weightDecay: weightDecay ?? 0.1, gradientClip: gradientClip ?? 1, accumulation: accumulation ?? 1,
-                seed: seed ?? 0, evaluationInterval: evaluationInterval ?? 100, evaluationBatches: evaluationBatches ?? 8)
+                steps: steps ?? d.steps, batchSize: batchSize ?? d.batchSize, sequenceLength: sequenceLength ?? d.sequenceLength,
+                learningRate: learningRate ?? d.learningRate, minimumLearningRate: minimumLearningRate, warmupSteps: warmupSteps,
+                weightDecay: weightDecay ?? d.weightDecay, gradientClip: gradientClip ?? d.gradientClip,
+                accumulation: accumulation ?? d.accumulation, seed: seed ?? d.seed,
+                evaluationInterval: evaluationInterval ?? d.evaluationInterval, evaluationBatches: evaluationBatches ?? d.evaluationBatches)
             if let problem = training.problem { throw ValidationError(problem) }
             guard (0..<1).contains(fraction) else {
                 throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the bytes")
@@ -83,11 +88,11 @@ struct TrainCommand: ParsableCommand {
         }
         let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
                                   checkpointInterval: checkpointInterval,
-                                  metadata: ["data": dataPath, "validation_fraction": String(fraction)], reportsBitsPerByte: true)
+                                  metadata: ["data": dataPath, "validation_fraction": String(fraction)])
         try train(run)
     }
 
-    private func train(_ run: TrainingRun) throws {
+    private func train(_ run: TrainingRun<LanguageModel>) throws {
         let c = run.trainer.configuration
         let m = run.trainer.model
         print("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
@@ -102,7 +107,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond) + lastValidation)
             }
-        } catch let error as Trainer.TrainingError {
+        } catch let error as TrainingError {
             let kept = FileManager.default.fileExists(atPath: run.checkpointURL.path)
                 ? "The last good checkpoint is \(run.checkpointURL.path) (resume with --resume \(run.checkpointURL.path))."
                 : "No checkpoint had been written yet."

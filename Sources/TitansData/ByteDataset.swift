@@ -17,6 +17,8 @@ public struct ByteDataset: Sendable {
 
     /// The number of distinct tokens: one per byte value.
     public static let vocabularySize = 256
+    /// The share of a file held out for validation unless told otherwise.
+    public static let defaultValidationFraction = 0.1
 
     /// Where the bytes came from (a path, or the name given to ``init(bytes:name:validationFraction:minimumLength:)``).
     public let source: String
@@ -42,7 +44,7 @@ public struct ByteDataset: Sendable {
     ///   - minimumLength: the window length batches will use; each split (validation only when
     ///     `validationFraction > 0`) must hold at least `minimumLength + 1` bytes (a window plus its shifted target).
     /// - Throws: ``DatasetError`` saying what is wrong and what to do.
-    public init(contentsOf url: URL, validationFraction: Double = 0.1, minimumLength: Int) throws {
+    public init(contentsOf url: URL, validationFraction: Double = defaultValidationFraction, minimumLength: Int) throws {
         let path = url.isFileURL ? url.path : url.absoluteString
         guard url.isFileURL else { throw DatasetError.unreadable(path: path, reason: "it is not a file URL") }
         var isDirectory: ObjCBool = false
@@ -61,7 +63,7 @@ public struct ByteDataset: Sendable {
     }
 
     /// Uses bytes held in memory (embedded text, generated data); `name` identifies them in error messages.
-    public init(bytes: [UInt8], name: String = "embedded data", validationFraction: Double = 0.1,
+    public init(bytes: [UInt8], name: String = "embedded data", validationFraction: Double = defaultValidationFraction,
                 minimumLength: Int) throws {
         precondition(minimumLength >= 1, "ByteDataset: minimumLength (\(minimumLength)) must be at least 1")
         guard validationFraction >= 0 && validationFraction < 1 else {

@@ -1,3 +1,4 @@
+import Foundation
 @_exported import Titans
 @_exported import TitansData
 
@@ -18,12 +19,44 @@ public struct TrainingBatch {
 
 /// Where training batches come from. Training batches draw on the trainer's generator (so a resumed run continues the
 /// same stream); validation batches are fixed.
-public protocol BatchSource {
-    func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch
-    func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch]
+public protocol BatchSource<Batch> {
+    associatedtype Batch
+    func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> Batch
+    func validationBatches(size: Int, length: Int, limit: Int) -> [Batch]
+    /// A validation loss (nats per scored target) in bits per byte, for data whose every byte is scored; `nil` otherwise.
+    func bitsPerByte(ofLoss loss: Double) -> Double?
+}
+
+extension BatchSource {
+    public func bitsPerByte(ofLoss loss: Double) -> Double? { nil }
+}
+
+/// A model ``Trainer`` can train: a module with a loss on the batches of its data, and a configuration that
+/// checkpoints keep so the model can be rebuilt and a resumed run checked.
+public protocol TrainableModel: Module {
+    associatedtype Batch
+    /// The loss to minimise on `batch`, a scalar (mean per scored target).
+    func loss(on batch: Batch) -> Tensor
+    /// The model's configuration as JSON with sorted keys.
+    var configurationJSON: String { get }
+    /// A configuration as this version writes it, from JSON an earlier version may have written (settings added since
+    /// take the values that reproduce the old model); `nil` when it is not one.
+    static func currentConfigurationJSON(_ json: String) -> String?
+}
+
+extension LanguageModel: TrainableModel {
+    public func loss(on batch: TrainingBatch) -> Tensor { batch.loss(self(batch.inputs).logits) }
+
+    public var configurationJSON: String { sortedJSONText(configuration) }
+
+    public static func currentConfigurationJSON(_ json: String) -> String? {
+        (try? JSONDecoder().decode(ModelConfiguration.self, from: Data(json.utf8))).map { sortedJSONText($0) }
+    }
 }
 
 extension ByteDataset: BatchSource {
+    public func bitsPerByte(ofLoss loss: Double) -> Double? { ByteDataset.bitsPerByte(nats: loss) }
+
     public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
         let b = batch(split: .train, batchSize: size, length: length, generator: &generator)
         return TrainingBatch(inputs: b.inputs, targets: b.targets)

@@ -92,7 +92,7 @@ public struct StabilityStudy {
 
     /// Trains `cell` for ``steps`` steps and reports how it ended.
     public func run(_ cell: Cell) throws -> Outcome {
-        let source: BatchSource
+        let source: any BatchSource<TrainingBatch>
         switch cell.task {
         case .text:
             guard let text else { throw StudyError.noText }
@@ -105,8 +105,7 @@ public struct StabilityStudy {
         if let problem = configuration.problem { throw StudyError.invalidModel(problem) }
         var rng = RandomGenerator(seed: seed)
         let training = TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: sequenceLength,
-                                             learningRate: learningRate, minimumLearningRate: learningRate / 10,
-                                             warmupSteps: max(1, steps / 20), seed: seed, evaluationBatches: 2)
+                                             learningRate: learningRate, seed: seed, evaluationBatches: 2)
         let trainer = Trainer(model: LanguageModel(configuration, generator: &rng), source: source, configuration: training)
         var recent = RunningMean(window: 10), last = Double.nan
         for _ in 0..<steps {
@@ -114,7 +113,7 @@ public struct StabilityStudy {
                 let report = try trainer.trainStep()
                 last = recent.add(report.loss)
                 if report.loss > Self.blowUpLoss { return Outcome(divergedAt: report.step, divergence: "blow-up", finalLoss: last) }
-            } catch Trainer.TrainingError.nonFinite(let step, let what, _) {
+            } catch TrainingError.nonFinite(let step, let what, _) {
                 return Outcome(divergedAt: step, divergence: what, finalLoss: last)
             }
         }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Trains a ``LanguageModel``: AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
+/// Trains any ``TrainableModel`` (a ``LanguageModel`` on bytes or the recall task, or a model of another task) on a
+/// ``BatchSource`` of its batches: AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
 /// clipping, gradient accumulation, validation, and checkpoints that resume exactly (the parameters, the optimiser's
 /// moments, the step and the data generator's state are all saved).
-public final class Trainer {
-    public let model: LanguageModel
+public final class Trainer<Model: TrainableModel> {
+    public let model: Model
     public let configuration: TrainingConfiguration
     public let optimizer: AdamW
     public let schedule: LearningRateSchedule
@@ -12,29 +13,9 @@ public final class Trainer {
     public private(set) var step = 0
     /// The generator training batches are drawn from.
     public private(set) var generator: RandomGenerator
-    let source: BatchSource
+    public let source: any BatchSource<Model.Batch>
 
-    /// What one optimiser step did.
-    public struct StepReport: Sendable {
-        public let step: Int
-        public let loss: Double
-        public let gradientNorm: Double
-        public let learningRate: Double
-        public let tokens: Int
-    }
-
-    public enum TrainingError: Error, CustomStringConvertible, Equatable {
-        case nonFinite(step: Int, what: String, value: Double)
-        public var description: String {
-            switch self {
-            case let .nonFinite(step, what, value):
-                return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. "
-                    + "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
-            }
-        }
-    }
-
-    public init(model: LanguageModel, source: BatchSource, configuration: TrainingConfiguration) {
+    public init(model: Model, source: any BatchSource<Model.Batch>, configuration: TrainingConfiguration) {
         self.model = model
         self.source = source
         self.configuration = configuration
@@ -53,7 +34,7 @@ public final class Trainer {
         var total = 0.0
         for _ in 0..<c.accumulation {
             let batch = source.trainingBatch(size: c.batchSize, length: c.sequenceLength, generator: &generator)
-            let loss = batch.loss(model(batch.inputs).logits)
+            let loss = model.loss(on: batch)
             let value = loss.item()
             guard value.isFinite else {
                 optimizer.zeroGradients()
@@ -81,32 +62,32 @@ public final class Trainer {
         let batches = source.validationBatches(size: configuration.batchSize, length: configuration.sequenceLength,
                                                limit: configuration.evaluationBatches)
         guard !batches.isEmpty else { return nil }
-        return withoutGradients { batches.map { $0.loss(model($0.inputs).logits).item() }.reduce(0, +) / Double(batches.count) }
-    }
-
-    /// The model's configuration as the JSON a checkpoint holds.
-    public static func configurationJSON(_ configuration: ModelConfiguration) -> String { json(configuration) }
-
-    /// `value` as JSON with sorted keys, so equal configurations give equal text.
-    static func json<T: Encodable>(_ value: T) -> String {
-        String(decoding: (try? sortedJSON(value)) ?? Data(), as: UTF8.self)
+        return withoutGradients { batches.map { model.loss(on: $0).item() }.reduce(0, +) / Double(batches.count) }
     }
 
     /// Everything needed to continue exactly where this run stands; `metadata` adds entries (e.g. the data's path)
     /// beside the training configuration (key `training`).
     public func checkpoint(metadata: [String: String] = [:]) -> Checkpoint {
         return Checkpoint(parameters: model.namedParameters(), optimizerState: optimizer.state, step: step,
-                          rngState: generator, config: Self.configurationJSON(model.configuration),
-                          metadata: metadata.merging(["training": Self.json(configuration)]) { _, training in training })
+                          rngState: generator, config: model.configurationJSON,
+                          metadata: metadata.merging(["training": sortedJSONText(configuration)]) { _, training in training })
     }
 
     /// Continues from `checkpoint`; refuses (changing nothing) one made for another model configuration or shapes.
+    /// A configuration written by an earlier version is compared as this version reads it (settings added since take
+    /// the values that reproduce the old model, e.g. the plain step rule).
     public func resume(from checkpoint: Checkpoint) throws {
-        try checkpoint.restore(into: model.namedParameters(), optimizer: optimizer,
-                               expectedConfig: Self.configurationJSON(model.configuration))
+        var saved = checkpoint
+        saved.config = Model.currentConfigurationJSON(checkpoint.config) ?? checkpoint.config
+        try saved.restore(into: model.namedParameters(), optimizer: optimizer, expectedConfig: model.configurationJSON)
         step = checkpoint.step
         generator = checkpoint.rngState
     }
+}
+
+/// `value` as JSON text with sorted keys, so equal configurations give equal text.
+func sortedJSONText<T: Encodable>(_ value: T) -> String {
+    String(decoding: (try? sortedJSON(value)) ?? Data(), as: UTF8.self)
 }
 
 /// `value` encoded as JSON with sorted keys (checkpoint metadata, metrics lines): equal values give equal bytes.
@@ -114,4 +95,25 @@ func sortedJSON<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return try encoder.encode(value)
+}
+
+/// What one optimiser step did.
+public struct StepReport: Sendable {
+    public let step: Int
+    public let loss: Double
+    public let gradientNorm: Double
+    public let learningRate: Double
+    public let tokens: Int
+}
+
+/// Why training stopped.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFinite(step: Int, what: String, value: Double)
+    public var description: String {
+        switch self {
+        case let .nonFinite(step, what, value):
+            return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. "
+                + "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
+        }
+    }
 }

@@ -18,16 +18,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var evaluationInterval: Int
     public var evaluationBatches: Int
 
+    /// The defaults of every training setting (the command line's included). The final learning rate defaults to a
+    /// tenth of the peak and the warm-up to 5% of the steps (at least one).
     public init(steps: Int = 1000, batchSize: Int = 8, sequenceLength: Int = 256, learningRate: Double = 3e-3,
-                minimumLearningRate: Double = 3e-4, warmupSteps: Int = 50, weightDecay: Double = 0.1,
+                minimumLearningRate: Double? = nil, warmupSteps: Int? = nil, weightDecay: Double = 0.1,
                 gradientClip: Double = 1, accumulation: Int = 1, seed: UInt64 = 0, evaluationInterval: Int = 100,
-                evaluationBatches: Int = 4) {
+                evaluationBatches: Int = 8) {
         self.steps = steps
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
         self.learningRate = learningRate
-        self.minimumLearningRate = minimumLearningRate
-        self.warmupSteps = warmupSteps
+        self.minimumLearningRate = minimumLearningRate ?? learningRate / 10
+        self.warmupSteps = warmupSteps ?? max(1, steps / 20)
         self.weightDecay = weightDecay
         self.gradientClip = gradientClip
         self.accumulation = accumulation
@@ -35,6 +37,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.evaluationInterval = evaluationInterval
         self.evaluationBatches = evaluationBatches
     }
+
+    /// The defaults, for help texts.
+    public static let standard = TrainingConfiguration()
 
     /// Why these settings cannot train, or `nil`.
     public var problem: String? {

@@ -3,52 +3,23 @@ import Foundation
 /// A training run kept in a folder: `checkpoint.safetensors` (the latest, rewritten atomically every
 /// `checkpointInterval` steps and at the end), `metrics.jsonl` (one line per step and per validation) and `loss.svg`
 /// (the loss curve, drawn at the end and when training stops on a non-finite loss).
-public final class TrainingRun {
-    public let trainer: Trainer
+public final class TrainingRun<Model: TrainableModel> {
+    public let trainer: Trainer<Model>
     public let folder: URL
     public let checkpointInterval: Int
     /// Extra checkpoint metadata (e.g. where the data came from), kept across resumptions.
     public let metadata: [String: String]
     public let metrics: MetricsLog
-    /// Whether validation losses are also reported in bits per byte (byte-level data, every position scored).
-    public let reportsBitsPerByte: Bool
 
     public var checkpointURL: URL { Self.checkpointURL(in: folder) }
     public var lossCurveURL: URL { folder.appendingPathComponent("loss.svg") }
     public static func checkpointURL(in folder: URL) -> URL { folder.appendingPathComponent("checkpoint.safetensors") }
 
-    /// Why a run cannot start or continue. Each message says what to do.
-    public enum RunError: Error, CustomStringConvertible, Equatable {
-        case folderHoldsARun(folder: String)
-        case notAFolder(path: String)
-        case cannotCreateFolder(path: String, reason: String)
-        case unreadableSettings(file: String, key: String)
-
-        public var description: String {
-            switch self {
-            case .folderHoldsARun(let folder):
-                return "\(folder) already holds a run (checkpoint.safetensors); continue it with --resume "
-                    + "\(Self.checkpoint(in: folder)), or choose another --output folder"
-            case .notAFolder(let path):
-                return "\(path) exists and is not a folder; choose another --output"
-            case .cannotCreateFolder(let path, let reason):
-                return "cannot create the folder \(path) (\(reason)); choose another --output"
-            case .unreadableSettings(let file, "config"):
-                return "\(file) holds no valid model configuration in its metadata; pass a checkpoint written by `titans train`"
-            case .unreadableSettings(let file, let key):
-                return "\(file) has no readable \"\(key)\" setting in its metadata; it was not written by `titans train`, "
-                    + "so it cannot be resumed (it can still be used with `titans generate`)"
-            }
-        }
-
-        static func checkpoint(in folder: String) -> String { (folder as NSString).appendingPathComponent("checkpoint.safetensors") }
-    }
-
     /// Starts a run in `folder` (created if needed), or continues one when `trainer` was resumed from `resumedFrom`.
     /// A folder holding another run's checkpoint is refused, so no earlier run is overwritten; a resumed run's
     /// metrics after its checkpoint's step are dropped (those steps are trained again).
-    public init(trainer: Trainer, folder: URL, resumedFrom: URL? = nil, checkpointInterval: Int,
-                metadata: [String: String] = [:], reportsBitsPerByte: Bool) throws {
+    public init(trainer: Trainer<Model>, folder: URL, resumedFrom: URL? = nil, checkpointInterval: Int,
+                metadata: [String: String] = [:]) throws {
         precondition(checkpointInterval >= 1, "TrainingRun: checkpointInterval must be at least 1")
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -68,7 +39,6 @@ public final class TrainingRun {
         self.folder = folder
         self.checkpointInterval = checkpointInterval
         self.metadata = metadata.filter { $0.key != "training" }
-        self.reportsBitsPerByte = reportsBitsPerByte
         metrics = MetricsLog(url: folder.appendingPathComponent("metrics.jsonl"))
         if resumedFrom == nil {
             try? FileManager.default.removeItem(at: metrics.url)  // left by a run stopped before its first checkpoint
@@ -77,28 +47,9 @@ public final class TrainingRun {
         }
     }
 
-    /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation).
-    public static func modelConfiguration(of checkpoint: Checkpoint, file: String) throws -> ModelConfiguration {
-        guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(checkpoint.config.utf8)),
-              model.problem == nil else {
-            throw RunError.unreadableSettings(file: file, key: "config")
-        }
-        return model
-    }
-
-    /// The model and training configurations a checkpoint was written with, to rebuild its run before resuming.
-    public static func settings(of checkpoint: Checkpoint, file: String) throws -> (model: ModelConfiguration, training: TrainingConfiguration) {
-        let model = try modelConfiguration(of: checkpoint, file: file)
-        guard let text = checkpoint.metadata["training"],
-              let training = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8)) else {
-            throw RunError.unreadableSettings(file: file, key: "training")
-        }
-        return (model, training)
-    }
-
     /// What happened at a step: the step's report and, at validation steps, the validation loss.
     public struct Event {
-        public let report: Trainer.StepReport
+        public let report: StepReport
         public let tokensPerSecond: Double
         public let validationLoss: Double?
         public let checkpointed: Bool
@@ -121,11 +72,59 @@ public final class TrainingRun {
             if report.step % c.evaluationInterval == 0 || last, let loss = trainer.validationLoss() {
                 validation = loss
                 try metrics.append(MetricsRecord(step: report.step, validationLoss: loss,
-                                                 bitsPerByte: reportsBitsPerByte ? ByteDataset.bitsPerByte(nats: loss) : nil))
+                                                 bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
             }
             let checkpointed = report.step % checkpointInterval == 0 || last
             if checkpointed { try trainer.checkpoint(metadata: metadata).save(to: checkpointURL) }
             onStep(Event(report: report, tokensPerSecond: rate, validationLoss: validation, checkpointed: checkpointed))
         }
+    }
+}
+
+/// Why a run cannot start or continue. Each message says what to do.
+public enum RunError: Error, CustomStringConvertible, Equatable {
+    case folderHoldsARun(folder: String)
+    case notAFolder(path: String)
+    case cannotCreateFolder(path: String, reason: String)
+    case unreadableSettings(file: String, key: String)
+
+    public var description: String {
+        switch self {
+        case .folderHoldsARun(let folder):
+            return "\(folder) already holds a run (checkpoint.safetensors); continue it with --resume "
+                + "\(Self.checkpoint(in: folder)), or choose another --output folder"
+        case .notAFolder(let path):
+            return "\(path) exists and is not a folder; choose another --output"
+        case .cannotCreateFolder(let path, let reason):
+            return "cannot create the folder \(path) (\(reason)); choose another --output"
+        case .unreadableSettings(let file, "config"):
+            return "\(file) holds no valid model configuration in its metadata; pass a checkpoint written by `titans train`"
+        case .unreadableSettings(let file, let key):
+            return "\(file) has no readable \"\(key)\" setting in its metadata; it was not written by `titans train`, "
+                + "so it cannot be resumed (it can still be used with `titans generate`)"
+        }
+    }
+
+    static func checkpoint(in folder: String) -> String { (folder as NSString).appendingPathComponent("checkpoint.safetensors") }
+}
+
+extension Checkpoint {
+    /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation).
+    public func modelConfiguration(file: String) throws -> ModelConfiguration {
+        guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(config.utf8)),
+              model.problem == nil else {
+            throw RunError.unreadableSettings(file: file, key: "config")
+        }
+        return model
+    }
+
+    /// The model and training configurations a checkpoint was written with, to rebuild its run before resuming.
+    public func trainingSettings(file: String) throws -> (model: ModelConfiguration, training: TrainingConfiguration) {
+        let model = try modelConfiguration(file: file)
+        guard let text = metadata["training"],
+              let training = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8)) else {
+            throw RunError.unreadableSettings(file: file, key: "training")
+        }
+        return (model, training)
     }
 }

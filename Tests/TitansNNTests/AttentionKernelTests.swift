@@ -68,25 +68,6 @@ private enum Reference {
                                                 dtype: .float64)
         return AttentionKernels.naive(q: q, k: keys, v: values, mask: mask)
     }
-
-    static func segmented(_ q: Tensor, _ k: Tensor, _ v: Tensor, segment: Int, pk: Tensor?, pv: Tensor?,
-                          ak: Tensor?, av: Tensor?) -> Tensor {
-        let n = q.shape[2], segments = (n + segment - 1) / segment
-        let lead = Array(k.shape[0..<2])
-        var keys: [Tensor] = [], values: [Tensor] = []
-        var p = 0
-        if let pk, let pv {
-            p = pk.shape[3]
-            keys.append(pk.expand(to: lead + [segments, p, k.shape[3]]).reshape(lead + [segments * p, k.shape[3]]))
-            values.append(pv.expand(to: lead + [segments, p, v.shape[3]]).reshape(lead + [segments * p, v.shape[3]]))
-        }
-        if let ak, let av { keys.append(ak); values.append(av) }
-        keys.append(k)
-        values.append(v)
-        let mask = AttentionMasks.segmented(length: n, segment: segment, prefix: p, aligned: ak != nil, dtype: .float64)
-        return AttentionKernels.naive(q: q, k: Tensor.concatenate(keys, axis: 2), v: Tensor.concatenate(values, axis: 2),
-                                      mask: mask)
-    }
 }
 
 private let tight = 1e-12
@@ -111,21 +92,6 @@ struct AttentionReferenceTests {
                     expected = key <= p && key >= p - w + 1
                 }
                 #expect(sliding[i, c] == (expected ? 1 : 0), "row \(i) column \(c)")
-            }
-        }
-
-        let (n, seg, p) = (7, 3, 2)
-        let segmented = AttentionMasks.segmented(length: n, segment: seg, prefix: p, aligned: true, dtype: .float64)
-        let s = 3
-        #expect(segmented.shape == [n, s * p + 2 * n])
-        for i in 0..<n {
-            for c in 0..<(s * p + 2 * n) {
-                let expected: Bool
-                if c < s * p { expected = c / p == i / seg } else {
-                    let j = (c - s * p) % n
-                    expected = j / seg == i / seg && j <= i
-                }
-                #expect(segmented[i, c] == (expected ? 1 : 0), "row \(i) column \(c)")
             }
         }
     }
@@ -327,68 +293,6 @@ struct AttentionSlidingWindowTests {
                                                   normal([1, 1, 2, 2], seed: 75)]) { t in
             AttentionKernels.slidingWindow(q: t[0], k: t[1], v: t[2], window: 3, persistentKeys: t[3],
                                            persistentValues: t[4], block: 2)
-        }
-        #expect(result.passed, "\(result)")
-    }
-}
-
-// MARK: - Segmented (MAC)
-
-@Suite("Attention segmented kernel")
-struct AttentionSegmentedTests {
-    @Test(arguments: [
-        (n: 11, segment: 4, p: 2, shared: false, aligned: false), (n: 12, segment: 4, p: 2, shared: true, aligned: false),
-        (n: 5, segment: 16, p: 3, shared: false, aligned: true), (n: 8, segment: 3, p: 0, shared: false, aligned: false),
-        (n: 8, segment: 3, p: 0, shared: false, aligned: true), (n: 7, segment: 1, p: 2, shared: false, aligned: false),
-        (n: 9, segment: 3, p: 2, shared: false, aligned: true), (n: 1, segment: 4, p: 1, shared: true, aligned: true),
-    ])
-    func equalsNaive(n: Int, segment: Int, p: Int, shared: Bool, aligned: Bool) {
-        let s = (n + segment - 1) / segment
-        let q = normal([2, 2, n, 4], seed: 80), k = normal([2, 2, n, 4], seed: 81), v = normal([2, 2, n, 3], seed: 82)
-        let prefixShape = shared ? [1, 2, 1, p, 4] : [2, 2, s, p, 4]
-        let pk = p > 0 ? normal(prefixShape, seed: 83) : nil
-        let pv = p > 0 ? normal(Array(prefixShape.dropLast()) + [3], seed: 84) : nil
-        let ak = aligned ? normal([2, 2, n, 4], seed: 85) : nil, av = aligned ? normal([2, 2, n, 3], seed: 86) : nil
-        let fast = AttentionKernels.segmented(q: q, k: k, v: v, segment: segment, prefixKeys: pk, prefixValues: pv,
-                                              alignedKeys: ak, alignedValues: av)
-        let reference = Reference.segmented(q, k, v, segment: segment, pk: pk, pv: pv, ak: ak, av: av)
-        #expect(fast.shape == [2, 2, n, 3])
-        #expect(maxAbsDifference(fast, reference) < tight)
-    }
-
-    @Test func oneSegmentWithoutPrefixIsCausal() {
-        let q = normal([1, 2, 7, 4], seed: 87), k = normal([1, 2, 7, 4], seed: 88), v = normal([1, 2, 7, 4], seed: 89)
-        let segmented = AttentionKernels.segmented(q: q, k: k, v: v, segment: 7)
-        #expect(maxAbsDifference(segmented, AttentionKernels.causal(q: q, k: k, v: v)) < tight)
-        let longer = AttentionKernels.segmented(q: q, k: k, v: v, segment: 100)
-        #expect(maxAbsDifference(longer, segmented) < tight)
-    }
-
-    @Test func decodeStepEqualsUnmaskedAttentionOverTheSegmentSoFar() {
-        let (n, c, p) = (10, 4, 2)
-        let q = normal([1, 2, n, 4], seed: 90), k = normal([1, 2, n, 4], seed: 91), v = normal([1, 2, n, 4], seed: 92)
-        let pk = normal([1, 2, 3, p, 4], seed: 93), pv = normal([1, 2, 3, p, 4], seed: 94)
-        let ak = normal([1, 2, n, 4], seed: 95), av = normal([1, 2, n, 4], seed: 96)
-        let full = AttentionKernels.segmented(q: q, k: k, v: v, segment: c, prefixKeys: pk, prefixValues: pv,
-                                              alignedKeys: ak, alignedValues: av)
-        for i in 0..<n {
-            let s = i / c, start = s * c
-            let keys = Tensor.concatenate([pk.select(axis: 2, index: s), ak.slice(axis: 2, start: start, end: i + 1),
-                                           k.slice(axis: 2, start: start, end: i + 1)], axis: 2)
-            let values = Tensor.concatenate([pv.select(axis: 2, index: s), av.slice(axis: 2, start: start, end: i + 1),
-                                             v.slice(axis: 2, start: start, end: i + 1)], axis: 2)
-            let step = AttentionKernels.naive(q: q.slice(axis: 2, start: i, end: i + 1), k: keys, v: values, mask: nil)
-            #expect(maxAbsDifference(step, full.slice(axis: 2, start: i, end: i + 1)) < tight, "token \(i)")
-        }
-    }
-
-    @Test func gradientCheck() {
-        let result = GradientCheck.first(inputs: [normal([1, 2, 5, 3], seed: 97), normal([1, 2, 5, 3], seed: 98),
-                                                  normal([1, 2, 5, 2], seed: 99), normal([1, 2, 3, 2, 3], seed: 100),
-                                                  normal([1, 1, 1, 2, 2], seed: 101), normal([1, 2, 5, 3], seed: 102),
-                                                  normal([1, 2, 5, 2], seed: 103)]) { t in
-            AttentionKernels.segmented(q: t[0], k: t[1], v: t[2], segment: 2, prefixKeys: t[3], prefixValues: t[4],
-                                       alignedKeys: t[5], alignedValues: t[6])
         }
         #expect(result.passed, "\(result)")
     }

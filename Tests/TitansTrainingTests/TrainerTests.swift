@@ -72,7 +72,7 @@ struct TrainerTests {
         }
         let trainer = Trainer(model: Self.model(), source: PoisonedSource(data: try Self.dataset()), configuration: Self.configuration())
         let before = trainer.model.parameters().map { $0.toArray() }
-        #expect(throws: Trainer.TrainingError.self) { try trainer.trainStep() }
+        #expect(throws: TrainingError.self) { try trainer.trainStep() }
         #expect(trainer.model.parameters().map { $0.toArray() } == before)
         #expect(trainer.step == 0)
     }

@@ -7,7 +7,7 @@ struct TrainingRunTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("titans-run-\(UInt64.random(in: 0...UInt64.max))")
     }
 
-    static func trainer(source: BatchSource? = nil, seed: UInt64 = 1) throws -> Trainer {
+    static func trainer(source: (any BatchSource<TrainingBatch>)? = nil, seed: UInt64 = 1) throws -> Trainer<LanguageModel> {
         Trainer(model: TrainerTests.model(seed: seed), source: try source ?? TrainerTests.dataset(),
                 configuration: TrainerTests.configuration())
     }
@@ -16,8 +16,8 @@ struct TrainingRunTests {
     @Test func writesMetricsCheckpointAndCurve() throws {
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 7, reportsBitsPerByte: true)
-        var events: [TrainingRun.Event] = []
+        let run = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 7)
+        var events: [TrainingRun<LanguageModel>.Event] = []
         try run.run { events.append($0) }
         let records = try run.metrics.read()
         #expect(records.filter { $0.loss != nil }.map(\.step) == Array(1...20))
@@ -36,21 +36,21 @@ struct TrainingRunTests {
     @Test func resumedRunContinuesExactly() throws {
         let straightFolder = Self.folder(), folder = Self.folder()
         defer { for f in [straightFolder, folder] { try? FileManager.default.removeItem(at: f) } }
-        let straight = try TrainingRun(trainer: try Self.trainer(), folder: straightFolder, checkpointInterval: 5, reportsBitsPerByte: true)
+        let straight = try TrainingRun(trainer: try Self.trainer(), folder: straightFolder, checkpointInterval: 5)
         try straight.run()
 
         let first = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5,
-                                    metadata: ["data": "somewhere"], reportsBitsPerByte: true)
+                                    metadata: ["data": "somewhere"])
         try first.run(until: 12)  // checkpoint at 10; steps 11 and 12 are lost with the "crash"
         let checkpoint = try Checkpoint.load(from: first.checkpointURL)
         #expect(checkpoint.step == 10 && checkpoint.metadata["data"] == "somewhere")
-        let settings = try TrainingRun.settings(of: checkpoint, file: "checkpoint")
+        let settings = try checkpoint.trainingSettings(file: "checkpoint")
         #expect(settings.training == TrainerTests.configuration() && settings.model == first.trainer.model.configuration)
 
         let trainer = try Self.trainer(seed: 77)
         try trainer.resume(from: checkpoint)
         let second = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: first.checkpointURL, checkpointInterval: 5,
-                                     metadata: checkpoint.metadata, reportsBitsPerByte: true)
+                                     metadata: checkpoint.metadata)
         #expect(try second.metrics.read().map(\.step).max() == 10)
         try second.run()
         for ((name, a), (_, b)) in zip(straight.trainer.model.namedParameters(), second.trainer.model.namedParameters()) {
@@ -66,22 +66,22 @@ struct TrainingRunTests {
     @Test func refusesAFolderHoldingARun() throws {
         let folder = Self.folder(), other = Self.folder()
         defer { for f in [folder, other] { try? FileManager.default.removeItem(at: f) } }
-        let run = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5, reportsBitsPerByte: true)
+        let run = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5)
         try run.run(until: 5)
         let before = try Data(contentsOf: run.checkpointURL)
-        #expect(throws: TrainingRun.RunError.folderHoldsARun(folder: folder.path)) {
-            try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5, reportsBitsPerByte: true)
+        #expect(throws: RunError.folderHoldsARun(folder: folder.path)) {
+            try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5)
         }
-        let elsewhere = try TrainingRun(trainer: try Self.trainer(), folder: other, checkpointInterval: 5, reportsBitsPerByte: true)
+        let elsewhere = try TrainingRun(trainer: try Self.trainer(), folder: other, checkpointInterval: 5)
         try elsewhere.run(until: 5)
-        #expect(throws: TrainingRun.RunError.self) {
+        #expect(throws: RunError.self) {
             try TrainingRun(trainer: try Self.trainer(), folder: folder, resumedFrom: elsewhere.checkpointURL,
-                            checkpointInterval: 5, reportsBitsPerByte: true)
+                            checkpointInterval: 5)
         }
         #expect(try Data(contentsOf: run.checkpointURL) == before)
         let file = other.appendingPathComponent("metrics.jsonl")
-        #expect(throws: TrainingRun.RunError.notAFolder(path: file.path)) {
-            try TrainingRun(trainer: try Self.trainer(), folder: file, checkpointInterval: 5, reportsBitsPerByte: true)
+        #expect(throws: RunError.notAFolder(path: file.path)) {
+            try TrainingRun(trainer: try Self.trainer(), folder: file, checkpointInterval: 5)
         }
     }
 
@@ -102,8 +102,8 @@ struct TrainingRunTests {
         let folder = Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = try TrainingRun(trainer: try Self.trainer(source: Poisoned(try TrainerTests.dataset())), folder: folder,
-                                  checkpointInterval: 3, reportsBitsPerByte: true)
-        let error = #expect(throws: Trainer.TrainingError.self) { try run.run() }
+                                  checkpointInterval: 3)
+        let error = #expect(throws: TrainingError.self) { try run.run() }
         if case .nonFinite(let step, let what, _)? = error { #expect(step == 7 && what == "loss") } else { Issue.record("no error") }
         #expect(try Checkpoint.load(from: run.checkpointURL).step == 6)
         #expect(FileManager.default.fileExists(atPath: run.lossCurveURL.path))

@@ -28,8 +28,6 @@ public final class NeuralMemory: Module {
     /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop;
     /// with the residual wrapper, its gain g `[1, heads, 1, headWidth]` (zeros: a gain of one) comes last.
     public let initialMemory: [Tensor]
-    /// The persistent tokens `[persistentTokens, width]` (§3.3), prepended by the architectures that use them.
-    public let persistent: Tensor?
     /// Output path (§4.4): RMSNorm of each head's read, gated by sigmoid(x W_g), then W_O.
     public let outputNorm: RMSNorm?
     public let outputGateProjection: Linear?
@@ -63,9 +61,6 @@ public final class NeuralMemory: Module {
             Tensor.randomNormal([1, c.heads, widths.input, widths.output], standardDeviation: 1 / Double(widths.input).squareRoot(),
                                 dtype: dtype, generator: &generator).requiringGrad()
         } + (c.residualNorm ? [Tensor.zeros([1, c.heads, 1, c.headWidth], dtype: dtype).requiringGrad()] : [])
-        persistent = c.persistentTokens > 0
-            ? Tensor.randomNormal([c.persistentTokens, c.width], standardDeviation: 0.02, dtype: dtype, generator: &generator).requiringGrad()
-            : nil
         outputNorm = c.outputGate ? RMSNorm(c.headWidth, dtype: dtype) : nil
         outputGateProjection = c.outputGate ? Linear(c.width, inner, dtype: dtype, generator: &generator) : nil
         output = Linear(inner, c.width, bias: false, dtype: dtype, generator: &generator)

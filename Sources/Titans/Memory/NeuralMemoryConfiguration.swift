@@ -49,15 +49,13 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public static let defaultStepRule = StepRule.chunkBounded(bound: 0.5)
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
-    /// Number of learnable persistent tokens (§3.3) held for the architectures that prepend them.
-    public var persistentTokens: Int
     /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
                 momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
-                chunkSize: Int = 16, persistentTokens: Int = 0, outputGate: Bool = true) {
+                chunkSize: Int = 16, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
         self.headWidth = headWidth ?? width / heads
@@ -73,7 +71,6 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.initialForgetting = initialForgetting
         self.stepRule = stepRule
         self.chunkSize = chunkSize
-        self.persistentTokens = persistentTokens
         self.outputGate = outputGate
     }
 
@@ -91,7 +88,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if memoryDepth < 1 { return "memoryDepth must be at least 1" }
         if hiddenExpansion < 1 { return "hiddenExpansion must be at least 1" }
         if chunkSize < 1 { return "chunkSize must be at least 1" }
-        if convolutionKernel < 0 || persistentTokens < 0 { return "convolutionKernel and persistentTokens cannot be negative" }
+        if convolutionKernel < 0 { return "convolutionKernel cannot be negative" }
         if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
         return stepRule.problem
@@ -101,10 +98,11 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
         case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, residualNorm, innerLoss, convolutionKernel
-        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, persistentTokens, outputGate
+        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, outputGate
     }
 
-    /// Configurations saved before step rules existed have none: they took plain steps.
+    /// Configurations saved before step rules existed have none: they took plain steps. (Their `persistentTokens`, now
+    /// the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(width: try c.decode(Int.self, forKey: .width), heads: try c.decode(Int.self, forKey: .heads),
@@ -117,7 +115,6 @@ extension NeuralMemoryConfiguration {
                   forgetting: try c.decode(Bool.self, forKey: .forgetting),
                   initialForgetting: try c.decode(Double.self, forKey: .initialForgetting),
                   stepRule: try c.decodeIfPresent(StepRule.self, forKey: .stepRule) ?? .plain,
-                  chunkSize: try c.decode(Int.self, forKey: .chunkSize), persistentTokens: try c.decode(Int.self, forKey: .persistentTokens),
-                  outputGate: try c.decode(Bool.self, forKey: .outputGate))
+                  chunkSize: try c.decode(Int.self, forKey: .chunkSize), outputGate: try c.decode(Bool.self, forKey: .outputGate))
     }
 }

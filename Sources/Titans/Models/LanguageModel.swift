@@ -4,7 +4,7 @@ import TitansNN
 /// Transformer++ (whose full-attention cache holds every past position): sliding windows keep their window, memories
 /// their chunk.
 public struct LanguageModelState {
-    var blocks: [BlockState?]
+    var blocks: [(any MixerState)?]
     /// Tokens seen so far.
     public var position: Int
 }

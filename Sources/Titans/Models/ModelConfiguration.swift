@@ -1,22 +1,6 @@
 /// Everything that defines a language model of this package: the architecture, its sizes, and the memory.
 /// `Codable`: checkpoints keep it in their metadata, so a model can be rebuilt from the file alone.
 public struct ModelConfiguration: Codable, Equatable, Sendable {
-    /// The Titans variants (paper §4) and the baselines trained under the same loop (§5).
-    public enum Architecture: String, Codable, CaseIterable, Sendable {
-        /// Memory as a context (§4.1): segments attend over [persistent ‖ retrieved memory ‖ segment].
-        case mac
-        /// Memory as a gate (§4.2): sliding-window attention with a persistent prefix, gated with the memory.
-        case mag
-        /// Memory as a layer (§4.3): the memory layer, then sliding-window attention.
-        case mal
-        /// The neural memory alone (§5.4), with persistent tokens.
-        case lmm
-        /// Transformer++ (Llama-style: full causal attention, RoPE, SwiGLU, RMSNorm).
-        case transformer
-        /// Sliding-window attention alone, the same window as the hybrids.
-        case slidingWindow
-    }
-
     public var architecture: Architecture
     public var vocabularySize: Int
     public var width: Int
@@ -48,7 +32,6 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.feedForwardExpansion = feedForwardExpansion
         var memory = memory ?? NeuralMemoryConfiguration(width: width, heads: heads, chunkSize: 16)
         memory.width = width
-        memory.persistentTokens = 0  // the model holds the persistent tokens
         self.memory = memory
     }
 
@@ -66,5 +49,30 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             return "MAC's segment \(segment) must be a multiple of the memory's chunk size \(memory.chunkSize)"
         }
         return memory.problem
+    }
+}
+
+extension ModelConfiguration {
+    /// The command line's model (`titans train`, `titans bench models`): width 256, 4 blocks of 4 heads, window and
+    /// segment 64, 4 persistent tokens, a depth-2 memory with chunks of 16 and the memory's default θ and step rule.
+    public static func standard(_ architecture: Architecture = .mag) -> ModelConfiguration {
+        ModelConfiguration(architecture: architecture, width: 256, layers: 4, heads: 4, window: 64, segment: 64, persistentTokens: 4,
+                           memory: NeuralMemoryConfiguration(width: 256, heads: 4, memoryDepth: 2, chunkSize: 16))
+    }
+
+    /// The demo's model (`titans demo`): width 64, 2 blocks of 4 heads, 4 persistent tokens, the attention window as MAC's
+    /// segment and as the memory's chunk.
+    public static func demo(_ architecture: Architecture, window: Int = 8, memoryDepth: Int = 2) -> ModelConfiguration {
+        ModelConfiguration(architecture: architecture, width: 64, layers: 2, heads: 4, window: window, segment: window, persistentTokens: 4,
+                           memory: NeuralMemoryConfiguration(width: 64, heads: 4, memoryDepth: memoryDepth, chunkSize: window))
+    }
+
+    /// The width and heads changed, the memory's following (its head width is the model's).
+    public mutating func resize(width: Int, heads: Int) {
+        self.width = width
+        self.heads = heads
+        memory.width = width
+        memory.heads = heads
+        memory.headWidth = width / max(heads, 1)
     }
 }

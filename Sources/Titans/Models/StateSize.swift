@@ -6,16 +6,6 @@ extension LanguageModelState {
     public var storedElementCount: Int { blocks.reduce(0) { $0 + ($1?.storedElementCount ?? 0) } }
 }
 
-extension BlockState {
-    var storedElementCount: Int {
-        (attention?.storedElementCount ?? 0) + (memory?.storedElementCount ?? 0) + (memoryAsContext?.storedElementCount ?? 0)
-    }
-}
-
-extension AttentionCache {
-    var storedElementCount: Int { count([keys, values]) }
-}
-
 extension NeuralMemoryState {
     var storedElementCount: Int {
         cursor.storedElementCount + count(convolutionHistory)
@@ -32,13 +22,6 @@ extension MemoryCursor {
 
 extension MemoryState {
     var storedElementCount: Int { count(weights + surprise) }
-}
-
-extension MemoryAsContextState {
-    var storedElementCount: Int {
-        memory.storedElementCount + segmentMemory.storedElementCount
-            + count([retrievalHistory, retrievedKeys, retrievedValues, keys, values])
-    }
 }
 
 private func count(_ tensors: [Tensor?]) -> Int { tensors.reduce(0) { $0 + ($1?.count ?? 0) } }

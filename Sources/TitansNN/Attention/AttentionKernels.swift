@@ -12,7 +12,7 @@
 /// Each fast kernel equals ``naive(q:k:v:mask:scale:)`` with the mask of the same name in ``AttentionMasks``
 /// (tested in float64). The fast kernels bound the size of the score matrices built in the forward pass; with
 /// gradient recording on, the autograd graph keeps every tile's probabilities alive until backward, so training
-/// memory is the sum over tiles (still `O(N·w)` for the windowed and segmented kernels, `O(N²/2)` for causal).
+/// memory is the sum over tiles (still `O(N·w)` for the windowed kernel, `O(N²/2)` for causal).
 public enum AttentionKernels {
     /// The score that masked entries get: `exp(maskedScore - m)` is exactly 0 for any finite row max `m` in float32/64.
     public static let maskedScore: Double = -1e30
@@ -137,94 +137,6 @@ public enum AttentionKernels {
             outputs.append(attend(q.slice(axis: 2, start: start, end: end), keys, values, mask: mask, scale: s))
         }
         return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 2)
-    }
-
-    // MARK: - Segmented (MAC)
-
-    /// Segmented attention for Titans MAC (paper Eqs. 22–23): the sequence is cut into segments of `segment` tokens
-    /// (token `i` is in segment `i / segment`, starting at position 0; the last segment may be shorter,
-    /// `S = ⌈N / segment⌉` segments), and attention never crosses a segment boundary.
-    ///
-    /// A token of segment `s` sees, in this key order:
-    /// 1. all `P` rows of segment `s`'s prefix (`prefixKeys[…, s, :, :]`): persistent tokens and/or retrieved
-    ///    long-term-memory tokens `h_t`, visible in full (the paper's reading of Fig. 3a);
-    /// 2. optionally the *aligned* rows of its segment causally: aligned row `j` (same segment) iff `j ≤ i`. Use this
-    ///    for per-token memory retrievals `h_{t,j}` when token `j` must see only `h_{t,≤j}` (MAC's causal choice; the README's "Titans models and baselines");
-    /// 3. the tokens of its segment causally: key `j` (same segment) iff `j ≤ i`.
-    ///
-    /// Persistent tokens shared by all segments are passed as a prefix of shape `[1, H, 1, Np, d]` (broadcast, not
-    /// copied per segment until the concatenation); per-segment memory tokens as `[B, H, S, Nl, d]`; concatenate the two
-    /// along axis 3 (after `expand`) to pass both.
-    ///
-    /// Decode (one new token at offset `r` inside segment `s`): the token sees every key of
-    /// `prefix_s ‖ aligned_s[0...r] ‖ tokens_s[0...r]` (aligned part only when used), so a decode step is
-    /// `naive(q: qNew, k: thoseKeys, v: thoseValues, mask: nil)`, at most `P + 2·segment` keys.
-    ///
-    /// Cost `O(N·(P + segment))` time and memory: all segments are scored at once as `[B, H, S, segment, P + segment]`
-    /// (zero-padding the last segment). Equals `naive(q, prefixFlat ‖ aligned ‖ k, …, mask: AttentionMasks.segmented(…))`
-    /// where `prefixFlat` is the prefix expanded to `[B, H, S, P, d]` and reshaped to `[B, H, S·P, d]`.
-    ///
-    /// - Parameters:
-    ///   - q, k: `[B, H, N, d]`; v: `[B, H, N, dv]` (the segment tokens; q's leading dims may broadcast against k's).
-    ///   - segment: the segment length `C ≥ 1`.
-    ///   - prefixKeys, prefixValues: `nil`, or `[B or 1, H or 1, S or 1, P, d]` and `[…, P, dv]` (given together).
-    ///   - alignedKeys, alignedValues: `nil`, or `[B, H, N, d]` and `[B, H, N, dv]` like `k`, `v` (given together).
-    /// - Returns: `[B, H, N, dv]`.
-    public static func segmented(q: Tensor, k: Tensor, v: Tensor, segment: Int,
-                                 prefixKeys: Tensor? = nil, prefixValues: Tensor? = nil,
-                                 alignedKeys: Tensor? = nil, alignedValues: Tensor? = nil,
-                                 scale: Double? = nil) -> Tensor {
-        check(q, k, v, "segmented")
-        precondition(segment >= 1, "AttentionKernels.segmented: segment must be ≥ 1, got \(segment)")
-        let n = q.shape[2]
-        precondition(k.shape[2] == n, "AttentionKernels.segmented: q has \(n) tokens but k has \(k.shape[2])")
-        precondition((prefixKeys == nil) == (prefixValues == nil),
-                     "AttentionKernels.segmented: give prefixKeys and prefixValues together")
-        precondition((alignedKeys == nil) == (alignedValues == nil),
-                     "AttentionKernels.segmented: give alignedKeys and alignedValues together")
-        let s = scale ?? defaultScale(q)
-        guard n > 0 else { return emptyOutput(q, v) }
-        let segments = (n + segment - 1) / segment, pad = segments * segment - n
-        func split(_ x: Tensor) -> Tensor {
-            let padded = pad > 0 ? x.padded(axis: 2, before: 0, after: pad) : x
-            return padded.reshape([x.shape[0], x.shape[1], segments, segment, x.shape[3]])
-        }
-        var lead = Array(k.shape[0..<2])
-        var keyParts: [Tensor] = [], valueParts: [Tensor] = []
-        var prefixCount = 0
-        if let pk = prefixKeys, let pv = prefixValues {
-            precondition(pk.rank == 5 && pv.rank == 5 && pk.shape[3] == pv.shape[3] && pk.shape[4] == k.shape[3]
-                         && pv.shape[4] == v.shape[3],
-                         "AttentionKernels.segmented: prefix keys \(pk.shape) / values \(pv.shape) must be [B|1, H|1, S|1, P, d] / [.., P, dv] for k \(k.shape), v \(v.shape)")
-            for x in [pk, pv] {
-                precondition(x.shape[2] == segments || x.shape[2] == 1,
-                             "AttentionKernels.segmented: prefix \(x.shape) needs \(segments) segments (or 1) on axis 2")
-                lead = broadcastLead(lead, Array(x.shape[0..<2]), "segmented")
-            }
-            prefixCount = pk.shape[3]
-            keyParts.append(pk.expand(to: lead + [segments, prefixCount, pk.shape[4]]))
-            valueParts.append(pv.expand(to: lead + [segments, prefixCount, pv.shape[4]]))
-        }
-        if let ak = alignedKeys, let av = alignedValues {
-            precondition(ak.shape == k.shape && av.shape == v.shape,
-                         "AttentionKernels.segmented: aligned keys \(ak.shape) / values \(av.shape) must match k \(k.shape) / v \(v.shape)")
-            keyParts.append(split(ak).expand(to: lead + [segments, segment, k.shape[3]]))
-            valueParts.append(split(av).expand(to: lead + [segments, segment, v.shape[3]]))
-        }
-        keyParts.append(split(k).expand(to: lead + [segments, segment, k.shape[3]]))
-        valueParts.append(split(v).expand(to: lead + [segments, segment, v.shape[3]]))
-        let keys = keyParts.count == 1 ? keyParts[0] : Tensor.concatenate(keyParts, axis: 3)
-        let values = valueParts.count == 1 ? valueParts[0] : Tensor.concatenate(valueParts, axis: 3)
-        // [C, P | C | C]: prefix visible, aligned and token blocks causal within the segment.
-        var maskParts: [Tensor] = []
-        if prefixCount > 0 { maskParts.append(Tensor.ones([segment, prefixCount], dtype: q.dtype)) }
-        let causalBlock = Tensor.causalMask(segment, dtype: q.dtype)
-        if alignedKeys != nil { maskParts.append(causalBlock) }
-        maskParts.append(causalBlock)
-        let mask = maskParts.count == 1 ? maskParts[0] : Tensor.concatenate(maskParts, axis: 1)
-        let out = attend(split(q), keys, values, mask: segment == 1 && alignedKeys == nil ? nil : mask, scale: s)
-        let flat = out.reshape([out.shape[0], out.shape[1], segments * segment, out.shape[4]])
-        return pad > 0 ? flat.slice(axis: 2, start: 0, end: n) : flat
     }
 
     // MARK: - Shared pieces

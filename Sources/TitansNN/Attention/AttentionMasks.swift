@@ -25,30 +25,4 @@ public enum AttentionMasks {
         guard persistent > 0 else { return band }
         return Tensor.concatenate([Tensor.ones([queries, persistent], dtype: dtype), band], axis: 1)
     }
-
-    /// Segmented (Titans MAC) over a whole sequence of `length` tokens split into segments of `segment` tokens
-    /// (token `i` is in segment `i / segment`; the last segment may be shorter), `S = ⌈length / segment⌉` segments.
-    ///
-    /// Columns, in order (the key layout of the naive reference):
-    /// 1. `S · prefix` prefix columns, segment `s`'s block at `s·prefix ..< (s+1)·prefix`: visible to every token of
-    ///    segment `s`, to no other token;
-    /// 2. when `aligned`, `length` aligned columns: column `j` visible to token `i` iff same segment and `j ≤ i`;
-    /// 3. `length` token columns: column `j` visible to token `i` iff same segment and `j ≤ i`.
-    ///
-    /// Shape `[length, S·prefix + (aligned ? 2 : 1)·length]`. The mask of
-    /// ``AttentionKernels/segmented(q:k:v:segment:prefixKeys:prefixValues:alignedKeys:alignedValues:scale:)``.
-    public static func segmented(length: Int, segment: Int, prefix: Int, aligned: Bool = false,
-                                 dtype: DType = .float32) -> Tensor {
-        precondition(segment >= 1, "AttentionMasks.segmented: segment must be ≥ 1, got \(segment)")
-        let segments = (length + segment - 1) / segment
-        let prefixColumns = segments * prefix
-        let tokenBlocks = aligned ? 2 : 1
-        let columns = prefixColumns + tokenBlocks * length
-        return Tensor(shape: [length, columns], generating: { index in
-            let i = index / columns, c = index % columns
-            if c < prefixColumns { return c / prefix == i / segment ? 1 : 0 }
-            let j = (c - prefixColumns) % length
-            return j / segment == i / segment && j <= i ? 1 : 0
-        }, dtype: dtype)
-    }
 }

@@ -17,6 +17,9 @@ open class Module {
     /// The parameters without their names.
     public func parameters() -> [Tensor] { namedParameters().map(\.tensor) }
 
+    /// Labels of child modules whose parameters are named as this module's own (no `label.` in their names).
+    open var inlinedChildren: Set<String> { [] }
+
     /// The number of scalar parameters.
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
 
@@ -39,7 +42,7 @@ open class Module {
             case let tensor as Tensor?: if let tensor { result.append((name, tensor)) }
             case let tensors as [Tensor]:
                 for (i, tensor) in tensors.enumerated() { result.append(("\(name).\(i)", tensor)) }
-            case let module as Module: module.collect(prefix: name + ".", into: &result)
+            case let module as Module: module.collect(prefix: inlinedChildren.contains(label) ? prefix : name + ".", into: &result)
             case let module as Module?: module?.collect(prefix: name + ".", into: &result)
             case let modules as [Module]:
                 for (i, module) in modules.enumerated() { module.collect(prefix: "\(name).\(i).", into: &result) }

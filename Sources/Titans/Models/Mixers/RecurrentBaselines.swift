@@ -48,3 +48,8 @@ extension ModelConfiguration {
                            persistentTokens: 0, memory: baseline.memory(width: width, heads: heads, chunkSize: chunkSize))
     }
 }
+
+extension RecurrentBaseline {
+    /// The name on the command line (`gated-delta-net`).
+    public var commandLineName: String { hyphenated(rawValue) }
+}

@@ -2,12 +2,25 @@ import TitansNN
 
 /// Keys and values an attention layer keeps between calls: rotated keys and values `[B, H, n, d]` of the positions
 /// `keyOffset ..< position`. A sliding-window layer keeps only its window, so its cache does not grow.
-public struct AttentionCache {
+public struct AttentionCache: MixerState {
     var keys: Tensor?
     var values: Tensor?
     var keyOffset = 0
     /// The absolute position of the next token.
     public var position = 0
+
+    public var storedElementCount: Int { (keys?.count ?? 0) + (values?.count ?? 0) }
+}
+
+/// What MAC's attention keeps within a segment (paper Eqs. 22–23): the rotated keys and values `[B, H, n, d]` of the
+/// retrieved memory tokens and of the segment's tokens so far.
+public struct SegmentCache {
+    var retrievedKeys: Tensor
+    var retrievedValues: Tensor
+    var keys: Tensor
+    var values: Tensor
+
+    public var storedElementCount: Int { retrievedKeys.count + retrievedValues.count + keys.count + values.count }
 }
 
 /// Multi-head causal self-attention with rotary positions: full (Transformer++) or over a sliding window, optionally
@@ -29,6 +42,37 @@ public final class AttentionLayer: Module {
         self.heads = heads
         self.window = window
         rotary = RotaryEmbedding(dimension: width / heads)
+    }
+
+    /// Attention within one segment, as MAC uses it (paper Eqs. 22–23): queries from `x` `[B, n, D]` at absolute
+    /// positions `position ..<` see every persistent token (no position), the `retrieved` tokens `[B, n, D]` — one per
+    /// token of `x`, at that token's position, token i seeing those of itself and the segment's earlier tokens — and
+    /// the segment's tokens causally. `cache` holds the segment's earlier tokens; `nil` starts a segment.
+    public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?)
+        -> (Tensor, SegmentCache) {
+        let n = x.shape[1]
+        let q = rotary(split(query(x)), offset: position)
+        func append(_ old: Tensor?, _ new: Tensor) -> Tensor { old.map { Tensor.concatenate([$0, new], axis: 2) } ?? new }
+        let segment = SegmentCache(
+            retrievedKeys: append(cache?.retrievedKeys, rotary(split(key(retrieved)), offset: position)),
+            retrievedValues: append(cache?.retrievedValues, split(value(retrieved))),
+            keys: append(cache?.keys, rotary(split(key(x)), offset: position)),
+            values: append(cache?.values, split(value(x))))
+        let seen = segment.keys.shape[2]  // tokens of this segment so far, the new ones last
+        var keys = [segment.retrievedKeys, segment.keys], values = [segment.retrievedValues, segment.values]
+        // Query i (segment offset seen − n + i) sees every persistent token, and h and tokens up to its own offset.
+        let causal = Tensor.bandMask(rows: n, columns: seen, columnOffset: seen - n, dtype: x.dtype)
+        var maskParts = [causal, causal]
+        if let persistent {
+            keys.insert(split(key(persistent.unsqueeze(0))), at: 0)
+            values.insert(split(value(persistent.unsqueeze(0))), at: 0)
+            maskParts.insert(Tensor.ones([n, persistent.shape[0]], dtype: x.dtype), at: 0)
+        }
+        func joined(_ parts: [Tensor]) -> Tensor {
+            Tensor.concatenate(parts.map { $0.expand(to: [q.shape[0], q.shape[1], $0.shape[2], $0.shape[3]]) }, axis: 2)
+        }
+        let attended = AttentionKernels.naive(q: q, k: joined(keys), v: joined(values), mask: Tensor.concatenate(maskParts, axis: 1))
+        return (output(merge(attended)), segment)
     }
 
     /// `[B, T, D]` → `[B, H, T, D/H]`.

@@ -1,0 +1,100 @@
+import TitansNN
+
+/// MAC, memory as a context (paper §4.1, Eqs. 21–25), as a block's mixer: the norm, the persistent tokens and the
+/// layer that does the work.
+public final class MemoryAsContext: Module, SequenceMixer {
+    public let mixerNorm: RMSNorm
+    public let memoryAsContext: MemoryAsContextLayer
+    public let persistent: Tensor?
+
+    public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
+        mixerNorm = RMSNorm(c.width, dtype: dtype)
+        memoryAsContext = MemoryAsContextLayer(width: c.width, heads: c.heads, segment: c.segment, memory: c.memory, dtype: dtype,
+                                               generator: &generator)
+        persistent = PersistentMemory.tokens(c.persistentTokens, width: c.width, dtype: dtype, generator: &generator)
+    }
+
+    public func callAsFunction(_ x: Tensor, state: MemoryAsContextState?) -> (Tensor, MemoryAsContextState) {
+        memoryAsContext(mixerNorm(x), state: state, persistent: persistent)
+    }
+}
+
+/// Where a ``MemoryAsContextLayer`` stands between calls.
+public struct MemoryAsContextState: MixerState {
+    /// The memory as it is written by the attention outputs (Eq. 24), token by token.
+    var memory: NeuralMemoryState
+    /// The memory at the start of the current segment, which every token of the segment reads (Eq. 21).
+    var segmentMemory: MemoryState
+    /// The last inputs of the retrieval's query convolution.
+    var retrievalHistory: Tensor?
+    /// The current segment's keys and values so far (`nil` at a segment boundary).
+    var segment: SegmentCache?
+    /// The absolute position of the next token.
+    var position = 0
+
+    public var storedElementCount: Int {
+        memory.storedElementCount + segmentMemory.storedElementCount + (retrievalHistory?.count ?? 0)
+            + (segment?.storedElementCount ?? 0)
+    }
+}
+
+/// Memory as a context (paper §4.1, Eqs. 21–25). The sequence is cut into segments of `segment` tokens. For each
+/// segment the tokens first read the memory left by the previous segments, h = M*_{t−1}(x W_Q) (Eq. 21); attention then
+/// runs over [persistent ‖ h ‖ segment] (Eqs. 22–23), and its output y is written into the memory token by token,
+/// each token's output gated by the memory's read of it after its own write: o = y ⊗ M_t(y) (Eqs. 24–25).
+///
+/// Choices where the paper is open (the README's "Titans models and baselines"): h has one token per segment token
+/// (N_l = C), and a token sees only the h of itself and earlier tokens of its segment, so nothing leaks from the future;
+/// the persistent tokens are seen by all; ⊗ is RMSNorm(y) ⊙ sigmoid(RMSNorm(M(y))) as in MAG; attention does not cross
+/// segments.
+public final class MemoryAsContextLayer: Module {
+    public let attention: AttentionLayer
+    public let memory: NeuralMemory
+    public let gate: MemoryGate
+    /// Normalises the attention outputs before they are written (the memory's other inputs are all normalised block
+    /// inputs; unnormalised, the small outputs of a fresh attention wrote too faintly for the memory to learn).
+    public let writeNorm: RMSNorm
+    let segment: Int
+
+    public init(width: Int, heads: Int, segment: Int, memory: NeuralMemoryConfiguration, dtype: DType,
+                generator: inout RandomGenerator) {
+        attention = AttentionLayer(width: width, heads: heads, window: nil, dtype: dtype, generator: &generator)
+        self.memory = NeuralMemory(memory, dtype: dtype, generator: &generator)
+        gate = MemoryGate(width: width, dtype: dtype)
+        writeNorm = RMSNorm(width, dtype: dtype)
+        self.segment = segment
+    }
+
+    public func callAsFunction(_ x: Tensor, state: MemoryAsContextState?, persistent: Tensor?) -> (Tensor, MemoryAsContextState) {
+        var state = state ?? {
+            let fresh = memory.initialState
+            return MemoryAsContextState(memory: fresh, segmentMemory: fresh.cursor.memory)
+        }()
+        var outputs: [Tensor] = []
+        var start = 0
+        while start < x.shape[1] {
+            // The part of this call that lies in the current segment.
+            let end = min(x.shape[1], start + segment - state.position % segment)
+            outputs.append(segmentStep(x.slice(axis: 1, start: start, end: end), &state, persistent: persistent))
+            start = end
+        }
+        return (outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 1), state)
+    }
+
+    /// Tokens `x` `[B, n, D]` that continue the current segment (starting a new one when `state.position` is a boundary).
+    private func segmentStep(_ x: Tensor, _ state: inout MemoryAsContextState, persistent: Tensor?) -> Tensor {
+        if state.position % segment == 0 {  // a new segment: read the memory as the previous segments left it
+            precondition(state.memory.tokensInChunk == 0, "MemoryAsContext: segments must be whole memory chunks")
+            state.segmentMemory = state.memory.cursor.memory
+            state.segment = nil
+        }
+        let h = memory.retrieve(x, from: state.segmentMemory, history: &state.retrievalHistory)  // Eq. 21
+        let (y, segment) = attention.segment(x, retrieved: h, position: state.position, cache: state.segment,
+                                             persistent: persistent)  // Eqs. 22–23
+        let (read, memoryState) = memory(writeNorm(y), state: state.memory)  // Eq. 24: write y; each token reads after its write
+        state.memory = memoryState
+        state.segment = segment
+        state.position += x.shape[1]
+        return gate(y, read)  // Eq. 25
+    }
+}

@@ -1,0 +1,31 @@
+import TitansNN
+
+/// MAL, memory as a layer (paper §4.3, Eqs. 29–31): the memory over [persistent ‖ x], then sliding-window attention,
+/// each a residual step with its own norm.
+public final class MemoryAsLayer: Module, SequenceMixer {
+    public let mixerNorm: RMSNorm
+    public let memory: NeuralMemory
+    public let attentionNorm: RMSNorm
+    public let attention: AttentionLayer
+    public let persistent: Tensor?
+
+    public struct State: MixerState {
+        var memory: PrefixedMemoryState
+        var attention: AttentionCache
+        public var storedElementCount: Int { memory.storedElementCount + attention.storedElementCount }
+    }
+
+    public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
+        mixerNorm = RMSNorm(c.width, dtype: dtype)
+        attention = AttentionLayer(width: c.width, heads: c.heads, window: c.window, dtype: dtype, generator: &generator)
+        memory = NeuralMemory(c.memory, dtype: dtype, generator: &generator)
+        attentionNorm = RMSNorm(c.width, dtype: dtype)
+        persistent = PersistentMemory.tokens(c.persistentTokens, width: c.width, dtype: dtype, generator: &generator)
+    }
+
+    public func callAsFunction(_ x: Tensor, state: State?) -> (Tensor, State) {
+        let (y, memoryState) = memory.withPrefix(persistent, mixerNorm(x), state: state?.memory)
+        let (attended, cache) = attention(attentionNorm(x + y), cache: state?.attention)
+        return (y + attended, State(memory: memoryState, attention: cache))
+    }
+}
