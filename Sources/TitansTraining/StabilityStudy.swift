@@ -58,12 +58,14 @@ public struct StabilityStudy {
     public var sequenceLength: Int
     public var learningRate: Double
     public var seed: UInt64
+    /// Validation batches at the end of each cell.
+    public var evaluationBatches: Int
     /// The text cells' data; `nil` leaves the text task out.
     public var text: ByteDataset?
 
     public init(architecture: ModelConfiguration.Architecture = .mag, width: Int = 64, layers: Int = 2, heads: Int = 4,
                 window: Int = 16, steps: Int = 60, batchSize: Int = 4, sequenceLength: Int = 128, learningRate: Double = 3e-3,
-                seed: UInt64 = 0, text: ByteDataset?) {
+                seed: UInt64 = 0, evaluationBatches: Int = 2, text: ByteDataset?) {
         self.architecture = architecture
         self.width = width
         self.layers = layers
@@ -74,6 +76,7 @@ public struct StabilityStudy {
         self.sequenceLength = sequenceLength
         self.learningRate = learningRate
         self.seed = seed
+        self.evaluationBatches = evaluationBatches
         self.text = text
     }
 
@@ -105,7 +108,7 @@ public struct StabilityStudy {
         if let problem = configuration.problem { throw StudyError.invalidModel(problem) }
         var rng = RandomGenerator(seed: seed)
         let training = TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: sequenceLength,
-                                             learningRate: learningRate, seed: seed, evaluationBatches: 2)
+                                             learningRate: learningRate, seed: seed, evaluationBatches: evaluationBatches)
         let trainer = Trainer(model: LanguageModel(configuration, generator: &rng), source: source, configuration: training)
         var recent = RunningMean(window: 10), last = Double.nan
         for _ in 0..<steps {

@@ -120,11 +120,6 @@ struct GradientFactors {
     /// dℓ/dM(k) `[B, H, n, headWidth]`.
     var output: Tensor
 
-    /// Σ_m u_m per parameter tensor: the gradient of the tokens' summed loss (of the one token's, for one token).
-    var summedGradients: [Tensor] {
-        zip(inputs, deltas).map { $0.transposed().matmul($1) } + (gain.map { [$0.sum(axis: 2, keepDims: true)] } ?? [])
-    }
-
     /// The sizes the step rules read (a rank-1 gradient's norm is the product of its factors' norms).
     var sizes: GradientSizes {
         func squaredNorms(_ t: Tensor) -> Tensor { t.squared().sum(axis: -1) }

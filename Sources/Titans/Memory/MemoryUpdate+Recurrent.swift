@@ -2,8 +2,8 @@ import TitansNN
 
 extension MemoryUpdate {
     /// Form 4, the one-token step used for decoding: the mini-batch form one token at a time, each token's gradient at
-    /// its chunk's start from the factored form (a few small matmuls, no autodiff, no chunk products), then its step.
-    /// Continues from `cursor`, part-way through a chunk or not.
+    /// its chunk's start from the factored form (a few small matmuls, no autodiff, no chunk products), then its step,
+    /// fused (``fusedStep(_:factors:sizes:token:chunkSize:)``). Continues from `cursor`, part-way through a chunk or not.
     static func recurrent(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                           rule: StepRule) -> (Tensor, MemoryCursor) {
         var cursor = cursor
@@ -13,9 +13,65 @@ extension MemoryUpdate {
             let factors = mlp.gradientFactors(cursor.gradientWeights, keys: token.keys, values: token.values)
             let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: cursor.gradientWeights.count,
                                        sizes: { factors.sizes }, carriedLoad: cursor.load, chunkSize: chunkSize)
-            step(&cursor, gradient: factors.summedGradients, sizes: sizes, token: token, chunkSize: chunkSize)
-            reads.append(mlp(cursor.memory.weights, token.queries))  // Eq. 15, read from M_t
+            fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize)
+            reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t
         }
         return (reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2), cursor)
+    }
+
+    /// ``step(_:gradient:sizes:token:chunkSize:)`` with fewer passes over the state: θ scales the small factor
+    /// (θ u = xᵀ(θ δ)) before the rank-one gradient is formed, and S ← η S + step, M ← (1 − α) M + S are one
+    /// `multiplyAdd` each. Tested equal to the mini-batch reference, which takes the literal step.
+    private static func fusedStep(_ cursor: inout MemoryCursor, factors: GradientFactors, sizes: StepSizes, token: MemoryStream,
+                                  chunkSize: Int) {
+        let bounded = sizes.rowScale != nil
+        let sign = bounded ? 1.0 : -1.0  // a chunk bound keeps the steps apart, unscaled and added (MemoryCursor.steps)
+        let layers = factors.inputs.indices.map { l in
+            factors.inputs[l].transposed().matmul(factors.deltas[l] * (sizes.perParameter[l].unsqueeze(-1) * sign))
+        }
+        let steps = layers + (factors.gain.map { [$0 * (sizes.perParameter[layers.count].unsqueeze(-1) * sign)] } ?? [])
+        let momentum = token.logMomentum.map { $0.exp().unsqueeze(-1) }  // η_t [B, H, 1, 1]
+        let retention = token.logRetention.map { $0.exp().unsqueeze(-1) }  // 1 − α_t
+        /// S ← η S + added, M ← (1 − α) M + S.
+        func advance(_ state: inout MemoryState, adding added: [Tensor]?) {
+            for l in state.weights.indices {
+                let surprise: Tensor
+                switch (momentum, added) {
+                case let (eta?, add?): surprise = state.surprise[l].multiplyAdd(eta, add[l])
+                case let (eta?, nil): surprise = state.surprise[l] * eta
+                case let (nil, add?): surprise = add[l]
+                case (nil, nil): surprise = Tensor.zeros(like: state.surprise[l])
+                }
+                state.surprise[l] = surprise
+                state.weights[l] = retention.map { state.weights[l].multiplyAdd($0, surprise) } ?? state.weights[l] + surprise
+            }
+        }
+        if let rowScale = sizes.rowScale {
+            advance(&cursor.state, adding: nil)
+            var chunkSteps = cursor.steps ?? MemoryState(weights: steps.map { Tensor.zeros(like: $0) },
+                                                         surprise: steps.map { Tensor.zeros(like: $0) })
+            advance(&chunkSteps, adding: steps)
+            cursor.steps = chunkSteps
+            cursor.rowScale = rowScale.squeeze(-1)
+        } else {
+            advance(&cursor.state, adding: steps)
+        }
+        cursor.load = sizes.load
+        cursor.tokens += 1
+        if cursor.tokens == chunkSize { cursor.closeChunk() }
+    }
+
+    /// `mlp`'s read of `queries` from the cursor's memory; with a chunk's steps kept apart, through both parts
+    /// (z M = z M_carried − ρ z M_steps per layer), never forming the memory itself.
+    private static func read(_ mlp: MemoryMLP, _ cursor: MemoryCursor, _ queries: Tensor) -> Tensor {
+        guard let steps = cursor.steps, let rowScale = cursor.rowScale else { return mlp(cursor.state.weights, queries) }
+        let minusRho = -rowScale.unsqueeze(-1).unsqueeze(-1)
+        var z = queries
+        for l in 0..<mlp.depth {
+            let out = z.matmul(steps.weights[l]).multiplyAdd(minusRho, z.matmul(cursor.state.weights[l]))
+            z = l < mlp.depth - 1 ? mlp.activate(out) : out
+        }
+        guard mlp.residualNorm else { return z }
+        return mlp.wrap(z, gain: steps.weights[mlp.depth].multiplyAdd(minusRho, cursor.state.weights[mlp.depth]), input: queries)
     }
 }

@@ -30,6 +30,8 @@ struct StabilityBench: ParsableCommand {
     @Option(help: "Blocks.") var layers = 2
     @Option(help: "Sequence length (also the recall task's).") var sequenceLength = 128
     @Option(help: "Sequences per step.") var batchSize = 4
+    @Option(help: "Validation batches per cell.") var evaluationBatches = 2
+    @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for stability.md.") var output = "titans-stability"
 
     func run() throws {
@@ -41,12 +43,13 @@ struct StabilityBench: ParsableCommand {
         let chunkList = try list(chunks, "--chunks") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         let scaleList = try list(scales, "--scales") { Double($0).flatMap { $0 > 0 ? $0 : nil } }
         let taskList = try list(tasks, "--tasks") { StabilityStudy.Task(rawValue: $0) }
-        guard steps >= 1, width >= 4, layers >= 1, sequenceLength >= 32, batchSize >= 1, learningRateBase > 0 else {
-            throw ValidationError("--steps, --layers, --batch-size ≥ 1; --width ≥ 4; --sequence-length ≥ 32; --learning-rate-base > 0")
+        guard steps >= 1, width >= 4, layers >= 1, sequenceLength >= 32, batchSize >= 1, learningRateBase > 0, evaluationBatches >= 1 else {
+            throw ValidationError("--steps, --layers, --batch-size, --evaluation-batches ≥ 1; --width ≥ 4; --sequence-length ≥ 32; "
+                                  + "--learning-rate-base > 0")
         }
         let text = taskList.contains(.text) ? try loadText() : nil
         let study = StabilityStudy(architecture: variant, width: width, layers: layers, steps: steps, batchSize: batchSize,
-                                   sequenceLength: sequenceLength, text: text)
+                                   sequenceLength: sequenceLength, seed: seed, evaluationBatches: evaluationBatches, text: text)
         let folder = URL(fileURLWithPath: output)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -61,6 +61,36 @@ enum ElementwiseKernels {
         }
     }
 
+    /// `out = a · s + c` elementwise with broadcasting of all three to `out.shape` (``Tensor/multiplyAdd(_:_:)``).
+    static func multiplyAdd<T: TensorScalar>(_ a: Tensor, _ s: Tensor, _ c: Tensor, into out: Tensor, _: T.Type) {
+        if a.shape == out.shape && s.shape == out.shape && c.shape == out.shape
+            && a.isContiguous && s.isContiguous && c.isContiguous && out.isContiguous {
+            let o = out.pointer(T.self), pa = a.pointer(T.self), ps = s.pointer(T.self), pc = c.pointer(T.self)
+            Parallel.forRanges(out.count, grain: Parallel.elementwiseGrain) { r in
+                for i in r { o[i] = pa[i] * ps[i] + pc[i] }
+            }
+            return
+        }
+        let plan = ElementwisePlan(shape: out.shape, operands: [
+            (out.strides, out.offset),
+            (ElementwisePlan.broadcastStrides(a, to: out.shape), a.offset),
+            (ElementwisePlan.broadcastStrides(s, to: out.shape), s.offset),
+            (ElementwisePlan.broadcastStrides(c, to: out.shape), c.offset),
+        ])
+        let o = out.storage.pointer(T.self), pa = a.storage.pointer(T.self)
+        let ps = s.storage.pointer(T.self), pc = c.storage.pointer(T.self)
+        let st = plan.innerStrides
+        plan.forEachRun { start, n in
+            let oo = o + start[0], xa = pa + start[1], xs = ps + start[2], xc = pc + start[3]
+            if st[0] == 1 && st[1] == 1 && st[2] == 0 && st[3] == 1 {  // a scale per run: a decaying state
+                let v = xs[0]
+                for i in 0..<n { oo[i] = xa[i] * v + xc[i] }
+            } else {
+                for i in 0..<n { oo[i &* st[0]] = xa[i &* st[1]] * xs[i &* st[2]] + xc[i &* st[3]] }
+            }
+        }
+    }
+
     /// `out = mask != 0 ? a : b` elementwise with broadcasting of all three to `out.shape`.
     static func select<T: TensorScalar>(_ mask: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type) {
         let plan = ElementwisePlan(shape: out.shape, operands: [

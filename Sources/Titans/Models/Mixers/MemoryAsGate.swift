@@ -9,12 +9,6 @@ public final class MemoryAsGate: Module, SequenceMixer {
     public let gate: MemoryGate
     public let persistent: Tensor?
 
-    public struct State: MixerState {
-        var attention: AttentionCache
-        var memory: PrefixedMemoryState
-        public var storedElementCount: Int { memory.storedElementCount + attention.storedElementCount }
-    }
-
     public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
         mixerNorm = RMSNorm(c.width, dtype: dtype)
         attention = AttentionLayer(width: c.width, heads: c.heads, window: c.window, dtype: dtype, generator: &generator)
@@ -23,11 +17,11 @@ public final class MemoryAsGate: Module, SequenceMixer {
         persistent = PersistentMemory.tokens(c.persistentTokens, width: c.width, dtype: dtype, generator: &generator)
     }
 
-    public func callAsFunction(_ x: Tensor, state: State?) -> (Tensor, State) {
+    public func callAsFunction(_ x: Tensor, state: HybridState?) -> (Tensor, HybridState) {
         let normed = mixerNorm(x)
         let (y, cache) = attention(normed, cache: state?.attention, persistent: persistent)
         let (reads, memoryState) = memory.withPrefix(persistent, normed, state: state?.memory)
-        return (gate(y, reads), State(attention: cache, memory: memoryState))
+        return (gate(y, reads), HybridState(attention: cache, memory: memoryState))
     }
 }
 

@@ -9,12 +9,6 @@ public final class MemoryAsLayer: Module, SequenceMixer {
     public let attention: AttentionLayer
     public let persistent: Tensor?
 
-    public struct State: MixerState {
-        var memory: PrefixedMemoryState
-        var attention: AttentionCache
-        public var storedElementCount: Int { memory.storedElementCount + attention.storedElementCount }
-    }
-
     public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
         mixerNorm = RMSNorm(c.width, dtype: dtype)
         attention = AttentionLayer(width: c.width, heads: c.heads, window: c.window, dtype: dtype, generator: &generator)
@@ -23,9 +17,9 @@ public final class MemoryAsLayer: Module, SequenceMixer {
         persistent = PersistentMemory.tokens(c.persistentTokens, width: c.width, dtype: dtype, generator: &generator)
     }
 
-    public func callAsFunction(_ x: Tensor, state: State?) -> (Tensor, State) {
+    public func callAsFunction(_ x: Tensor, state: HybridState?) -> (Tensor, HybridState) {
         let (y, memoryState) = memory.withPrefix(persistent, mixerNorm(x), state: state?.memory)
         let (attended, cache) = attention(attentionNorm(x + y), cache: state?.attention)
-        return (y + attended, State(memory: memoryState, attention: cache))
+        return (y + attended, HybridState(attention: cache, memory: memoryState))
     }
 }

@@ -40,6 +40,13 @@ public struct PrefixedMemoryState: MixerState {
     public var storedElementCount: Int { memory?.storedElementCount ?? 0 }
 }
 
+/// The state of a mixer with an attention layer and a memory (MAG, MAL).
+public struct HybridState: MixerState {
+    var attention: AttentionCache
+    var memory: PrefixedMemoryState
+    public var storedElementCount: Int { attention.storedElementCount + memory.storedElementCount }
+}
+
 extension NeuralMemory {
     /// The memory over `x`, with `persistent` written first at the start of a sequence (Eqs. 26, 29); returns the reads
     /// of `x`'s tokens.
