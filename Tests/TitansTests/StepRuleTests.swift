@@ -78,3 +78,24 @@ struct StepRuleTests {
         #expect(old.stepRule == .plain && old.width == 8 && old.heads == 2)
     }
 }
+
+/// A token whose read already equals its value has a zero gradient and κ = 0/0: the rules must still give finite
+/// outer gradients (in float32 a reciprocal of a tiny load or error overflows, and 0 × ∞ in the backward is NaN).
+struct StepRuleEdgeTests {
+    @Test(arguments: MemoryUpdateTests.rules)
+    func aTokenWithNoErrorKeepsGradientsFinite(rule: StepRule) {
+        var rng = RandomGenerator(seed: 12)
+        let w = Tensor.randomNormal([1, 1, 3, 3], generator: &rng).requiringGrad()
+        let keys = Tensor.randomNormal([1, 1, 4, 3], generator: &rng).l2Normalized()
+        let theta = (Tensor.randomNormal([1, 1, 4], generator: &rng).sigmoid() * 0.4).requiringGrad()
+        let exact = keys.matmul(w).detach()  // every read at W₀ equals its value: zero error for the chunk's first token
+        let noise = Tensor.randomNormal([1, 1, 4, 3], generator: &rng) * Tensor(shape: [1, 1, 4, 1], [0, 1, 1, 1])
+        let values = (exact + noise).requiringGrad()
+        let stream = MemoryStream(queries: keys, keys: keys, values: values, learningRate: theta, logMomentum: nil, logRetention: nil)
+        let state = MemoryState(weights: [w], surprise: [Tensor.zeros([1, 1, 3, 3])])
+        let (reads, _) = MemoryUpdate.chunked(MemoryMLP(depth: 1, activation: .silu), stream, MemoryCursor(start: state), chunkSize: 4,
+                                              rule: rule)
+        let gradients = Tensor.gradients(of: reads.squared().sum(), withRespectTo: [w, theta, values])
+        for g in gradients { #expect(g.toArray().allSatisfy { $0.isFinite }, "\(rule): \(g.toArray())") }
+    }
+}

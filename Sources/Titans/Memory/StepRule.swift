@@ -44,15 +44,17 @@ struct GradientSizes {
     /// ‖∂ℓ/∂M(k)‖², the squared norm of the loss's gradient with respect to the memory's output.
     var output: Tensor
 
-    /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖².
-    var curvature: Tensor {
-        parameters.dropFirst().reduce(parameters[0], +) / (output + Self.tiny)
-    }
+    /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖², 0 for a token
+    /// whose error is 0 (its gradient is 0 too).
+    var curvature: Tensor { squaredGradientNorm / (output + Self.epsilon) }
 
-    var gradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +).sqrt() }
+    /// ‖∇ℓ‖², all parameter tensors together.
+    var squaredGradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +) }
 
-    /// Keeps divisions finite when a token's error is exactly zero (its gradient is zero too).
-    static let tiny = 1e-20
+    /// Keeps quotients finite, and their derivatives too, where a token's error or input is 0. Large enough that its
+    /// square and their reciprocals stay inside float32: with 1e-20 the backward met 0 × ∞ and the outer gradient of a
+    /// depth-3 memory became NaN (StepRuleEdgeTests).
+    static let epsilon = 1e-12
 }
 
 /// The step sizes a rule gives for `n` tokens of one chunk.
@@ -80,18 +82,19 @@ extension StepRule {
             let s = sizes()
             // The gain of the residual wrapper (a last parameter with no layer input) keeps θ.
             return StepSizes(perParameter: (0..<parameterCount).map { l in
-                l < s.inputs.count ? theta / (s.inputs[l] + GradientSizes.tiny) : theta
+                l < s.inputs.count ? theta / (s.inputs[l] + GradientSizes.epsilon) : theta
             })
         case .curvatureNormalized:
-            return StepSizes(perParameter: shared(theta / (sizes().curvature + GradientSizes.tiny)))
+            return StepSizes(perParameter: shared(theta / (sizes().curvature + GradientSizes.epsilon)))
         case .gradientClipped(let maxNorm):
-            return StepSizes(perParameter: shared(theta * (maxNorm / (sizes().gradientNorm + GradientSizes.tiny)).minimum(1)))
+            // min(1, c / ‖∇ℓ‖) as c / √max(‖∇ℓ‖², c²): no square root at 0, whose derivative is infinite.
+            return StepSizes(perParameter: shared(theta * sizes().squaredGradientNorm.maximum(maxNorm * maxNorm).rsqrt() * maxNorm))
         case .chunkBounded(let bound):
             var load = (theta * sizes().curvature).cumulativeSum(axis: -1)
             if let carriedLoad { load = load + carriedLoad.unsqueeze(-1) }
             let last = load.select(axis: -1, index: load.shape[load.rank - 1] - 1)
-            return StepSizes(perParameter: shared(theta), rowScale: (bound / (load + GradientSizes.tiny)).minimum(1),
-                             load: last)
+            // min(1, B / L) as B / max(L, B): no reciprocal of a load near 0.
+            return StepSizes(perParameter: shared(theta), rowScale: bound / load.maximum(bound), load: last)
         }
     }
 }
