@@ -11,14 +11,14 @@ struct MemoryUpdateTests {
 
     /// Random float64 inputs: B = 2 sequences, H = 2 heads, T tokens, head width 3, hidden width 6.
     static func setup(depth: Int, momentum: Bool, forgetting: Bool, length: Int = 7, seed: UInt64 = 1,
-                      activation: NeuralMemoryConfiguration.Activation = .silu, residualNorm: Bool = false,
+                      activation: NeuralMemoryConfiguration.Activation = .silu, shortcut: Bool = false, residualNorm: Bool = false,
                       loss: NeuralMemoryConfiguration.InnerLoss = .squaredError) -> Setup {
         var rng = RandomGenerator(seed: seed)
         func normal(_ shape: [Int], _ scale: Double = 1) -> Tensor {
             Tensor.randomNormal(shape, standardDeviation: scale, dtype: .float64, generator: &rng)
         }
         let (b, h, d) = (2, 2, 3)
-        let widths = (0..<depth).map { l in (l == 0 ? d : 2 * d, l == depth - 1 ? d : 2 * d) }
+        let widths = (0..<depth).map { l in (l == 0 ? d : 2 * d, l == depth - 1 ? d : 2 * d) } + (shortcut ? [(d, d)] : [])
         // With the residual wrapper the gain γ `[1, H, 1, d]` is the last tensor of the memory.
         let shapes = widths.map { [1, h, $0.0, $0.1] } + (residualNorm ? [[1, h, 1, d]] : [])
         let weights = shapes.map { normal($0, 0.5) }
@@ -29,7 +29,8 @@ struct MemoryUpdateTests {
             learningRate: normal([b, h, length]).sigmoid() * 0.4,
             logMomentum: momentum ? -(-normal([b, h, length])).softplus() : nil,  // log sigmoid
             logRetention: forgetting ? -(normal([b, h, length]) - 2).softplus() : nil)
-        return Setup(mlp: MemoryMLP(depth: depth, activation: activation, residualNorm: residualNorm, loss: loss), stream: stream,
+        return Setup(mlp: MemoryMLP(depth: depth, activation: activation, shortcut: shortcut, residualNorm: residualNorm, loss: loss),
+                     stream: stream,
                      state: MemoryState(weights: weights, surprise: surprise))
     }
 
@@ -141,6 +142,21 @@ struct MemoryUpdateTests {
         Self.expectEqual(Self.chunked(s, chunkSize: 1), MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
         Self.expectEqual(Self.chunked(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)),
                          Self.miniBatch(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)), tolerance: 1e-6)
+    }
+
+    /// A deep memory with the linear shortcut beside it, in every setting and with the residual wrapper around it.
+    @Test(arguments: cases.filter { $0.0 >= 2 })
+    func shortcutMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
+        for residualNorm in [false, true] {
+            let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, shortcut: true, residualNorm: residualNorm)
+            for rule in [StepRule.plain, .chunkBounded(bound: 0.3)] {
+                let reference = Self.miniBatch(s, chunkSize: 3, rule: rule)
+                Self.expectEqual(Self.chunked(s, chunkSize: 3, rule: rule), reference, tolerance: 1e-6)
+                Self.expectEqual(Self.inPieces(s, [2, 1, 4], chunkSize: 3, rule: rule, form: MemoryUpdate.recurrent), reference, tolerance: 1e-9)
+                Self.expectEqual(Self.chunked(s, chunkSize: 1, rule: rule), MemoryUpdate.sequential(s.mlp, s.stream, s.state, rule: rule),
+                                 tolerance: 1e-12)
+            }
+        }
     }
 
     /// The dot-product inner loss −⟨M(k), v⟩ in every setting.

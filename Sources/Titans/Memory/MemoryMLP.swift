@@ -8,6 +8,8 @@ import TitansNN
 struct MemoryMLP {
     let depth: Int
     let activation: NeuralMemoryConfiguration.Activation
+    /// A linear map beside the MLP, `M(x) = MLP(x) + x W_s` (depth ≥ 2): its weight comes after the layers'.
+    var shortcut = false
     var residualNorm = false
     var loss = NeuralMemoryConfiguration.InnerLoss.squaredError
 
@@ -50,6 +52,9 @@ struct MemoryMLP {
         }
     }
 
+    /// The matrices: the layers', then the shortcut's. The gain of the residual wrapper, if any, comes after them.
+    var matrixCount: Int { depth + (shortcut ? 1 : 0) }
+
     /// `M(x)` for `x` of shape `[B, H, n, headWidth]` (Eq. 15, a read without any update).
     func callAsFunction(_ weights: [Tensor], _ x: Tensor) -> Tensor {
         var z = x
@@ -57,14 +62,15 @@ struct MemoryMLP {
             z = z.matmul(weights[l])
             if l < depth - 1 { z = activate(z) }
         }
-        return residualNorm ? wrap(z, gain: weights[depth], input: x) : z
+        if shortcut { z = z + x.matmul(weights[depth]) }
+        return residualNorm ? wrap(z, gain: weights[matrixCount], input: x) : z
     }
 
-    /// Each layer's input for `x` (`x` itself for the first layer), as the forward pass computes them.
+    /// Each matrix's input for `x` (`x` itself for the first layer and the shortcut), as the forward pass computes them.
     func layerInputs(_ weights: [Tensor], _ x: Tensor) -> [Tensor] {
         var inputs = [x]
         for l in 0..<(depth - 1) { inputs.append(activate(inputs[l].matmul(weights[l]))) }
-        return inputs
+        return inputs + (shortcut ? [x] : [])
     }
 
     /// `x + LN(h) ⊙ (g + 1)`, with a gain per row or shared.
@@ -83,13 +89,14 @@ struct MemoryMLP {
             preActivations.append(a)
             z = l < depth - 1 ? activate(a) : a
         }
+        if shortcut { z = z + keys.matmul(weights[depth]) }
         var delta: Tensor, gainGradient: Tensor? = nil, outputGradient: Tensor
         if residualNorm {
             // out = k + n ⊙ (gain + 1), n = (h − μ)/σ: dℓ/dgain = δ_out ⊙ n; dℓ/dh = (e − mean e − n mean(e ⊙ n)) / σ, e = δ_out ⊙ (gain + 1).
             let centered = z - z.mean(axis: -1, keepDims: true)
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
-            let gain = weights[depth]
+            let gain = weights[matrixCount]
             outputGradient = lossGradient(normalized * (gain + 1) + keys, values)
             gainGradient = outputGradient * normalized
             let e = outputGradient * (gain + 1)
@@ -100,9 +107,14 @@ struct MemoryMLP {
             delta = outputGradient
         }
         var deltas = [Tensor](repeating: delta, count: depth)
+        let shortcutDelta = delta  // the shortcut's output is the MLP's
         for l in stride(from: depth - 1, to: 0, by: -1) {
             delta = delta.matmul(weights[l].transposed()) * activationDerivative(preActivations[l - 1])
             deltas[l - 1] = delta
+        }
+        if shortcut {
+            inputs.append(keys)
+            deltas.append(shortcutDelta)
         }
         return GradientFactors(inputs: inputs, deltas: deltas, gain: gainGradient, output: outputGradient)
     }
@@ -111,7 +123,7 @@ struct MemoryMLP {
 /// Every token's gradient of the inner loss at one set of weights, factored: token `m`'s gradient for layer `l` is the
 /// outer product `inputs[l][m]ᵀ deltas[l][m]` (the layer's input times the loss's derivative at the layer's output).
 struct GradientFactors {
-    /// Each layer's input `[B, H, n, input]`.
+    /// Each matrix's input `[B, H, n, input]` (the layers', then the shortcut's).
     var inputs: [Tensor]
     /// dℓ/d(layer output) `[B, H, n, output]`.
     var deltas: [Tensor]

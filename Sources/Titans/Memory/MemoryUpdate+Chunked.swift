@@ -54,9 +54,9 @@ extension MemoryUpdate {
         }
         /// The same for the residual wrapper's gain, an elementwise parameter.
         func carriedGain(_ state: MemoryState) -> Tensor {
-            var gain = state.weights[mlp.depth]
+            var gain = state.weights[mlp.matrixCount]
             if let beta { gain = gain * beta.unsqueeze(-1) }
-            if let gamma { gain = gain + state.surprise[mlp.depth] * gamma }
+            if let gamma { gain = gain + state.surprise[mlp.matrixCount] * gamma }
             return gain
         }
         /// The steps' part of the reads, scaled by ρ_i: the chunk's earlier steps carried forward, plus these tokens'.
@@ -65,15 +65,21 @@ extension MemoryUpdate {
             return rho.map { steps * $0 } ?? steps
         }
 
-        // Reads: layer by layer, token i's input times its own M_i (the dual form).
+        /// Token i's `input` times matrix `l` of its own M_i (the dual form).
+        func read(_ input: Tensor, _ l: Int) -> Tensor {
+            let own = (g[l] * input.matmul(factors.inputs[l].transposed())).matmul(factors.deltas[l])
+            return carried(input, base, l) - scaledSteps(own, prior.map { carried(input, $0, l) })
+        }
+
+        // Reads: layer by layer, then the shortcut beside them.
         var z = chunk.queries
         for l in 0..<mlp.depth {
-            let own = (g[l] * z.matmul(factors.inputs[l].transposed())).matmul(factors.deltas[l])
-            let out = carried(z, base, l) - scaledSteps(own, prior.map { carried(z, $0, l) })
+            let out = read(z, l)
             z = l < mlp.depth - 1 ? mlp.activate(out) : out
         }
+        if mlp.shortcut { z = z + read(chunk.queries, mlp.depth) }
         if let gainGradients = factors.gain {  // each token's own gain, the same combination of per-token gradients
-            let own = g[mlp.depth].matmul(gainGradients)
+            let own = g[mlp.matrixCount].matmul(gainGradients)
             z = mlp.wrap(z, gain: carriedGain(base) - scaledSteps(own, prior.map(carriedGain)), input: chunk.queries)
         }
 
@@ -95,7 +101,7 @@ extension MemoryUpdate {
         /// Σ_m w_m u_m for parameter tensor `l`, with token weights `w` `[B, H, n]`.
         func combined(_ l: Int, _ w: Tensor) -> Tensor {
             let weights = w.unsqueeze(-1)
-            if l == mlp.depth, let gain = factors.gain { return (gain * weights).sum(axis: 2, keepDims: true) }
+            if l == mlp.matrixCount, let gain = factors.gain { return (gain * weights).sum(axis: 2, keepDims: true) }
             return (factors.inputs[l] * weights).transposed().matmul(factors.deltas[l])
         }
         var steps = MemoryState(weights: g.indices.map { combined($0, g[$0].select(axis: -2, index: last)) },

@@ -66,12 +66,17 @@ extension MemoryUpdate {
     private static func read(_ mlp: MemoryMLP, _ cursor: MemoryCursor, _ queries: Tensor) -> Tensor {
         guard let steps = cursor.steps, let rowScale = cursor.rowScale else { return mlp(cursor.state.weights, queries) }
         let minusRho = -rowScale.unsqueeze(-1).unsqueeze(-1)
+        func read(_ input: Tensor, _ l: Int) -> Tensor {
+            input.matmul(steps.weights[l]).multiplyAdd(minusRho, input.matmul(cursor.state.weights[l]))
+        }
         var z = queries
         for l in 0..<mlp.depth {
-            let out = z.matmul(steps.weights[l]).multiplyAdd(minusRho, z.matmul(cursor.state.weights[l]))
+            let out = read(z, l)
             z = l < mlp.depth - 1 ? mlp.activate(out) : out
         }
+        if mlp.shortcut { z = z + read(queries, mlp.depth) }
         guard mlp.residualNorm else { return z }
-        return mlp.wrap(z, gain: steps.weights[mlp.depth].multiplyAdd(minusRho, cursor.state.weights[mlp.depth]), input: queries)
+        let g = mlp.matrixCount
+        return mlp.wrap(z, gain: steps.weights[g].multiplyAdd(minusRho, cursor.state.weights[g]), input: queries)
     }
 }

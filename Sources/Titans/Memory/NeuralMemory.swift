@@ -34,8 +34,8 @@ public final class NeuralMemory: Module {
     public let output: Linear
 
     private var memoryMLP: MemoryMLP {
-        MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, residualNorm: configuration.residualNorm,
-                  loss: configuration.innerLoss)
+        MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, shortcut: configuration.hasShortcut,
+                  residualNorm: configuration.residualNorm, loss: configuration.innerLoss)
     }
 
     public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {

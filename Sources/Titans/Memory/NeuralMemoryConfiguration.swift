@@ -23,6 +23,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Hidden width of the memory MLP as a multiple of `headWidth` (for `memoryDepth ≥ 2`).
     public var hiddenExpansion: Int
     public var activation: Activation
+    /// With depth ≥ 2, a linear map beside the MLP: `M(k) = MLP(k) + k W_s`, so a deep memory holds the matrix memory
+    /// as one of its parts (README "Depth": without it, depth 2 learned the recall task far more slowly than depth 1).
+    public var linearShortcut: Bool
     /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (g + 1)`, g a learned gain that the inner loop updates too
     /// (the TTT-style wrapper of titans-pytorch).
     public var residualNorm: Bool
@@ -53,7 +56,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
-                activation: Activation = .silu, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
+                activation: Activation = .silu, linearShortcut: Bool = true, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
                 momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
                 chunkSize: Int = 16, outputGate: Bool = true) {
         self.width = width
@@ -62,6 +65,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.memoryDepth = memoryDepth
         self.hiddenExpansion = hiddenExpansion
         self.activation = activation
+        self.linearShortcut = linearShortcut
         self.residualNorm = residualNorm
         self.innerLoss = innerLoss
         self.convolutionKernel = convolutionKernel
@@ -74,12 +78,15 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.outputGate = outputGate
     }
 
-    /// Input and output widths of each layer of the memory MLP, per head.
+    /// Whether the memory has a shortcut: asked for, and deep enough to need one.
+    public var hasShortcut: Bool { linearShortcut && memoryDepth >= 2 }
+
+    /// Input and output widths of each matrix of the memory per head: the MLP's layers, then the shortcut's.
     public var memoryLayerWidths: [(input: Int, output: Int)] {
         let hidden = headWidth * hiddenExpansion
         return (0..<memoryDepth).map { l in
             (l == 0 ? headWidth : hidden, l == memoryDepth - 1 ? headWidth : hidden)
-        }
+        } + (hasShortcut ? [(headWidth, headWidth)] : [])
     }
 
     /// Why this configuration cannot build a layer, or `nil` when it can.
@@ -97,11 +104,12 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
-        case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, residualNorm, innerLoss, convolutionKernel
+        case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, linearShortcut, residualNorm, innerLoss, convolutionKernel
         case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, outputGate
     }
 
-    /// Configurations saved before step rules existed have none: they took plain steps. (Their `persistentTokens`, now
+    /// Configurations saved before step rules and shortcuts existed have neither: they took plain steps, and their
+    /// deep memories had no shortcut. (Their `persistentTokens`, now
     /// the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -109,6 +117,7 @@ extension NeuralMemoryConfiguration {
                   headWidth: try c.decode(Int.self, forKey: .headWidth), memoryDepth: try c.decode(Int.self, forKey: .memoryDepth),
                   hiddenExpansion: try c.decode(Int.self, forKey: .hiddenExpansion),
                   activation: try c.decode(Activation.self, forKey: .activation),
+                  linearShortcut: try c.decodeIfPresent(Bool.self, forKey: .linearShortcut) ?? false,
                   residualNorm: try c.decode(Bool.self, forKey: .residualNorm), innerLoss: try c.decode(InnerLoss.self, forKey: .innerLoss),
                   convolutionKernel: try c.decode(Int.self, forKey: .convolutionKernel),
                   maxLearningRate: try c.decode(Double.self, forKey: .maxLearningRate), momentum: try c.decode(Bool.self, forKey: .momentum),

@@ -17,7 +17,8 @@ public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
         var m = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: 1, chunkSize: chunkSize)
         m.momentum = false
         m.forgetting = false
-        m.stepRule = .plain  // the published recurrences take the plain step
+        m.stepRule = .plain  // the published recurrences take the plain step, with no shortcut beside a deep memory
+        m.linearShortcut = false
         // Our loss ‖Mk − v‖² has no ½: θ = 0.5·sigmoid gives DeltaNet's step size sigmoid ∈ (0, 1).
         m.maxLearningRate = 0.5
         switch self {
