@@ -35,6 +35,9 @@ public struct MemoryCursor {
     var state: MemoryState
     /// With a chunk bound part-way through a chunk: the chunk's steps so far, unscaled.
     var steps: MemoryState?
+    /// With a chunk bound, while decoding: the carried part kept as scalars over `state`, so a token need not rewrite
+    /// it — the carried memory is (β M + c S, a S) (``carried``).
+    var carriedScale: CarriedScale?
     /// With `steps`: ρ of the last token `[B, H]`, the scale all of the chunk's steps take.
     var rowScale: Tensor?
     /// The step rule's running load of the chunk so far `[B, H]` (``StepRule/chunkBounded(bound:)``).
@@ -51,17 +54,20 @@ public struct MemoryCursor {
         tokens = 0
     }
 
+    /// The part of the memory that carries no step of this chunk's (all of it without a chunk bound).
+    var carried: MemoryState { carriedScale.map { $0.applied(to: state) } ?? state }
+
     /// M and S after the last token.
     public var memory: MemoryState {
-        guard let steps, let rowScale else { return state }
-        return state.minus(steps, scaledBy: rowScale)
+        guard let steps, let rowScale else { return carried }
+        return carried.minus(steps, scaledBy: rowScale)
     }
 
     /// Ends the chunk: the steps taken, scaled, join the state, and its weights are where the next chunk's gradients
     /// are taken.
     mutating func closeChunk() {
         state = memory
-        (steps, rowScale, load, tokens) = (nil, nil, nil, 0)
+        (steps, carriedScale, rowScale, load, tokens) = (nil, nil, nil, nil, 0)
         gradientWeights = state.weights
     }
 
@@ -70,10 +76,55 @@ public struct MemoryCursor {
         var cut = self
         cut.state = state.detached()
         cut.steps = steps?.detached()
+        cut.carriedScale = carriedScale.map { CarriedScale(retention: $0.retention.detach(), momentum: $0.momentum.detach(),
+                                                           surprise: $0.surprise.detach()) }
         cut.rowScale = rowScale?.detach()
         cut.load = load?.detach()
         cut.gradientWeights = gradientWeights.map { $0.detach() }
         return cut
+    }
+}
+
+/// How far momentum and retention alone have carried a state (M, S) since it was stored, each `[B, H, 1, 1]`: the
+/// retention β = Π(1 − α), the momentum a = Π η and the carried surprise c = Σ_j β_{j→} a_j, so the state is now
+/// (β M + c S, a S) (Memory/README.md, "The chunked dual form").
+struct CarriedScale {
+    var retention: Tensor
+    var momentum: Tensor
+    var surprise: Tensor
+
+    /// Nothing carried yet, for the batch and heads of `gate` `[B, H, …]`.
+    init(like gate: Tensor) {
+        let ones = Tensor.ones(Array(gate.shape.prefix(2)) + [1, 1], dtype: gate.dtype)
+        (retention, momentum, surprise) = (ones, ones, Tensor.zeros(like: ones))
+    }
+
+    init(retention: Tensor, momentum: Tensor, surprise: Tensor) {
+        (self.retention, self.momentum, self.surprise) = (retention, momentum, surprise)
+    }
+
+    /// One more token: β ← (1 − α) β, a ← η a (0 without momentum), c ← (1 − α) c + a.
+    mutating func advance(momentum eta: Tensor?, retention keep: Tensor?) {
+        momentum = eta.map { momentum * $0 } ?? Tensor.zeros(like: momentum)
+        if let keep {
+            retention = retention * keep
+            surprise = surprise.multiplyAdd(keep, momentum)
+        } else {
+            surprise = surprise + momentum
+        }
+    }
+
+    /// `state` carried: (β M + c S, a S).
+    func applied(to state: MemoryState) -> MemoryState {
+        MemoryState(weights: state.weights.indices.map { weight($0, of: state) }, surprise: state.surprise.map { $0 * momentum })
+    }
+
+    /// Parameter tensor `l` of `state` carried: β M + c S.
+    func weight(_ l: Int, of state: MemoryState) -> Tensor { state.weights[l].multiplyAdd(retention, state.surprise[l] * surprise) }
+
+    /// `z` read through matrix `l` of the carried state, β (z M) + c (z S), without forming it.
+    func read(_ z: Tensor, _ state: MemoryState, _ l: Int) -> Tensor {
+        z.matmul(state.surprise[l]).multiplyAdd(surprise, z.matmul(state.weights[l]) * retention)
     }
 }
 

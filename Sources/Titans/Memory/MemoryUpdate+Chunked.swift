@@ -43,7 +43,7 @@ extension MemoryUpdate {
         let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
         let gamma = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]
         let rho = sizes.rowScale?.unsqueeze(-1)  // [B, H, n, 1]
-        let (base, prior) = (cursor.state, cursor.steps)
+        let (base, prior) = (cursor.carried, cursor.steps)
 
         /// β_i (z W) + γ_i (z S): token i's read through one layer of `state` carried forward without new steps.
         func carried(_ z: Tensor, _ state: MemoryState, _ l: Int) -> Tensor {
@@ -112,6 +112,7 @@ extension MemoryUpdate {
         }
         var next = cursor
         next.state = carriedToEnd(base)
+        next.carriedScale = nil
         if let rowScale = sizes.rowScale {
             (next.steps, next.rowScale) = (steps, rowScale.select(axis: -1, index: last))
         } else {

@@ -47,7 +47,9 @@ extension MemoryUpdate {
             }
         }
         if let rowScale = sizes.rowScale {
-            advance(&cursor.state, adding: nil)
+            var scale = cursor.carriedScale ?? CarriedScale(like: token.learningRate)  // the carried part, as scalars
+            scale.advance(momentum: momentum, retention: retention)
+            cursor.carriedScale = scale
             var chunkSteps = cursor.steps ?? MemoryState(weights: steps.map { Tensor.zeros(like: $0) },
                                                          surprise: steps.map { Tensor.zeros(like: $0) })
             advance(&chunkSteps, adding: steps)
@@ -62,12 +64,13 @@ extension MemoryUpdate {
     }
 
     /// `mlp`'s read of `queries` from the cursor's memory; with a chunk's steps kept apart, through both parts
-    /// (z M = z M_carried − ρ z M_steps per layer), never forming the memory itself.
+    /// (z M = z M_carried − ρ z M_steps per layer, the carried part through its scalars), never forming the memory.
     private static func read(_ mlp: MemoryMLP, _ cursor: MemoryCursor, _ queries: Tensor) -> Tensor {
-        guard let steps = cursor.steps, let rowScale = cursor.rowScale else { return mlp(cursor.state.weights, queries) }
+        guard let steps = cursor.steps, let rowScale = cursor.rowScale else { return mlp(cursor.memory.weights, queries) }
         let minusRho = -rowScale.unsqueeze(-1).unsqueeze(-1)
         func read(_ input: Tensor, _ l: Int) -> Tensor {
-            input.matmul(steps.weights[l]).multiplyAdd(minusRho, input.matmul(cursor.state.weights[l]))
+            let carried = cursor.carriedScale.map { $0.read(input, cursor.state, l) } ?? input.matmul(cursor.state.weights[l])
+            return input.matmul(steps.weights[l]).multiplyAdd(minusRho, carried)
         }
         var z = queries
         for l in 0..<mlp.depth {
@@ -77,6 +80,7 @@ extension MemoryUpdate {
         if mlp.shortcut { z = z + read(queries, mlp.depth) }
         guard mlp.residualNorm else { return z }
         let g = mlp.matrixCount
-        return mlp.wrap(z, gain: steps.weights[g].multiplyAdd(minusRho, cursor.state.weights[g]), input: queries)
+        let carriedGain = cursor.carriedScale.map { $0.weight(g, of: cursor.state) } ?? cursor.state.weights[g]
+        return mlp.wrap(z, gain: steps.weights[g].multiplyAdd(minusRho, carriedGain), input: queries)
     }
 }

@@ -16,6 +16,7 @@ extension MemoryCursor {
     /// The chunk-start weights are the state's own at a chunk boundary, and counted once.
     var storedElementCount: Int {
         state.storedElementCount + (steps?.storedElementCount ?? 0) + count([rowScale, load])
+            + (carriedScale.map { count([$0.retention, $0.momentum, $0.surprise]) } ?? 0)
             + (tokens > 0 ? count(gradientWeights) : 0)
     }
 }
