@@ -11,6 +11,11 @@ public struct MemoryState {
         self.surprise = surprise
     }
 
+    /// Zero weights and surprise shaped like `tensors`.
+    init(zerosLike tensors: [Tensor]) {
+        self.init(weights: tensors.map { Tensor.zeros(like: $0) }, surprise: tensors.map { Tensor.zeros(like: $0) })
+    }
+
     /// The state with every tensor cut from the outer graph (for streaming inference across calls).
     public func detached() -> MemoryState {
         MemoryState(weights: weights.map { $0.detach() }, surprise: surprise.map { $0.detach() })
@@ -61,6 +66,13 @@ public struct MemoryCursor {
     public var memory: MemoryState {
         guard let steps, let rowScale else { return carried }
         return carried.minus(steps, scaledBy: rowScale)
+    }
+
+    /// After `count` tokens' steps: the rule's load so far, the tokens counted, and the chunk closed after its last.
+    mutating func endTokens(_ count: Int = 1, load: Tensor?, chunkSize: Int) {
+        self.load = load
+        tokens += count
+        if tokens == chunkSize { closeChunk() }
     }
 
     /// Ends the chunk: the steps taken, scaled, join the state, and its weights are where the next chunk's gradients

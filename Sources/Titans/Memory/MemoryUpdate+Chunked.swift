@@ -118,9 +118,7 @@ extension MemoryUpdate {
         } else {
             next.state = next.state.minus(steps)
         }
-        next.load = sizes.load
-        next.tokens += n
-        if next.tokens == chunkSize { next.closeChunk() }
+        next.endTokens(n, load: sizes.load, chunkSize: chunkSize)
         return (z, next)
     }
 }

@@ -50,17 +50,13 @@ extension MemoryUpdate {
             var scale = cursor.carriedScale ?? CarriedScale(like: token.learningRate)  // the carried part, as scalars
             scale.advance(momentum: momentum, retention: retention)
             cursor.carriedScale = scale
-            var chunkSteps = cursor.steps ?? MemoryState(weights: steps.map { Tensor.zeros(like: $0) },
-                                                         surprise: steps.map { Tensor.zeros(like: $0) })
+            var chunkSteps = cursor.steps ?? MemoryState(zerosLike: steps)
             advance(&chunkSteps, adding: steps)
-            cursor.steps = chunkSteps
-            cursor.rowScale = rowScale.squeeze(-1)
+            (cursor.steps, cursor.rowScale) = (chunkSteps, rowScale.squeeze(-1))
         } else {
             advance(&cursor.state, adding: steps)
         }
-        cursor.load = sizes.load
-        cursor.tokens += 1
-        if cursor.tokens == chunkSize { cursor.closeChunk() }
+        cursor.endTokens(load: sizes.load, chunkSize: chunkSize)
     }
 
     /// `mlp`'s read of `queries` from the cursor's memory; with a chunk's steps kept apart, through both parts

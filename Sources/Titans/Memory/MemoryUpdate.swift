@@ -30,17 +30,13 @@ enum MemoryUpdate {
         let steps = gradient.indices.map { gradient[$0] * sizes.perParameter[$0].unsqueeze(-1) }  // θ_t u_t
         if let rowScale = sizes.rowScale {
             advance(&cursor.state, adding: nil)
-            var chunkSteps = cursor.steps ?? MemoryState(weights: steps.map { Tensor.zeros(like: $0) },
-                                                         surprise: steps.map { Tensor.zeros(like: $0) })
+            var chunkSteps = cursor.steps ?? MemoryState(zerosLike: steps)
             advance(&chunkSteps, adding: steps)
-            cursor.steps = chunkSteps
-            cursor.rowScale = rowScale.squeeze(-1)
+            (cursor.steps, cursor.rowScale) = (chunkSteps, rowScale.squeeze(-1))
         } else {
             advance(&cursor.state, adding: steps.map { -$0 })
         }
-        cursor.load = sizes.load
-        cursor.tokens += 1
-        if cursor.tokens == chunkSize { cursor.closeChunk() }
+        cursor.endTokens(load: sizes.load, chunkSize: chunkSize)
     }
 
     /// `R[i, j] = exp(Σ_{l=j+1}^{i} x_l)` for `j ≤ i`, 0 above the diagonal: the products of per-token factors
