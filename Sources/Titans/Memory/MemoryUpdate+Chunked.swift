@@ -22,8 +22,8 @@ extension MemoryUpdate {
     /// `n` tokens that continue the cursor's chunk (README "The chunked dual form"). With the chunk's start state
     /// (M_p, S_p) after `p` earlier tokens, per-token gradients `u_m` at the chunk-start weights (factored as x_mᵀ δ_m),
     /// R[i, j] = β_i/β_j (retention), A[j, m] = a_j/a_m (momentum), θ_m (per parameter tensor) and ρ_i (the chunk bound):
-    ///   S_i = a_i S_p − ρ_i Σ_m θ_m A[i, m] u_m,   M_i = β_i M_p + γ_i S_p − ρ_i Σ_m G[i, m] u_m,
-    ///   G = R A with column m times θ_m,   γ = R a   (Eqs. 13–14 unrolled).
+    ///   S_i = a_i S_p − ρ_i Σ_m θ_m A[i, m] u_m,   M_i = β_i M_p + c_i S_p − ρ_i Σ_m G[i, m] u_m,
+    ///   G = R A with column m times θ_m,   c = R a   (Eqs. 13–14 unrolled).
     private static func chunkStep(_ mlp: MemoryMLP, _ chunk: MemoryStream, _ cursor: MemoryCursor, rule: StepRule,
                                   chunkSize: Int) -> (Tensor, MemoryCursor) {
         let n = chunk.length, dtype = chunk.keys.dtype
@@ -38,25 +38,26 @@ extension MemoryUpdate {
         for theta in sizes.perParameter {
             g.append(g.first.flatMap { theta === sizes.perParameter[0] ? $0 : nil } ?? products * theta.unsqueeze(-2))
         }
-        // β_i, a_i: cumulative retention and momentum from the start of these tokens; γ_i = Σ_j R[i, j] a_j.
+        // β_i, a_i: cumulative retention and momentum from the start of these tokens; c_i = Σ_j R[i, j] a_j, how much of
+        // the carried surprise has reached token i (README: c).
         let beta = chunk.logRetention.map { $0.cumulativeSum(axis: -1).exp() }
         let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
-        let gamma = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]
+        let surpriseReach = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]
         let rho = sizes.rowScale?.unsqueeze(-1)  // [B, H, n, 1]
         let (base, prior) = (cursor.carried, cursor.steps)
 
-        /// β_i (z W) + γ_i (z S): token i's read through one layer of `state` carried forward without new steps.
+        /// β_i (z W) + c_i (z S): token i's read through one layer of `state` carried forward without new steps.
         func carried(_ z: Tensor, _ state: MemoryState, _ l: Int) -> Tensor {
             var out = z.matmul(state.weights[l])
             if let beta { out = out * beta.unsqueeze(-1) }
-            if let gamma { out = out + z.matmul(state.surprise[l]) * gamma }
+            if let surpriseReach { out = out + z.matmul(state.surprise[l]) * surpriseReach }
             return out
         }
         /// The same for the residual wrapper's gain, an elementwise parameter.
         func carriedGain(_ state: MemoryState) -> Tensor {
             var gain = state.weights[mlp.matrixCount]
             if let beta { gain = gain * beta.unsqueeze(-1) }
-            if let gamma { gain = gain + state.surprise[mlp.matrixCount] * gamma }
+            if let surpriseReach { gain = gain + state.surprise[mlp.matrixCount] * surpriseReach }
             return gain
         }
         /// The steps' part of the reads, scaled by ρ_i: the chunk's earlier steps carried forward, plus these tokens'.
@@ -87,14 +88,14 @@ extension MemoryUpdate {
         let last = n - 1
         func lastOf(_ t: Tensor?) -> Tensor? { t.map { $0.select(axis: -1, index: last).unsqueeze(-1).unsqueeze(-1) } }
         let (betaLast, aLast) = (lastOf(beta), lastOf(a))
-        let gammaLast = gamma.map { $0.select(axis: -2, index: last).unsqueeze(-1) }
+        let surpriseReachLast = surpriseReach.map { $0.select(axis: -2, index: last).unsqueeze(-1) }
         let lastMomentumRow = momentumProducts.map { $0.select(axis: -2, index: last) }
             ?? Tensor(shape: [n], generating: { $0 == last ? 1 : 0 }, dtype: dtype)
-        /// `state` carried to the last token without new steps: (β W + γ S, a S).
+        /// `state` carried to the last token without new steps: (β W + c S, a S).
         func carriedToEnd(_ state: MemoryState) -> MemoryState {
             MemoryState(weights: state.weights.indices.map { l in
                             let w = betaLast.map { state.weights[l] * $0 } ?? state.weights[l]
-                            return gammaLast.map { w + state.surprise[l] * $0 } ?? w
+                            return surpriseReachLast.map { w + state.surprise[l] * $0 } ?? w
                         },
                         surprise: state.surprise.map { s in aLast.map { s * $0 } ?? Tensor.zeros(like: s) })
         }

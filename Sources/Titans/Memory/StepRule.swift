@@ -18,8 +18,9 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// The chunk's mean instead of its sum: θ_t / b.
     case chunkMean
     /// A bound on the chunk's summed step: the reads and the state after token i of a chunk take the steps of tokens
-    /// 1…i scaled by ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m). A chunk never moves a read further than `bound` times
-    /// its error (to first order), however many similar keys it holds; at b = 1 it caps θ_t at bound / κ_t.
+    /// 1…i scaled by ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m). A chunk never moves a read by more than 2 · bound times
+    /// its error (to first order; with bound ½, at most to an exact fit), however many similar keys it holds; at b = 1
+    /// it caps θ_t at bound / κ_t.
     case chunkBounded(bound: Double)
 
     /// Why this rule cannot be used, or `nil`.
@@ -30,9 +31,6 @@ public enum StepRule: Codable, Equatable, Sendable {
         default: return nil
         }
     }
-
-    /// Whether the rule reads the sizes of the tokens' gradients.
-    var needsGradientSizes: Bool { self != .plain && self != .chunkMean }
 }
 
 /// The sizes of each token's gradient at the chunk's start that the step rules read, each `[B, H, n]`.
@@ -69,7 +67,7 @@ struct StepSizes {
 
 extension StepRule {
     /// Step sizes for `learningRate` θ `[B, H, n]` of `n` consecutive tokens of a chunk of `chunkSize`, after
-    /// `carriedLoad` from the chunk's earlier tokens. `sizes` is read only when ``needsGradientSizes``.
+    /// `carriedLoad` from the chunk's earlier tokens. `sizes` is called only by the rules that read them.
     func stepSizes(learningRate theta: Tensor, parameterCount: Int, sizes: () -> GradientSizes, carriedLoad: Tensor?,
                    chunkSize: Int) -> StepSizes {
         func shared(_ t: Tensor) -> [Tensor] { Array(repeating: t, count: parameterCount) }
