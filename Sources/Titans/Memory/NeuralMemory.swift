@@ -25,8 +25,9 @@ public final class NeuralMemory: Module {
     public let learningRateGate: Linear
     public let momentumGate: Linear?
     public let forgettingGate: Linear?
-    /// M₀: the memory MLP's initial weights per layer, `[1, heads, input, output]`, learned by the outer loop;
-    /// with the residual wrapper, its gain g `[1, heads, 1, headWidth]` (zeros: a gain of one) comes last.
+    /// M₀: the memory's initial weights per matrix (the MLP's layers, then the shortcut's), `[1, heads, input, output]`,
+    /// learned by the outer loop; with the residual wrapper, its gain g `[1, heads, 1, headWidth]` (zeros: a gain of one)
+    /// comes last.
     public let initialMemory: [Tensor]
     /// Output path (§4.4): RMSNorm of each head's read, gated by sigmoid(x W_g), then W_O.
     public let outputNorm: RMSNorm?

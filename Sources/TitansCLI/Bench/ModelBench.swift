@@ -63,7 +63,7 @@ struct ModelBench: ParsableCommand {
                         if first == nil { first = Date() }  // timing starts after the prompt and the first byte
                         return true
                     }
-                    generation = max(generation, Double(generate) / Date().timeIntervalSince(first!))  // the fastest run
+                    if let first { generation = max(generation, Double(generate) / Date().timeIntervalSince(first)) }  // the fastest run
                 }
             }
             /// A rate as a whole number, "-" when not measured.
