@@ -6,6 +6,28 @@ extension LanguageModelState {
     public var storedElementCount: Int { blocks.reduce(0) { $0 + ($1?.storedElementCount ?? 0) } }
 }
 
+extension PrefixedMemoryState {
+    public var storedElementCount: Int { memory?.storedElementCount ?? 0 }
+}
+
+extension HybridState {
+    public var storedElementCount: Int { attention.storedElementCount + memory.storedElementCount }
+}
+
+extension AttentionCache {
+    public var storedElementCount: Int { count([keys, values]) }
+}
+
+extension SegmentCache {
+    var storedElementCount: Int { count([retrievedKeys, retrievedValues, keys, values]) }
+}
+
+extension MemoryAsContextState {
+    public var storedElementCount: Int {
+        memory.storedElementCount + segmentMemory.storedElementCount + count([retrievalHistory]) + (segment?.storedElementCount ?? 0)
+    }
+}
+
 extension NeuralMemoryState {
     var storedElementCount: Int {
         cursor.storedElementCount + count(convolutionHistory)

@@ -8,8 +8,6 @@ public struct AttentionCache: MixerState {
     var keyOffset = 0
     /// The absolute position of the next token.
     public var position = 0
-
-    public var storedElementCount: Int { (keys?.count ?? 0) + (values?.count ?? 0) }
 }
 
 /// What MAC's attention keeps within a segment (paper Eqs. 22–23): the rotated keys and values `[B, H, n, d]` of the
@@ -19,8 +17,6 @@ public struct SegmentCache {
     var retrievedValues: Tensor
     var keys: Tensor
     var values: Tensor
-
-    public var storedElementCount: Int { retrievedKeys.count + retrievedValues.count + keys.count + values.count }
 }
 
 /// Multi-head causal self-attention with rotary positions: full (Transformer++) or over a sliding window, optionally

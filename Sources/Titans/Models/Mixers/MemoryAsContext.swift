@@ -31,11 +31,6 @@ public struct MemoryAsContextState: MixerState {
     var segment: SegmentCache?
     /// The absolute position of the next token.
     var position = 0
-
-    public var storedElementCount: Int {
-        memory.storedElementCount + segmentMemory.storedElementCount + (retrievalHistory?.count ?? 0)
-            + (segment?.storedElementCount ?? 0)
-    }
 }
 
 /// Memory as a context (paper §4.1, Eqs. 21–25). The sequence is cut into segments of `segment` tokens. For each

@@ -37,14 +37,12 @@ enum PersistentMemory {
 /// The state of a neural memory that writes the persistent tokens once, at the start of a sequence.
 public struct PrefixedMemoryState: MixerState {
     var memory: NeuralMemoryState?
-    public var storedElementCount: Int { memory?.storedElementCount ?? 0 }
 }
 
 /// The state of a mixer with an attention layer and a memory (MAG, MAL).
 public struct HybridState: MixerState {
     var attention: AttentionCache
     var memory: PrefixedMemoryState
-    public var storedElementCount: Int { attention.storedElementCount + memory.storedElementCount }
 }
 
 extension NeuralMemory {
