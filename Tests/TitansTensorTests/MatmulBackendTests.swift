@@ -11,7 +11,9 @@ import Testing
         let m: Int, n: Int, k: Int
         var testDescription: String { "\(m)x\(k) @ \(k)x\(n)" }
         static let all = [Size(m: 1, n: 1, k: 1), Size(m: 3, n: 5, k: 7), Size(m: 17, n: 9, k: 33),
-                          Size(m: 64, n: 48, k: 80), Size(m: 5, n: 130, k: 3)]
+                          Size(m: 64, n: 48, k: 80), Size(m: 5, n: 130, k: 3),
+                          // One row or one column: the library's matrix–vector product.
+                          Size(m: 1, n: 130, k: 70), Size(m: 40, n: 1, k: 33), Size(m: 1, n: 1, k: 300)]
     }
 
     /// Compares `Tensor.matmul` of (possibly transposed) views with `BLAS.gemm(forceBuiltin: true)` on the same storage.
@@ -97,31 +99,36 @@ import Testing
 
     @Test(.enabled(if: hasLibrary, skipNote), arguments: [DType.float32, .float64])
     func gemmWithAlphaBetaAndLeadingDimensions(dtype: DType) {
-        // The library and the built-in kernel on sub-matrices (leading dimension larger than the width),
-        // with alpha and beta, into separate copies of the same C.
+        // The library and the built-in kernel on sub-matrices (leading dimension larger than the width), with alpha
+        // and beta, into separate copies of the same C; shapes with one row or one column take the library's
+        // matrix–vector product, whose strides come from the leading dimensions.
         var rng = RandomGenerator(seed: 88)
-        let (m, n, k, pad) = (6, 5, 9, 3)
-        let aBuf = Tensor.randomNormal([m, k + pad], dtype: dtype, generator: &rng)
-        let bBuf = Tensor.randomNormal([k, n + pad], dtype: dtype, generator: &rng)
-        let c0 = Tensor.randomNormal([m, n + pad], dtype: dtype, generator: &rng)
-        let viaLibrary = c0.contiguousData().toArray(), viaBuiltin = c0.toArray()
-        let c1 = Tensor(shape: c0.shape, viaLibrary, dtype: dtype), c2 = Tensor(shape: c0.shape, viaBuiltin, dtype: dtype)
-        for (c, builtin) in [(c1, false), (c2, true)] {
-            switch dtype {
-            case .float32:
-                BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: Float(0.5), a: aBuf.pointer(Float.self), lda: k + pad,
-                          b: bBuf.pointer(Float.self), ldb: n + pad, beta: -2, c: c.pointer(Float.self), ldc: n + pad, forceBuiltin: builtin)
-            case .float64:
-                BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 0.5, a: aBuf.pointer(Double.self), lda: k + pad,
-                          b: bBuf.pointer(Double.self), ldb: n + pad, beta: -2, c: c.pointer(Double.self), ldc: n + pad, forceBuiltin: builtin)
+        let (k, pad) = (9, 3)
+        for (m, n) in [(6, 5), (1, 5), (6, 1), (1, 1)] {
+            for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                let aBuf = Tensor.randomNormal(transA ? [k, m + pad] : [m, k + pad], dtype: dtype, generator: &rng)
+                let bBuf = Tensor.randomNormal(transB ? [n, k + pad] : [k, n + pad], dtype: dtype, generator: &rng)
+                let (lda, ldb) = (aBuf.shape[1], bBuf.shape[1])
+                let c0 = Tensor.randomNormal([m, n + pad], dtype: dtype, generator: &rng)
+                let c1 = Tensor(shape: c0.shape, c0.toArray(), dtype: dtype), c2 = Tensor(shape: c0.shape, c0.toArray(), dtype: dtype)
+                for (c, builtin) in [(c1, false), (c2, true)] {
+                    switch dtype {
+                    case .float32:
+                        BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(0.5), a: aBuf.pointer(Float.self), lda: lda,
+                                  b: bBuf.pointer(Float.self), ldb: ldb, beta: -2, c: c.pointer(Float.self), ldc: n + pad, forceBuiltin: builtin)
+                    case .float64:
+                        BLAS.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: aBuf.pointer(Double.self), lda: lda,
+                                  b: bBuf.pointer(Double.self), ldb: ldb, beta: -2, c: c.pointer(Double.self), ldc: n + pad, forceBuiltin: builtin)
+                    }
+                }
+                let difference = zip(c1.toArray(), c2.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
+                #expect(difference <= (dtype == .float32 ? 1e-5 : 1e-13), "\(m)×\(n), transA \(transA) transB \(transB): max difference \(difference)")
+                // The padding columns of C are not written by either.
+                let untouched = c0.slice(axis: 1, start: n, end: n + pad).toArray()
+                #expect(c1.slice(axis: 1, start: n, end: n + pad).toArray() == untouched)
+                #expect(c2.slice(axis: 1, start: n, end: n + pad).toArray() == untouched)
             }
         }
-        let difference = zip(c1.toArray(), c2.toArray()).map { Swift.abs($0 - $1) }.max() ?? 0
-        #expect(difference <= (dtype == .float32 ? 1e-5 : 1e-13), "max difference \(difference)")
-        // The padding columns of C are not written by either.
-        let untouched = c0.slice(axis: 1, start: n, end: n + pad).toArray()
-        #expect(c1.slice(axis: 1, start: n, end: n + pad).toArray() == untouched)
-        #expect(c2.slice(axis: 1, start: n, end: n + pad).toArray() == untouched)
     }
 
     @Test func backendNameIsReported() {

@@ -139,7 +139,10 @@ struct MemoryUpdateTests {
     func residualNormMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {
         let s = Self.setup(depth: depth, momentum: momentum, forgetting: forgetting, residualNorm: true)
         Self.expectEqual(Self.chunked(s, chunkSize: 3), Self.miniBatch(s, chunkSize: 3), tolerance: 1e-6)
-        Self.expectEqual(Self.chunked(s, chunkSize: 1), MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-12)
+        // LayerNorm's backward divides by each row's standard deviation, which magnifies rounding: at depth 2 with
+        // momentum and forgetting the two orders of summation differ by 1.05e-12 of the surprise's largest entry with
+        // the built-in matmul and 1.76e-12 with OpenBLAS's matrix–vector product, about 5,000–8,000 ulps.
+        Self.expectEqual(Self.chunked(s, chunkSize: 1), MemoryUpdate.sequential(s.mlp, s.stream, s.state), tolerance: 1e-11)
         Self.expectEqual(Self.chunked(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)),
                          Self.miniBatch(s, chunkSize: 3, rule: .chunkBounded(bound: 0.3)), tolerance: 1e-6)
     }

@@ -17,11 +17,17 @@ public enum BLAS {
     private typealias DGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
                                               UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32,
                                               Double, UnsafeMutablePointer<Double>?, Int32) -> Void
+    private typealias SGEMV = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                              UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    private typealias DGEMV = @convention(c) (Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+                                              UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
 
     private struct Library {
         let name: String
         let sgemm: SGEMM
         let dgemm: DGEMM
+        let sgemv: SGEMV
+        let dgemv: DGEMV
     }
 
     private static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
@@ -36,8 +42,10 @@ public enum BLAS {
         #endif
         for path in candidates {
             guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL),
-                  let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else { continue }
-            return Library(name: path, sgemm: unsafeBitCast(s, to: SGEMM.self), dgemm: unsafeBitCast(d, to: DGEMM.self))
+                  let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm"),
+                  let sv = dlsym(handle, "cblas_sgemv"), let dv = dlsym(handle, "cblas_dgemv") else { continue }
+            return Library(name: path, sgemm: unsafeBitCast(s, to: SGEMM.self), dgemm: unsafeBitCast(d, to: DGEMM.self),
+                           sgemv: unsafeBitCast(sv, to: SGEMV.self), dgemv: unsafeBitCast(dv, to: DGEMV.self))
         }
         FileHandle.standardError.write(Data((
             "titans: no BLAS library could be loaded (\(candidates.joined(separator: ", "))); using the built-in matmul kernel, "
@@ -49,6 +57,8 @@ public enum BLAS {
     public static var backendName: String { library?.name ?? "built-in" }
 
     /// Row-major `C = alpha * op(A) * op(B) + beta * C` (op transposes when asked); shapes as in CBLAS.
+    /// A product with one row or one column (decoding a single token) goes to the library's matrix–vector
+    /// product, which streams the matrix on every core instead of the one a small matrix product uses.
     public static func gemm<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                                       beta: T, c: UnsafeMutablePointer<T>, ldc: Int, forceBuiltin: Bool = false) {
@@ -57,7 +67,10 @@ public enum BLAS {
             let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
                              UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
                              UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
-            if let library {
+            if let library, let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) {
+                library.sgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Float(alpha),
+                              v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Float(beta), c, v.incY)
+            } else if let library {
                 library.sgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
                               Int32(m), Int32(n), Int32(k), Float(alpha), a, Int32(lda), b, Int32(ldb), Float(beta), c, Int32(ldc))
             } else {
@@ -68,12 +81,39 @@ public enum BLAS {
             let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
                              UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
                              UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self))
-            if let library {
+            if let library, let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) {
+                library.dgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Double(alpha),
+                              v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Double(beta), c, v.incY)
+            } else if let library {
                 library.dgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
                               Int32(m), Int32(n), Int32(k), Double(alpha), a, Int32(lda), b, Int32(ldb), Double(beta), c, Int32(ldc))
             } else {
                 BuiltinGEMM.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a, lda: lda,
                                   b: b, ldb: ldb, beta: Double(beta), c: c, ldc: ldc)
+            }
+        }
+    }
+
+    /// A product `op(A)·op(B)` with one row (m = 1) or one column (n = 1) as CBLAS `gemv(trans, rows, columns,
+    /// matrix, ld, x, incX, y, incY)`: for m = 1 the matrix is B and x the row of A (y_j = Σ_p x_p op(B)_pj); for
+    /// n = 1 the matrix is A and x the column of B, and y is C's column (stride ldc). Nil for k = 0 (C = βC is
+    /// left to gemm).
+    private struct VectorProduct {
+        let matrixIsA: Bool, transpose: Bool
+        let rows: Int32, columns: Int32, ld: Int32, incX: Int32, incY: Int32
+
+        init?(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) {
+            guard k > 0 else { return nil }
+            if m == 1 {
+                // B is stored k×n (op(B) = B: y = Bᵀx) or n×k (op(B) = Bᵀ: y = Bx); A's row has stride lda when
+                // A is stored as a k×1 column.
+                (matrixIsA, transpose, ld, incX, incY) = (false, !transB, Int32(ldb), Int32(transA ? lda : 1), 1)
+                (rows, columns) = transB ? (Int32(n), Int32(k)) : (Int32(k), Int32(n))
+            } else if n == 1 {
+                (matrixIsA, transpose, ld, incX, incY) = (true, transA, Int32(lda), Int32(transB ? 1 : ldb), Int32(ldc))
+                (rows, columns) = transA ? (Int32(k), Int32(m)) : (Int32(m), Int32(k))
+            } else {
+                return nil
             }
         }
     }
