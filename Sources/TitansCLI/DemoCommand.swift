@@ -28,6 +28,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Depth of the memory MLP (1: a matrix memory).") var memoryDepth = preset.memory.memoryDepth
     @Option(help: "Largest inner learning rate θ of the memory.") var memoryLearningRate = preset.memory.maxLearningRate
     @Option(help: "The memory's step rule: \(StepRule.names.joined(separator: ", ")).") var stepRule = preset.memory.stepRule.description
+    @Option(help: "The memory's inner objective: \(InnerLoss.names.joined(separator: ", ")).") var innerLoss = preset.memory.innerLoss.description
     @Option(help: "Examples per distance when measuring accuracy.") var examples = 128
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
@@ -99,6 +100,7 @@ struct DemoCommand: ParsableCommand {
         config.layers = layers
         config.memory.maxLearningRate = memoryLearningRate
         config.memory.stepRule = try ModelOptions.stepRule(stepRule)
+        config.memory.innerLoss = try ModelOptions.innerLoss(innerLoss)
         if let problem = config.problem { throw ValidationError("these flags do not describe a model: \(problem)") }
         return config
     }

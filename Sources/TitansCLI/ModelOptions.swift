@@ -21,6 +21,8 @@ struct ModelOptions: ParsableArguments {
     var memoryLearningRate: Double?
     @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(defaults.memory.stepRule); the recurrent baselines take plain steps)."))
     var stepRule: String?
+    @Option(help: ArgumentHelp("The memory's inner objective: \(InnerLoss.names.joined(separator: ", ")) (default \(defaults.memory.innerLoss); a recurrent baseline keeps its own unless this is given)."))
+    var innerLoss: String?
 
     /// The architectures and the recurrent baselines by their command-line names.
     static var names: [String] {
@@ -31,6 +33,7 @@ struct ModelOptions: ParsableArguments {
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
             || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
+            || innerLoss != nil
     }
 
     /// The standard model (or recurrent baseline) named `override ?? --architecture`, with the flags given laid over it,
@@ -56,6 +59,7 @@ struct ModelOptions: ParsableArguments {
         if let chunkSize { config.memory.chunkSize = chunkSize }
         if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
+        if let innerLoss { config.memory.innerLoss = try Self.innerLoss(innerLoss) }
         if let problem = config.problem { throw ValidationError("the model flags do not describe a model: \(problem)") }
         return config
     }
@@ -66,5 +70,13 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--step-rule must be one of \(StepRule.names.joined(separator: ", ")) (numbers positive), not \(text)")
         }
         return rule
+    }
+
+    /// An `--inner-loss` value, or a message listing the objectives.
+    static func innerLoss(_ text: String) throws -> InnerLoss {
+        guard let loss = InnerLoss(text) else {
+            throw ValidationError("--inner-loss must be one of \(InnerLoss.names.joined(separator: ", ")) (P at least 2, DELTA positive), not \(text)")
+        }
+        return loss
     }
 }

@@ -5,10 +5,10 @@ import Testing
 struct NeuralMemoryTests {
     static func tiny(chunkSize: Int = 2, depth: Int = 2, kernel: Int = 3, momentum: Bool = true, forgetting: Bool = true,
                      residualNorm: Bool = false, heads: Int = 2, rule: StepRule = NeuralMemoryConfiguration.defaultStepRule,
-                     seed: UInt64 = 3) -> NeuralMemory {
+                     loss: InnerLoss = .squaredError, seed: UInt64 = 3) -> NeuralMemory {
         var rng = RandomGenerator(seed: seed)
         let config = NeuralMemoryConfiguration(width: 4, heads: heads, headWidth: 4 / heads, memoryDepth: depth, hiddenExpansion: 2,
-                                               residualNorm: residualNorm, convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
+                                               residualNorm: residualNorm, innerLoss: loss, convolutionKernel: kernel, maxLearningRate: 0.5, momentum: momentum,
                                                forgetting: forgetting, stepRule: rule, chunkSize: chunkSize)
         return NeuralMemory(config, dtype: .float64, generator: &rng)
     }
@@ -37,6 +37,15 @@ struct NeuralMemoryTests {
         let x = Self.input(time: 6)
         let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
         #expect(result.passed, "\(rule): \(result)")
+    }
+
+    /// The outer loss differentiates through every inner objective, finite differences in float64.
+    @Test(arguments: MemoryUpdateTests.losses)
+    func outerGradientsThroughEveryInnerLoss(loss: InnerLoss) {
+        let memory = Self.tiny(loss: loss)
+        let x = Self.input(time: 6)
+        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
+        #expect(result.passed, "\(loss): \(result)")
     }
 
     /// The same with the LayerNorm-residual wrapper, whose initial gain is a parameter too. One head of width 4:

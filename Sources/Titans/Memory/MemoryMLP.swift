@@ -11,23 +11,7 @@ struct MemoryMLP {
     /// A linear map beside the MLP, `M(x) = MLP(x) + x W_s` (depth ≥ 2): its weight comes after the layers'.
     var shortcut = false
     var residualNorm = false
-    var loss = NeuralMemoryConfiguration.InnerLoss.squaredError
-
-    /// The inner loss of reads `out` against values, summed over everything (Eq. 12 or its dot-product form).
-    func innerLoss(_ out: Tensor, _ values: Tensor) -> Tensor {
-        switch loss {
-        case .squaredError: return (out - values).squared().sum()
-        case .dotProduct: return -(out * values).sum()
-        }
-    }
-
-    /// dℓ/d(out) per token: 2(out − v) for the squared error, −v for the dot product.
-    func lossGradient(_ out: Tensor, _ values: Tensor) -> Tensor {
-        switch loss {
-        case .squaredError: return (out - values) * 2
-        case .dotProduct: return -values
-        }
-    }
+    var loss = InnerLoss.squaredError
 
     /// LayerNorm without affine parameters inside the wrapper.
     static let normEpsilon = 1e-5
@@ -78,7 +62,7 @@ struct MemoryMLP {
         h.layerNormalized(epsilon: Self.normEpsilon) * (gain + 1) + input
     }
 
-    /// The per-token gradients of the inner loss (ℓ = ‖M(k) − v‖², Eq. 12, or −⟨M(k), v⟩) at `weights`, in factored form,
+    /// The per-token gradients of the inner loss (ℓ = ‖M(k) − v‖², Eq. 12, or another ``InnerLoss``) at `weights`, in factored form,
     /// for all tokens of `keys` and `values` `[B, H, n, headWidth]` at once.
     func gradientFactors(_ weights: [Tensor], keys: Tensor, values: Tensor) -> GradientFactors {
         var inputs: [Tensor] = [], preActivations: [Tensor] = []
@@ -97,13 +81,13 @@ struct MemoryMLP {
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
             let gain = weights[matrixCount]
-            outputGradient = lossGradient(normalized * (gain + 1) + keys, values)
+            outputGradient = loss.outputGradient(normalized * (gain + 1) + keys, values)
             gainGradient = outputGradient * normalized
             let e = outputGradient * (gain + 1)
             delta = (e - e.mean(axis: -1, keepDims: true) - normalized * (e * normalized).mean(axis: -1, keepDims: true))
                 * inverseDeviation
         } else {
-            outputGradient = lossGradient(z, values)
+            outputGradient = loss.outputGradient(z, values)
             delta = outputGradient
         }
         var deltas = [Tensor](repeating: delta, count: depth)

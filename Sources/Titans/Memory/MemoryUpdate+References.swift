@@ -59,15 +59,18 @@ extension MemoryUpdate {
 
     /// Gradient of one token's inner loss at `weights` by the autodiff engine, kept differentiable for the outer loop.
     private static func autodiffGradient(_ mlp: MemoryMLP, _ weights: [Tensor], _ token: MemoryStream) -> [Tensor] {
-        let loss = mlp.innerLoss(mlp(weights, token.keys), token.values)  // Eq. 12, summed over sequences and heads
+        let loss = mlp.loss.value(mlp(weights, token.keys), token.values)  // Eq. 12, summed over sequences and heads
         return Tensor.gradients(of: loss, withRespectTo: weights, createGraph: true)
     }
 
     /// The sizes the step rules read, from the token's autodiff gradient and the forward pass at `weights`.
+    /// The read's gradient is the engine's too, so the closed forms of ``InnerLoss/outputGradient`` are checked against it.
     private static func gradientSizes(_ mlp: MemoryMLP, _ weights: [Tensor], _ gradient: [Tensor], _ token: MemoryStream) -> GradientSizes {
-        GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
-                      parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
-                      output: mlp.lossGradient(mlp(weights, token.keys), token.values).squared().sum(axis: -1))
+        let read = mlp(weights, token.keys)
+        let outputGradient = Tensor.gradients(of: mlp.loss.value(read, token.values), withRespectTo: [read], createGraph: true)[0]
+        return GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
+                             parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
+                             output: outputGradient.squared().sum(axis: -1))
     }
 
     /// Runs `body` with recording on and `state`'s tensors in the graph, so the engine can take inner gradients.

@@ -1,14 +1,6 @@
 /// Everything that defines one layer of neural long-term memory (paper §3, §4.4). `Codable`, so a
 /// checkpoint's metadata can rebuild the layer.
 public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
-    /// The memory's inner objective (what each token's gradient step minimises).
-    public enum InnerLoss: String, Codable, Sendable {
-        /// ‖M(k) − v‖², the associative-memory loss of Eq. 12: the delta rule and its generalisations.
-        case squaredError
-        /// −⟨M(k), v⟩, whose gradient step is the additive update of linear attention (Eq. 4).
-        case dotProduct
-    }
-
     /// The activation between the memory MLP's layers.
     public enum Activation: String, Codable, Sendable { case silu, gelu }
 
@@ -29,6 +21,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Wrap the memory MLP as `k + LN(MLP(k)) ⊙ (g + 1)`, g a learned gain that the inner loop updates too
     /// (the TTT-style wrapper of titans-pytorch).
     public var residualNorm: Bool
+    /// The inner objective each token's step minimises (``InnerLoss``; Eq. 12's squared error unless given).
     public var innerLoss: InnerLoss
     /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
     public var convolutionKernel: Int
@@ -98,7 +91,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if convolutionKernel < 0 { return "convolutionKernel cannot be negative" }
         if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
-        return stepRule.problem
+        return innerLoss.problem ?? stepRule.problem
     }
 }
 
