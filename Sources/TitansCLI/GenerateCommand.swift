@@ -31,7 +31,7 @@ struct GenerateCommand: ParsableCommand {
         var rng = RandomGenerator(seed: seed)
         let start = Date()
         var firstToken: Date?
-        let generated = model.generate(prompt: tokens, maxTokens: maxTokens, sampler: sampler, generator: &rng) { token in
+        let generated = try model.generate(prompt: tokens, maxTokens: maxTokens, sampler: sampler, generator: &rng) { token in
             if firstToken == nil { firstToken = Date() }
             out.write(Data([UInt8(token)]))
             return true
@@ -46,7 +46,7 @@ struct GenerateCommand: ParsableCommand {
 
     /// The model saved in a checkpoint (any checkpoint with a model configuration; optimiser state is ignored).
     static func load(_ path: String) throws -> LanguageModel {
-        let checkpoint = try Checkpoint.load(from: URL(fileURLWithPath: path))
+        let checkpoint = try loadCheckpoint(path)
         let config = try checkpoint.modelConfiguration(file: path)
         guard config.vocabularySize == 256 else {
             throw CommandError("\(path) holds a model over \(config.vocabularySize) tokens; `titans generate` works on bytes (256)")

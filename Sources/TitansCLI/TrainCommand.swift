@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
                                       + "drop those flags (only --data, --output and --checkpoint-interval may be given)")
             }
             let url = URL(fileURLWithPath: resume)
-            let saved = try Checkpoint.load(from: url)
+            let saved = try loadCheckpoint(resume)
             (config, training) = try saved.trainingSettings(file: resume)
             guard let path = data ?? saved.metadata["data"] else {
                 throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
@@ -99,8 +99,10 @@ struct TrainCommand: ParsableCommand {
               + "sequences of \(c.sequenceLength) bytes; writing \(run.folder.path). Matmul: \(BLAS.backendName)")
         var progress = Progress(total: c.steps, label: "train", start: run.trainer.step)
         var loss = RunningMean(window: 20), lastValidation = ""
+        Interruption.install()
+        let outcome: TrainingRun<LanguageModel>.Outcome
         do {
-            try run.run { event in
+            outcome = try run.run(stopRequested: { Interruption.receivedSignal != nil }) { event in
                 let mean = loss.add(event.report.loss)
                 if let v = event.validationLoss {
                     lastValidation = String(format: "  val %.3f (%.3f bpb)", v, ByteDataset.bitsPerByte(nats: v))
@@ -112,6 +114,11 @@ struct TrainCommand: ParsableCommand {
                 ? "The last good checkpoint is \(run.checkpointURL.path) (resume with --resume \(run.checkpointURL.path))."
                 : "No checkpoint had been written yet."
             throw CommandError("\(error.description). \(kept)")
+        }
+        if outcome == .stopped, let signal = Interruption.receivedSignal {
+            print("Interrupted at step \(run.trainer.step) of \(c.steps); wrote \(run.checkpointURL.path). "
+                  + "Continue with: titans train --resume \(run.checkpointURL.path)")
+            throw ExitCode(128 + signal)
         }
         print("Wrote \(run.checkpointURL.path), \(run.metrics.url.path) and \(run.lossCurveURL.path)")
     }

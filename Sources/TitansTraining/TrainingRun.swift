@@ -55,10 +55,22 @@ public final class TrainingRun<Model: TrainableModel> {
         public let checkpointed: Bool
     }
 
+    /// How a call to ``run(until:stopRequested:onStep:)`` ended.
+    public enum Outcome: Equatable {
+        /// It trained up to the step it was asked to reach.
+        case reachedStep
+        /// `stopRequested` said to stop; the step it was taking was finished and checkpointed.
+        case stopped
+    }
+
     /// Trains until the configured number of steps (or `stopStep`, when given, to stop early), appending metrics,
     /// validating every `evaluationInterval` steps and at the end, and checkpointing every `checkpointInterval` steps
-    /// and at the end. A non-finite loss stops the run (the error says so); the last checkpoint written stays as it was.
-    public func run(until stopStep: Int? = nil, onStep: (Event) -> Void = { _ in }) throws {
+    /// and at the end. After each step `stopRequested` is asked whether to stop (an interrupted run): if so the step is
+    /// checkpointed and the run returns ``Outcome/stopped``, to be continued by resuming from the checkpoint. A
+    /// non-finite loss stops the run (the error says so); the last checkpoint written stays as it was.
+    @discardableResult
+    public func run(until stopStep: Int? = nil, stopRequested: () -> Bool = { false },
+                    onStep: (Event) -> Void = { _ in }) throws -> Outcome {
         let c = trainer.configuration
         defer { try? metrics.lossCurve().write(to: lossCurveURL) }
         while trainer.step < min(c.steps, stopStep ?? c.steps) {
@@ -74,10 +86,13 @@ public final class TrainingRun<Model: TrainableModel> {
                 try metrics.append(MetricsRecord(step: report.step, validationLoss: loss,
                                                  bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
             }
-            let checkpointed = report.step % checkpointInterval == 0 || last
+            let stopping = stopRequested()
+            let checkpointed = report.step % checkpointInterval == 0 || last || stopping
             if checkpointed { try trainer.checkpoint(metadata: metadata).save(to: checkpointURL) }
             onStep(Event(report: report, tokensPerSecond: rate, validationLoss: validation, checkpointed: checkpointed))
+            if stopping && !last { return .stopped }
         }
+        return .reachedStep
     }
 }
 

@@ -3,7 +3,7 @@ import Testing
 @testable import TitansNN
 
 /// A two-layer model small enough to check element by element.
-private final class TinyModel: Module {
+final class TinyModel: Module {
     let hidden: TinyLayer
     let output: TinyLayer
 
@@ -22,7 +22,7 @@ private final class TinyModel: Module {
     func snapshot() -> [[Double]] { parameters().map { $0.toArray() } }
 }
 
-private final class TinyLayer: Module {
+final class TinyLayer: Module {
     let weight: Tensor
     let bias: Tensor
 
@@ -32,25 +32,10 @@ private final class TinyLayer: Module {
     }
 }
 
-/// A fresh directory under the system temporary directory.
-private struct Scratch {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("checkpoint-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-    func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
-    func cleanUp() { try? FileManager.default.removeItem(at: url) }
-}
-
-private let config = #"{"width": 4, "layers": 2, "name": "tiny"}"#
+let config = #"{"width": 4, "layers": 2, "name": "tiny"}"#
 
 /// A model trained for three fake steps, its optimizer, and a checkpoint of both saved at `url`.
-private func trainedCheckpoint(at url: URL) throws -> (model: TinyModel, optimizer: AdamW, rng: RandomGenerator) {
+func trainedCheckpoint(at url: URL) throws -> (model: TinyModel, optimizer: AdamW, rng: RandomGenerator) {
     let model = TinyModel(width: 4, seed: 1)
     let optimizer = AdamW(model.namedParameters(), learningRate: 0.01)
     var rng = RandomGenerator(seed: 2024)
@@ -64,7 +49,7 @@ private func trainedCheckpoint(at url: URL) throws -> (model: TinyModel, optimiz
 }
 
 /// Expects `body` to throw an error equal to `expected` (via `matches`) whose message contains `parts`.
-private func expectError<E: Error & CustomStringConvertible>(
+func expectError<E: Error & CustomStringConvertible>(
     _ errorType: E.Type, _ parts: [String] = [], sourceLocation: SourceLocation = #_sourceLocation,
     _ matches: (E) -> Bool, _ body: () throws -> Void
 ) {
@@ -179,15 +164,15 @@ struct CheckpointTests {
             _ = try Checkpoint.load(from: url)
         }
         let prefixed = model.namedParameters().map { (name: "model." + $0.name, tensor: $0.tensor) }
-        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.formatVersion, "step": "-4", "rng_state": "x", "config": ""], to: url)
+        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.legacyFormatVersion, "step": "-4", "rng_state": "x", "config": ""], to: url)
         expectError(CheckpointError.self, ["step"], {
             if case .invalidMetadata(_, "step", _) = $0 { return true } else { return false }
         }) { _ = try Checkpoint.load(from: url) }
-        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.formatVersion, "step": "4", "rng_state": "x", "config": ""], to: url)
+        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.legacyFormatVersion, "step": "4", "rng_state": "x", "config": ""], to: url)
         expectError(CheckpointError.self, ["rng_state"], {
             if case .invalidMetadata(_, "rng_state", _) = $0 { return true } else { return false }
         }) { _ = try Checkpoint.load(from: url) }
-        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.formatVersion, "step": "4"], to: url)
+        try SafetensorsFile.write(prefixed, metadata: ["format": Checkpoint.legacyFormatVersion, "step": "4"], to: url)
         expectError(CheckpointError.self, ["rng_state"], { $0 == .missingMetadata(file: "weights.safetensors", key: "rng_state") }) {
             _ = try Checkpoint.load(from: url)
         }

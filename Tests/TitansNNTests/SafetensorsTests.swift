@@ -3,12 +3,12 @@ import Testing
 @testable import TitansNN
 
 /// A fresh directory under the system temporary directory, removed by `cleanUp()`.
-private struct Scratch {
+struct Scratch {
     let url: URL
 
     init() throws {
         url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("safetensors-tests-\(UUID().uuidString)", isDirectory: true)
+            .appendingPathComponent("titans-nn-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 

@@ -65,7 +65,7 @@ struct GenerationTests {
     /// Greedy generation token by token gives the tokens that full forward passes over the growing text pick: the
     /// streamed logits are the full pass's logits, for every architecture and every recurrent baseline.
     @Test(arguments: ModelConfiguration.Architecture.allCases.map { Optional($0) } + [nil])
-    func greedyGenerationMatchesFullForward(_ architecture: ModelConfiguration.Architecture?) {
+    func greedyGenerationMatchesFullForward(_ architecture: ModelConfiguration.Architecture?) throws {
         let model: LanguageModel
         if let architecture {
             model = LanguageModelTests.tiny(architecture)
@@ -77,7 +77,7 @@ struct GenerationTests {
         var rng = RandomGenerator(seed: 3)
         let prompt = [1, 4, 2, 7]
         var seen: [[Double]] = []
-        let generated = model.generate(prompt: prompt, maxTokens: 9, sampler: Sampler(temperature: 0), generator: &rng) { _ in true }
+        let generated = try model.generate(prompt: prompt, maxTokens: 9, sampler: Sampler(temperature: 0), generator: &rng) { _ in true }
         let all = prompt + generated
         let full = withoutGradients { model(IndexTensor(shape: [1, all.count], all)).logits }
         for (i, token) in generated.enumerated() {
@@ -88,12 +88,24 @@ struct GenerationTests {
         #expect(generated.count == 9 && seen.count == 9)
     }
 
+    /// Damaged or diverged weights give non-finite logits: generation stops with an error that says so (it once crashed
+    /// in the sampler), at the prompt or at the first token whose logits are not finite.
+    @Test func nonFiniteLogitsAreAnError() throws {
+        let model = LanguageModelTests.tiny(.mag)
+        var rng = RandomGenerator(seed: 5)
+        let head = try #require(model.namedParameters().last?.tensor)
+        head.assign(head * Double.nan)
+        #expect(throws: GenerationError.nonFiniteLogits(position: 3)) {
+            try model.generate(prompt: [1, 2, 3], maxTokens: 5, sampler: Sampler(), generator: &rng)
+        }
+    }
+
     /// `onToken` sees each token as it is drawn and can stop generation.
-    @Test func stopsWhenAsked() {
+    @Test func stopsWhenAsked() throws {
         let model = LanguageModelTests.tiny(.mag)
         var rng = RandomGenerator(seed: 4)
         var streamed: [Int] = []
-        let generated = model.generate(prompt: [3], maxTokens: 50, sampler: Sampler(), generator: &rng) {
+        let generated = try model.generate(prompt: [3], maxTokens: 50, sampler: Sampler(), generator: &rng) {
             streamed.append($0)
             return streamed.count < 5
         }

@@ -62,6 +62,31 @@ struct TrainingRunTests {
         #expect(try Checkpoint.load(from: second.checkpointURL).metadata["data"] == "somewhere")
     }
 
+    /// A stop requested during step 13 (an interrupted run) finishes that step, checkpoints it although the interval
+    /// is 5, and returns `.stopped`; resuming from that checkpoint ends where 20 straight steps end, bit for bit.
+    @Test func aStopRequestCheckpointsTheStepAndResumesExactly() throws {
+        let straightFolder = Self.folder(), folder = Self.folder()
+        defer { for f in [straightFolder, folder] { try? FileManager.default.removeItem(at: f) } }
+        let straight = try TrainingRun(trainer: try Self.trainer(), folder: straightFolder, checkpointInterval: 5)
+        #expect(try straight.run() == .reachedStep)
+
+        let first = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5)
+        var checkpointed: [Int] = []
+        let outcome = try first.run(stopRequested: { first.trainer.step == 13 }) { if $0.checkpointed { checkpointed.append($0.report.step) } }
+        #expect(outcome == .stopped && first.trainer.step == 13 && checkpointed == [5, 10, 13])
+        let checkpoint = try Checkpoint.load(from: first.checkpointURL)
+        #expect(checkpoint.step == 13)
+
+        let trainer = try Self.trainer(seed: 77)
+        try trainer.resume(from: checkpoint)
+        let second = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: first.checkpointURL, checkpointInterval: 5)
+        #expect(try second.run() == .reachedStep)
+        for ((name, a), (_, b)) in zip(straight.trainer.model.namedParameters(), second.trainer.model.namedParameters()) {
+            #expect(a.toArray() == b.toArray(), "\(name) differs after the stop")
+        }
+        #expect(try second.metrics.read().filter { $0.loss != nil }.map(\.step) == Array(1...20))
+    }
+
     /// A folder holding a run is not overwritten by a new one (nor by resuming another run's checkpoint into it).
     @Test func refusesAFolderHoldingARun() throws {
         let folder = Self.folder(), other = Self.folder()

@@ -7,9 +7,11 @@ extension LanguageModel {
     /// attention is the exception). `onToken` sees each token as it is drawn and may return `false` to stop.
     ///
     /// - Returns: the generated tokens (the prompt excluded).
+    /// - Throws: ``GenerationError/nonFiniteLogits(position:)`` when the model's logits are not finite (damaged or
+    ///   diverged weights), or what `onToken` throws.
     @discardableResult
     public func generate(prompt: [Int], maxTokens: Int, sampler: Sampler, generator: inout RandomGenerator,
-                         onToken: (Int) throws -> Bool = { _ in true }) rethrows -> [Int] {
+                         onToken: (Int) throws -> Bool = { _ in true }) throws -> [Int] {
         precondition(!prompt.isEmpty, "LanguageModel.generate: the prompt must hold at least one token")
         precondition(sampler.problem == nil, "LanguageModel.generate: \(sampler.problem ?? "")")
         let vocabulary = configuration.vocabularySize
@@ -19,12 +21,27 @@ extension LanguageModel {
             var generated: [Int] = []
             while generated.count < maxTokens {
                 let last = logits.select(axis: 1, index: logits.shape[1] - 1).toArray()
+                guard last.allSatisfy(\.isFinite) else { throw GenerationError.nonFiniteLogits(position: prompt.count + generated.count) }
                 let token = sampler.sample(last, generator: &generator)
                 generated.append(token)
                 guard try onToken(token), generated.count < maxTokens else { break }
                 (logits, state) = self(IndexTensor(shape: [1, 1], [token]), state: state)
             }
             return generated
+        }
+    }
+}
+
+/// Why generation stopped before it was done.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    /// The logits at a position (counted from the prompt's first token) held NaN or infinity.
+    case nonFiniteLogits(position: Int)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLogits(let position):
+            return "the model's predictions at position \(position) are not finite numbers (NaN or infinity): its weights are "
+                + "damaged or training diverged; use an earlier checkpoint"
         }
     }
 }

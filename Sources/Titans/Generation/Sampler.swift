@@ -25,9 +25,11 @@ public struct Sampler: Sendable, Equatable {
         return nil
     }
 
-    /// The distribution the next token is drawn from (zeros outside the kept tokens), for `logits` of one position.
+    /// The distribution the next token is drawn from (zeros outside the kept tokens), for `logits` of one position,
+    /// which must be finite (``LanguageModel/generate(prompt:maxTokens:sampler:generator:onToken:)`` checks them).
     public func probabilities(_ logits: [Double]) -> [Double] {
         precondition(!logits.isEmpty, "Sampler: no logits")
+        precondition(logits.allSatisfy(\.isFinite), "Sampler: the logits must be finite")
         if temperature == 0 {
             let best = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
             return logits.indices.map { $0 == best ? 1 : 0 }

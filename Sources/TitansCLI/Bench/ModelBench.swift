@@ -57,9 +57,9 @@ struct ModelBench: ParsableCommand {
             var generation = Double.nan
             if figures.contains("generate") {
                 generation = 0
-                _ = fastestSeconds(repeats: repeats) {
+                _ = try fastestSeconds(repeats: repeats) {
                     var first: Date?
-                    lm.generate(prompt: start, maxTokens: generate + 1, sampler: Sampler(temperature: 0), generator: &sampling) { _ in
+                    try lm.generate(prompt: start, maxTokens: generate + 1, sampler: Sampler(temperature: 0), generator: &sampling) { _ in
                         if first == nil { first = Date() }  // timing starts after the prompt and the first byte
                         return true
                     }

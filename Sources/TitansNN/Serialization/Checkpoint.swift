@@ -5,7 +5,9 @@ import Foundation
 /// Layout of the file:
 /// - tensors `model.<dotted parameter name>` and `optimizer.<optimizer state name>` (e.g. `optimizer.adamw.m.<name>`);
 /// - `__metadata__` strings: `format` (``formatVersion``), `step`, `rng_state` (the generator's JSON),
-///   `config` (the model configuration's JSON), and every entry of ``metadata`` under its own key.
+///   `config` (the model configuration's JSON), every entry of ``metadata`` under its own key, and `checksum`:
+///   `crc32:` and eight hex digits, the CRC-32 of everything else in the file (``SafetensorsFile`` "content
+///   checksum"), which loading verifies.
 ///
 /// ```swift
 /// try Checkpoint(parameters: model.namedParameters(), optimizerState: optimizer.state, step: step,
@@ -30,11 +32,17 @@ public struct Checkpoint {
     public var config: String
     /// Extra string metadata (e.g. the data file, the git commit); keys must not be the reserved ones.
     public var metadata: [String: String]
+    /// True when it was read from a file written before checkpoints carried a checksum (``legacyFormatVersion``):
+    /// its bytes could not be verified.
+    public private(set) var unverified = false
 
     /// The version of the layout described above, stored as metadata `format`.
-    public static let formatVersion = "titans-checkpoint-1"
+    public static let formatVersion = "titans-checkpoint-2"
+    /// The layout before the checksum: still read, unverified.
+    public static let legacyFormatVersion = "titans-checkpoint-1"
     /// Metadata keys used by the checkpoint itself.
-    public static let reservedMetadataKeys: Set<String> = ["format", "step", "rng_state", "config"]
+    public static let reservedMetadataKeys: Set<String> = ["format", "step", "rng_state", "config", checksumKey]
+    static let checksumKey = "checksum"
     static let modelPrefix = "model."
     static let optimizerPrefix = "optimizer."
 
@@ -66,21 +74,31 @@ public struct Checkpoint {
         allMetadata["config"] = config
         let tensors = parameters.map { (Self.modelPrefix + $0.name, $0.tensor) }
             + optimizerState.map { (Self.optimizerPrefix + $0.name, $0.tensor) }
+        let checksum = try SafetensorsFile.contentChecksum(of: tensors, metadata: allMetadata, excluding: Self.checksumKey)
+        allMetadata[Self.checksumKey] = Self.checksumText(checksum)
         try SafetensorsFile.write(tensors, metadata: allMetadata, to: url)
     }
 
     /// Reads a checkpoint written by ``save(to:)``.
     ///
     /// - Throws: a ``SafetensorsError`` when the file is missing, truncated or damaged; a ``CheckpointError`` when
-    ///   it is a valid safetensors file but not a checkpoint (missing or invalid metadata, foreign tensors).
+    ///   it is a valid safetensors file but not a checkpoint (missing or invalid metadata, foreign tensors), when
+    ///   its content does not match its checksum, or when a tensor holds a value that is not finite.
     public static func load(from url: URL) throws -> Checkpoint {
         let file = try SafetensorsFile.read(from: url)
         let name = file.fileName
         guard let format = file.metadata["format"] else { throw CheckpointError.notACheckpoint(file: name) }
-        guard format == formatVersion else { throw CheckpointError.unsupportedFormat(file: name, format: format) }
+        guard format == formatVersion || format == legacyFormatVersion else {
+            throw CheckpointError.unsupportedFormat(file: name, format: format)
+        }
         func required(_ key: String) throws -> String {
             guard let value = file.metadata[key] else { throw CheckpointError.missingMetadata(file: name, key: key) }
             return value
+        }
+        if format == formatVersion {
+            let recorded = try required(checksumKey)
+            let actual = checksumText(file.contentChecksum(excluding: checksumKey))
+            guard recorded == actual else { throw CheckpointError.checksumMismatch(file: name, recorded: recorded, actual: actual) }
         }
         let stepText = try required("step")
         guard let step = Int(stepText), step >= 0 else {
@@ -109,9 +127,21 @@ public struct Checkpoint {
                 throw CheckpointError.foreignTensor(file: name, name: tensorName)
             }
         }
+        for (tensorName, tensor) in parameters.map({ (modelPrefix + $0.name, $0.tensor) })
+            + optimizerState.map({ (optimizerPrefix + $0.name, $0.tensor) }) where !tensor.allFinite {
+            throw CheckpointError.nonFiniteTensor(file: name, name: tensorName)
+        }
         let extra = file.metadata.filter { !reservedMetadataKeys.contains($0.key) }
-        return Checkpoint(parameters: parameters, optimizerState: optimizerState, step: step, rngState: rngState,
-                          config: config, metadata: extra)
+        var checkpoint = Checkpoint(parameters: parameters, optimizerState: optimizerState, step: step, rngState: rngState,
+                                    config: config, metadata: extra)
+        checkpoint.unverified = format == legacyFormatVersion
+        return checkpoint
+    }
+
+    /// How the checksum is written in the metadata.
+    static func checksumText(_ checksum: UInt32) -> String {
+        let hex = String(checksum, radix: 16)
+        return "crc32:" + String(repeating: "0", count: 8 - hex.count) + hex
     }
 
     // MARK: Restoring
@@ -217,6 +247,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case missingMetadata(file: String, key: String)
     case invalidMetadata(file: String, key: String, problem: String)
     case foreignTensor(file: String, name: String)
+    case checksumMismatch(file: String, recorded: String, actual: String)
+    case nonFiniteTensor(file: String, name: String)
     case reservedMetadataKey(String)
     /// The configuration saved (`found`) differs from the one expected; `differingKeys` lists the top-level keys
     /// whose values differ, when both are JSON objects.
@@ -248,6 +280,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .foreignTensor(let file, let name):
             return "\(file) holds tensor \"\(name)\", which is neither \"model.…\" nor \"optimizer.…\"; "
                 + "it was not written by Checkpoint.save — use an earlier checkpoint"
+        case .checksumMismatch(let file, let recorded, let actual):
+            return "\(file) is damaged: its content has checksum \(actual) but the file records \(recorded), so some "
+                + "bytes changed after it was written; nothing was loaded — use an earlier copy of the checkpoint"
+        case .nonFiniteTensor(let file, let name):
+            return "\(file) holds values that are not finite (NaN or infinite) in tensor \"\(name)\"; nothing was "
+                + "loaded — use an earlier checkpoint of the run"
         case .reservedMetadataKey(let key):
             return "cannot save a checkpoint with extra metadata \"\(key)\": the checkpoint uses that key itself; "
                 + "rename it (reserved: \(Checkpoint.reservedMetadataKeys.sorted().joined(separator: ", ")))"

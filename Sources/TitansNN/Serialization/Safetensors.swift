@@ -93,9 +93,9 @@ public struct SafetensorsFile: Sendable {
     public let infos: [TensorInfo]
 
     /// The bytes of the whole file.
-    private let bytes: Data
+    let bytes: Data
     /// Where the data section starts in `bytes`.
-    private let dataStart: Int
+    let dataStart: Int
     private let infoByName: [String: TensorInfo]
 
     /// Tensor names in the order their data lies in the file (for files written by ``write(_:metadata:to:)``,
@@ -409,23 +409,13 @@ public struct SafetensorsFile: Sendable {
 
     /// The length prefix and the space-padded JSON header, 8-byte aligned.
     private static func headerBytes(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) throws -> Data {
-        var seen = Set<String>()
-        var entries: [(key: String, json: String)] = []
-        var offset = 0
-        for (name, tensor) in tensors {
-            if name.isEmpty { throw SafetensorsError.invalidTensorName(name: name, problem: "it is empty") }
-            if name == "__metadata__" {
-                throw SafetensorsError.invalidTensorName(name: name, problem: "the format reserves it for metadata")
-            }
-            if !seen.insert(name).inserted {
-                throw SafetensorsError.invalidTensorName(name: name, problem: "it is given more than once")
-            }
-            let byteCount = tensor.count * tensor.dtype.byteCount
-            let dtype = tensor.dtype == .float32 ? "F32" : "F64"
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            entries.append((name, "{\"data_offsets\":[\(offset),\(offset + byteCount)],\"dtype\":\"\(dtype)\",\"shape\":[\(shape)]}"))
-            offset += byteCount
+        let layout = try layout(of: tensors)
+        var entries: [(key: String, json: String)] = layout.map { info in
+            let (begin, end) = (info.dataOffsets.lowerBound, info.dataOffsets.upperBound)
+            let shape = info.shape.map(String.init).joined(separator: ",")
+            return (info.name, "{\"data_offsets\":[\(begin),\(end)],\"dtype\":\"\(info.dtype.rawValue)\",\"shape\":[\(shape)]}")
         }
+        let offset = layout.last?.dataOffsets.upperBound ?? 0
         if !metadata.isEmpty {
             let pairs = metadata.sorted { utf8Less($0.key, $1.key) }
                 .map { "\(jsonString($0.key)):\(jsonString($0.value))" }
@@ -440,8 +430,29 @@ public struct SafetensorsFile: Sendable {
         return out
     }
 
+    /// The header entries of `tensors` written in this order, each name checked.
+    static func layout(of tensors: [(name: String, tensor: Tensor)]) throws -> [TensorInfo] {
+        var seen = Set<String>()
+        var infos: [TensorInfo] = []
+        var offset = 0
+        for (name, tensor) in tensors {
+            if name.isEmpty { throw SafetensorsError.invalidTensorName(name: name, problem: "it is empty") }
+            if name == "__metadata__" {
+                throw SafetensorsError.invalidTensorName(name: name, problem: "the format reserves it for metadata")
+            }
+            if !seen.insert(name).inserted {
+                throw SafetensorsError.invalidTensorName(name: name, problem: "it is given more than once")
+            }
+            let byteCount = tensor.count * tensor.dtype.byteCount
+            infos.append(TensorInfo(name: name, dtype: tensor.dtype == .float32 ? .float32 : .float64, shape: tensor.shape,
+                                    dataOffsets: offset..<(offset + byteCount)))
+            offset += byteCount
+        }
+        return infos
+    }
+
     /// Byte-wise (UTF-8) order: the same on every platform and locale.
-    private static func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+    static func utf8Less(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     /// A JSON string literal; non-ASCII characters are written as UTF-8, control characters escaped.
     static func jsonString(_ s: String) -> String {
@@ -463,7 +474,7 @@ public struct SafetensorsFile: Sendable {
     }
 
     /// Calls `body` with a tensor's elements in row-major, little-endian order (copying only when it must).
-    private static func withLittleEndianBytes(of tensor: Tensor, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    static func withLittleEndianBytes(of tensor: Tensor, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         switch tensor.dtype {
         case .float32:
             #if _endian(little)

@@ -18,6 +18,15 @@ extension Tensor {
         }
     }
 
+    /// Whether every element is finite (no NaN, no infinity); true for an empty tensor.
+    public var allFinite: Bool {
+        let c = contiguousData()
+        switch dtype {
+        case .float32: return UnsafeBufferPointer(start: c.pointer(Float.self), count: c.count).allSatisfy(\.isFinite)
+        case .float64: return UnsafeBufferPointer(start: c.pointer(Double.self), count: c.count).allSatisfy(\.isFinite)
+        }
+    }
+
     /// The single element of a tensor with one element.
     public func item() -> Double {
         precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
