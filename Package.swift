@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Titans", targets: ["TitansTensor", "TitansNN", "Titans", "TitansData", "TitansEval", "TitansTraining"]),
         .executable(name: "titans", targets: ["TitansCLI"]),
+        .executable(name: "titans-fuzz", targets: ["TitansFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The fuzzer of the file readers (scripts/fuzz): libFuzzer's entry point, or a plain mutation loop.
+        .executableTarget(name: "TitansFuzz", dependencies: ["TitansTraining"]),
         .testTarget(name: "TitansTensorTests", dependencies: ["TitansTensor"]),
         .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
         .testTarget(name: "TitansTests", dependencies: ["Titans"], exclude: ["Fixtures"]),

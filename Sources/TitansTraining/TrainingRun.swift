@@ -40,10 +40,21 @@ public final class TrainingRun<Model: TrainableModel> {
         self.checkpointInterval = checkpointInterval
         self.metadata = metadata.filter { $0.key != "training" }
         metrics = MetricsLog(url: folder.appendingPathComponent("metrics.jsonl"))
+        Self.removeUnfinishedCheckpoints(in: folder)
         if resumedFrom == nil {
             try? FileManager.default.removeItem(at: metrics.url)  // left by a run stopped before its first checkpoint
         } else {
             try metrics.keep(upTo: trainer.step)
+        }
+    }
+
+    /// Removes the temporary files of checkpoint writes that a killed process left unfinished (`.checkpoint.safetensors.*.tmp`;
+    /// the checkpoint itself is only ever replaced by a finished one, renamed over it).
+    private static func removeUnfinishedCheckpoints(in folder: URL) {
+        let prefix = "." + checkpointURL(in: folder).lastPathComponent + "."
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 
@@ -102,6 +113,8 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
     case notAFolder(path: String)
     case cannotCreateFolder(path: String, reason: String)
     case unreadableSettings(file: String, key: String)
+    /// The configuration describes a model of at least `claimed` parameters, more than the `held` the file holds.
+    case configurationLargerThanFile(file: String, claimed: Double, held: Int)
 
     public var description: String {
         switch self {
@@ -114,6 +127,9 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
             return "cannot create the folder \(path) (\(reason)); choose another --output"
         case .unreadableSettings(let file, "config"):
             return "\(file) holds no valid model configuration in its metadata; pass a checkpoint written by `titans train`"
+        case .configurationLargerThanFile(let file, let claimed, let held):
+            return "\(file) describes a model of at least \(String(format: "%.3g", claimed)) parameters but holds \(held): "
+                + "its configuration is damaged or was not written with these weights; use an earlier checkpoint"
         case .unreadableSettings(let file, let key):
             return "\(file) has no readable \"\(key)\" setting in its metadata; it was not written by `titans train`, "
                 + "so it cannot be resumed (it can still be used with `titans generate`)"
@@ -124,11 +140,16 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Checkpoint {
-    /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation).
+    /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation) no larger
+    /// than the parameters the file holds (``ModelConfiguration/minimumParameterCount``).
     public func modelConfiguration(file: String) throws -> ModelConfiguration {
         guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(config.utf8)),
               model.problem == nil else {
             throw RunError.unreadableSettings(file: file, key: "config")
+        }
+        let held = parameters.reduce(0) { $0 + $1.tensor.count }
+        guard model.minimumParameterCount <= Double(held) else {
+            throw RunError.configurationLargerThanFile(file: file, claimed: model.minimumParameterCount, held: held)
         }
         return model
     }

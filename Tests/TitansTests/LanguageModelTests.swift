@@ -91,4 +91,23 @@ struct LanguageModelTests {
         let error = zip(Tensor.concatenate(streamed, axis: 1).toArray(), full.toArray()).map { Swift.abs($0 - $1) }.max()!
         #expect(error < 1e-10)
     }
+
+    /// The size bound a checkpoint's configuration is checked against never exceeds the real parameter count, and
+    /// holds most of it (so a configuration that claims much more than the file holds is caught): every architecture
+    /// and recurrent baseline, memories of depth 1 to 3 with and without the shortcut.
+    @Test func minimumParameterCountIsALowerBound() {
+        var configurations = ModelConfiguration.Architecture.allCases.flatMap { architecture in
+            [ModelConfiguration.standard(architecture), .demo(architecture, memoryDepth: 1), .demo(architecture, memoryDepth: 3)]
+        }
+        configurations += RecurrentBaseline.allCases.map { ModelConfiguration.recurrentBaseline($0, width: 32, heads: 2) }
+        var noShortcut = ModelConfiguration.demo(.mac)
+        noShortcut.memory.linearShortcut = false
+        configurations.append(noShortcut)
+        for config in configurations {
+            var rng = RandomGenerator(seed: 1)
+            let actual = Double(LanguageModel(config, generator: &rng).parameterCount)
+            let bound = config.minimumParameterCount
+            #expect(bound <= actual && bound >= 0.5 * actual, "\(config.architecture), depth \(config.memory.memoryDepth): \(bound) of \(actual)")
+        }
+    }
 }

@@ -87,6 +87,42 @@ struct TrainingRunTests {
         #expect(try second.metrics.read().filter { $0.loss != nil }.map(\.step) == Array(1...20))
     }
 
+    /// A configuration that claims a model larger than the file's parameters (damaged, or hostile) is refused before
+    /// anything is built from it: a width of 200,000 once made `titans generate` try to allocate 160 GB and abort.
+    @Test func aConfigurationLargerThanTheFileIsRefused() throws {
+        let trainer = try Self.trainer()
+        var checkpoint = trainer.checkpoint(metadata: [:])
+        #expect(try checkpoint.modelConfiguration(file: "ok") == trainer.model.configuration)
+        var config = trainer.model.configuration
+        config.resize(width: 200_000, heads: 2)
+        checkpoint.config = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        #expect(throws: RunError.self) { try checkpoint.modelConfiguration(file: "hostile") }
+        do {
+            _ = try checkpoint.modelConfiguration(file: "hostile")
+        } catch let error as RunError {
+            guard case .configurationLargerThanFile(file: "hostile", _, held: trainer.model.parameterCount) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(error.description.contains("earlier checkpoint"))
+        }
+    }
+
+    /// A checkpoint write cut short by a killed process leaves its temporary file; the next run in the folder removes
+    /// it and nothing else.
+    @Test func unfinishedCheckpointWritesAreRemoved() throws {
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let leftover = folder.appendingPathComponent(".checkpoint.safetensors.5A1B.tmp")
+        let kept = folder.appendingPathComponent("notes.txt")
+        try Data("partial".utf8).write(to: leftover)
+        try Data("mine".utf8).write(to: kept)
+        _ = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 5)
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(FileManager.default.fileExists(atPath: kept.path))
+    }
+
     /// A folder holding a run is not overwritten by a new one (nor by resuming another run's checkpoint into it).
     @Test func refusesAFolderHoldingARun() throws {
         let folder = Self.folder(), other = Self.folder()

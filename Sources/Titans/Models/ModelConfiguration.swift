@@ -38,6 +38,24 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// Hidden width of the feed-forward layers.
     public var feedForwardWidth: Int { Int((Double(width) * feedForwardExpansion).rounded()) }
 
+    /// A lower bound on the model's parameter count, from the sizes alone, without building anything: the embedding,
+    /// every block's feed-forward layer and four width × width projections (query, key, value and output of its
+    /// attention or its memory) and, with a memory, its persistent tokens and initial memory M₀. Reading a
+    /// checkpoint compares it with the parameters the file holds, so a damaged or hostile configuration cannot make
+    /// the reader allocate more than the file could fill. In floating point: a hostile size does not overflow.
+    public var minimumParameterCount: Double {
+        let w = Double(width)
+        var count = Double(vocabularySize) * w + Double(layers) * (3 * w * Double(feedForwardWidth) + 4 * w * w)
+        if architecture != .transformer && architecture != .slidingWindow {
+            // M₀ per head: d → h, (L − 2) × h → h, h → d, and the shortcut d → d (memoryLayerWidths, in closed form).
+            let m = memory
+            let (d, h, depth) = (Double(m.headWidth), Double(m.headWidth) * Double(m.hiddenExpansion), Double(m.memoryDepth))
+            let matrices = depth <= 1 ? d * d : 2 * d * h + (depth - 2) * h * h + (m.hasShortcut ? d * d : 0)
+            count += Double(layers) * (Double(persistentTokens) * w + Double(m.heads) * matrices)
+        }
+        return count
+    }
+
     /// Why this configuration cannot build a model, or `nil`.
     public var problem: String? {
         if vocabularySize < 1 || width < 1 || layers < 1 || heads < 1 { return "vocabularySize, width, layers and heads must be positive" }

@@ -85,7 +85,11 @@ public struct Checkpoint {
     ///   it is a valid safetensors file but not a checkpoint (missing or invalid metadata, foreign tensors), when
     ///   its content does not match its checksum, or when a tensor holds a value that is not finite.
     public static func load(from url: URL) throws -> Checkpoint {
-        let file = try SafetensorsFile.read(from: url)
+        try load(from: try SafetensorsFile.read(from: url))
+    }
+
+    /// Reads a checkpoint from a safetensors file already read (or bytes parsed with ``SafetensorsFile/init(bytes:fileName:)``).
+    public static func load(from file: SafetensorsFile) throws -> Checkpoint {
         let name = file.fileName
         guard let format = file.metadata["format"] else { throw CheckpointError.notACheckpoint(file: name) }
         guard format == formatVersion || format == legacyFormatVersion else {
