@@ -1,4 +1,9 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 @main
 struct Titans: ParsableCommand {
@@ -7,6 +12,13 @@ struct Titans: ParsableCommand {
         abstract: "Titans (Learning to Memorize at Test Time) in Swift: train, run and study models with a neural long-term memory.",
         subcommands: [DemoCommand.self, TrainCommand.self, GenerateCommand.self, Bench.self, ParityCommand.self]
     )
+
+    static func main() {
+        // Past a file-size limit a write then fails with EFBIG, which the writers report (and a checkpoint write
+        // leaves the previous checkpoint), instead of SIGXFSZ ending the process.
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
 }
 
 struct Bench: ParsableCommand {

@@ -47,11 +47,12 @@ public struct ByteDataset: Sendable {
     public init(contentsOf url: URL, validationFraction: Double = defaultValidationFraction, minimumLength: Int) throws {
         let path = url.isFileURL ? url.path : url.absoluteString
         guard url.isFileURL else { throw DatasetError.unreadable(path: path, reason: "it is not a file URL") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DatasetError.fileNotFound(path: path)
+        switch FileKind(path: path) {
+        case .missing: throw DatasetError.fileNotFound(path: path)
+        case .directory: throw DatasetError.isDirectory(path: path)
+        case .special: throw DatasetError.notARegularFile(path: path)
+        case .regular: break
         }
-        if isDirectory.boolValue { throw DatasetError.isDirectory(path: path) }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -204,6 +205,8 @@ public struct SequentialBatches: Sequence, Sendable {
 public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case fileNotFound(path: String)
     case isDirectory(path: String)
+    /// A FIFO, device or socket, which cannot be read whole.
+    case notARegularFile(path: String)
     case unreadable(path: String, reason: String)
     case empty(source: String)
     /// `requiredByteCount` is the fewest bytes that hold a window of `windowLength` plus one in each split.
@@ -214,6 +217,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .fileNotFound(let path):
             return "no file at \(path); check the path (and the working directory, if it is relative)"
+        case .notARegularFile(let path):
+            return "\(path) is not a regular file (a FIFO, device or socket), which cannot be read whole; save the data to "
+                + "a file and pass that"
         case .isDirectory(let path):
             return "\(path) is a directory; pass one file inside it (any file works: its bytes are the data), "
                 + "or concatenate the files into one first"

@@ -62,6 +62,19 @@ struct ByteDatasetTests {
         }
     }
 
+    /// A FIFO or a device would block or never end if read whole: refused at once.
+    @Test func fifoAndDeviceAreRefused() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let fifo = scratch.url.appendingPathComponent("pipe")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        for path in [fifo.path, "/dev/zero"] {
+            expectDatasetError(["not a regular file", "save the data to a file"], { $0 == .notARegularFile(path: path) }) {
+                _ = try ByteDataset(contentsOf: URL(fileURLWithPath: path), minimumLength: 8)
+            }
+        }
+    }
+
     @Test func unreadableFileIsRefused() throws {
         #if canImport(Glibc)
         // A Unix socket exists but cannot be opened as a file, even by root (who may read files without permission).

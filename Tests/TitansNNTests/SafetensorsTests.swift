@@ -301,6 +301,19 @@ struct SafetensorsErrorTests {
         }
     }
 
+    /// A FIFO or a device would block or never end if read whole: refused at once.
+    @Test func fifoAndDeviceAreRefused() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let fifo = scratch.file("pipe.safetensors")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        for url in [fifo, URL(fileURLWithPath: "/dev/zero")] {
+            expectError(["not a regular file"], { $0 == .notARegularFile(path: url.path) }) {
+                _ = try SafetensorsFile.read(from: url)
+            }
+        }
+    }
+
     @Test func unreadableFile() throws {
         let scratch = try Scratch()
         defer { scratch.cleanUp() }

@@ -113,11 +113,12 @@ public struct SafetensorsFile: Sendable {
         guard url.isFileURL else {
             throw SafetensorsError.unreadable(path: url.absoluteString, reason: "it is not a file URL")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw SafetensorsError.fileNotFound(path: path)
+        switch FileKind(path: path) {
+        case .missing: throw SafetensorsError.fileNotFound(path: path)
+        case .directory: throw SafetensorsError.isDirectory(path: path)
+        case .special: throw SafetensorsError.notARegularFile(path: path)
+        case .regular: break
         }
-        if isDirectory.boolValue { throw SafetensorsError.isDirectory(path: path) }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -508,6 +509,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
 
     case fileNotFound(path: String)
     case isDirectory(path: String)
+    /// A FIFO, device or socket, which cannot be read whole.
+    case notARegularFile(path: String)
     case unreadable(path: String, reason: String)
     case fileTooShort(file: String, byteCount: Int)
     case headerLengthTooLarge(file: String, headerLength: UInt64, available: Int)
@@ -536,6 +539,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendabl
         switch self {
         case .fileNotFound(let path):
             return "no file at \(path); check the path (and the working directory, if it is relative)"
+        case .notARegularFile(let path):
+            return "\(path) is not a regular file (a FIFO, device or socket); copy the safetensors file to disk and pass that"
         case .isDirectory(let path):
             return "\(path) is a directory, not a safetensors file; pass the path of the .safetensors file inside it"
         case .unreadable(let path, let reason):

@@ -1,0 +1,24 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a path names, following symbolic links: the readers of data and checkpoints read regular files whole, so they
+/// refuse directories and also FIFOs, devices and sockets (reading one would block or never end).
+public enum FileKind: Equatable, Sendable {
+    case missing, directory, regular
+    /// A FIFO, a device or a socket.
+    case special
+
+    public init(path: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { self = .missing; return }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: self = .regular
+        case S_IFDIR: self = .directory
+        default: self = .special
+        }
+    }
+}
