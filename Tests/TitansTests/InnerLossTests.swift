@@ -40,6 +40,34 @@ struct InnerLossTests {
         #expect(second.passed, "\(loss): \(second)")
     }
 
+    /// The curvature factor of ℓp sits inside the step rules, inside the inner loop: first- and second-order finite
+    /// differences (errors here make it larger than 1, away from the max's kink).
+    @Test(arguments: [InnerLoss.lp(p: 3), .lp(p: 2.5)])
+    func curvatureFactorHasFirstAndSecondOrderGradients(loss: InnerLoss) throws {
+        let (reads, values) = Self.readsAndValues(seed: 7)
+        let factor = try #require(loss.curvatureFactor(reads, values, outputGradient: loss.outputGradient(reads, values)))
+        #expect(factor.toArray().allSatisfy { $0 > 1.01 })
+        func f(_ t: [Tensor]) -> Tensor { loss.curvatureFactor(t[0], t[1], outputGradient: loss.outputGradient(t[0], t[1]))! }
+        let first = GradientCheck.first(inputs: [reads, values], f)
+        #expect(first.passed, "\(loss): \(first)")
+        let second = GradientCheck.second(inputs: [reads, values], f)
+        #expect(second.passed, "\(loss): \(second)")
+        #expect(InnerLoss.squaredError.curvatureFactor(reads, values, outputGradient: reads) == nil)
+    }
+
+    /// ℓp's curvature grows with the error, so the chunk bound must count it: without it the first forward pass of a
+    /// MAG model (width 64, 2 blocks, batch 4 × 128 random bytes) with `lp:3` gave NaN.
+    @Test func lpDoesNotDivergeInAModel() {
+        var rng = RandomGenerator(seed: 3)
+        var config = ModelConfiguration.standard(.mag)
+        config.resize(width: 64, heads: 4)
+        config.layers = 2
+        config.memory.innerLoss = .lp(p: 3)
+        let model = LanguageModel(config, generator: &rng)
+        let x = IndexTensor(shape: [4, 128], (0..<512).map { _ in Int(rng.next() % 256) })
+        #expect(withoutGradients { model(x).logits }.allFinite)
+    }
+
     /// The Huber loss is the squared error inside ±δ and grows linearly beyond, with a gradient of at most 2δ.
     @Test func huberMeetsTheSquaredErrorInsideItsThreshold() {
         let values = Tensor(shape: [4], [0, 0, 0, 0], dtype: .float64)

@@ -42,6 +42,18 @@ public enum InnerLoss: Equatable, Sendable {
         }
     }
 
+    /// How much more sharply this objective curves along the read's gradient g than the squared error does, per token
+    /// `[…, n]`: max(1, ½ gᵀHg / ‖g‖²), H = ∂²ℓ/∂M(k)² (README "Inner objectives"); `nil` where it is 1 everywhere.
+    /// The step rules measure a step in units of the squared error's curvature (2), which is safe for an objective
+    /// that curves less (the dot product's 0, Huber's 2 or 0) but not for ℓp with p > 2, whose curvature
+    /// p(p−1)|e|^(p−2) grows with the error: without it a chunk-bounded step overshot large errors and diverged.
+    func curvatureFactor(_ out: Tensor, _ values: Tensor, outputGradient g: Tensor) -> Tensor? {
+        guard case .lp(let p) = self, p > 2 else { return nil }
+        let hessian = (out - values).abs().pow(p - 2) * (p * (p - 1))
+        let squared = g.squared()
+        return ((squared * hessian).sum(axis: -1) * 0.5 / (squared.sum(axis: -1) + GradientSizes.epsilon)).maximum(1)
+    }
+
     /// Why this objective cannot be used, or `nil`.
     public var problem: String? {
         switch self {

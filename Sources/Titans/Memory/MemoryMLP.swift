@@ -74,19 +74,21 @@ struct MemoryMLP {
             z = l < depth - 1 ? activate(a) : a
         }
         if shortcut { z = z + keys.matmul(weights[depth]) }
-        var delta: Tensor, gainGradient: Tensor? = nil, outputGradient: Tensor
+        var delta: Tensor, gainGradient: Tensor? = nil, outputGradient: Tensor, read: Tensor
         if residualNorm {
             // out = k + n ⊙ (gain + 1), n = (h − μ)/σ: dℓ/dgain = δ_out ⊙ n; dℓ/dh = (e − mean e − n mean(e ⊙ n)) / σ, e = δ_out ⊙ (gain + 1).
             let centered = z - z.mean(axis: -1, keepDims: true)
             let inverseDeviation = (centered.squared().mean(axis: -1, keepDims: true) + Self.normEpsilon).rsqrt()
             let normalized = centered * inverseDeviation
             let gain = weights[matrixCount]
-            outputGradient = loss.outputGradient(normalized * (gain + 1) + keys, values)
+            read = normalized * (gain + 1) + keys
+            outputGradient = loss.outputGradient(read, values)
             gainGradient = outputGradient * normalized
             let e = outputGradient * (gain + 1)
             delta = (e - e.mean(axis: -1, keepDims: true) - normalized * (e * normalized).mean(axis: -1, keepDims: true))
                 * inverseDeviation
         } else {
+            read = z
             outputGradient = loss.outputGradient(z, values)
             delta = outputGradient
         }
@@ -100,7 +102,8 @@ struct MemoryMLP {
             inputs.append(keys)
             deltas.append(shortcutDelta)
         }
-        return GradientFactors(inputs: inputs, deltas: deltas, gain: gainGradient, output: outputGradient)
+        return GradientFactors(inputs: inputs, deltas: deltas, gain: gainGradient, output: outputGradient,
+                               objectiveCurvature: loss.curvatureFactor(read, values, outputGradient: outputGradient))
     }
 }
 
@@ -115,6 +118,8 @@ struct GradientFactors {
     var gain: Tensor?
     /// dℓ/dM(k) `[B, H, n, headWidth]`.
     var output: Tensor
+    /// The objective's curvature factor `[B, H, n]`, `nil` for 1 (``GradientSizes/objectiveCurvature``).
+    var objectiveCurvature: Tensor?
 
     /// The sizes the step rules read (a rank-1 gradient's norm is the product of its factors' norms).
     var sizes: GradientSizes {
@@ -122,6 +127,6 @@ struct GradientFactors {
         let inputNorms = inputs.map(squaredNorms)
         let layers = zip(inputNorms, deltas).map { $0 * squaredNorms($1) }
         return GradientSizes(inputs: inputNorms, parameters: layers + (gain.map { [squaredNorms($0)] } ?? []),
-                             output: squaredNorms(output))
+                             output: squaredNorms(output), objectiveCurvature: objectiveCurvature)
     }
 }

@@ -64,13 +64,17 @@ extension MemoryUpdate {
     }
 
     /// The sizes the step rules read, from the token's autodiff gradient and the forward pass at `weights`.
-    /// The read's gradient is the engine's too, so the closed forms of ``InnerLoss/outputGradient`` are checked against it.
+    /// The read's gradient g is the engine's too, and the objective's curvature max(1, ½ gᵀHg / ‖g‖²) comes from the
+    /// engine's Hessian–vector product Hg, so the closed forms of ``InnerLoss`` are checked against both.
     private static func gradientSizes(_ mlp: MemoryMLP, _ weights: [Tensor], _ gradient: [Tensor], _ token: MemoryStream) -> GradientSizes {
         let read = mlp(weights, token.keys)
-        let outputGradient = Tensor.gradients(of: mlp.loss.value(read, token.values), withRespectTo: [read], createGraph: true)[0]
+        let g = Tensor.gradients(of: mlp.loss.value(read, token.values), withRespectTo: [read], createGraph: true)[0]
+        let hessianTimesG = Tensor.gradients(of: (g * g.detach()).sum(), withRespectTo: [read], createGraph: true)[0]
+        let squaredNorm = g.squared().sum(axis: -1)
+        let factor = ((g * hessianTimesG).sum(axis: -1) * 0.5 / (squaredNorm + GradientSizes.epsilon)).maximum(1)
         return GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
                              parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
-                             output: outputGradient.squared().sum(axis: -1))
+                             output: squaredNorm, objectiveCurvature: factor)
     }
 
     /// Runs `body` with recording on and `state`'s tensors in the graph, so the engine can take inner gradients.

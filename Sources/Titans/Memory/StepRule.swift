@@ -41,10 +41,16 @@ struct GradientSizes {
     var parameters: [Tensor]
     /// ‖∂ℓ/∂M(k)‖², the squared norm of the loss's gradient with respect to the memory's output.
     var output: Tensor
+    /// How much more sharply the objective curves than the squared error (``InnerLoss/curvatureFactor(_:_:outputGradient:)``);
+    /// `nil` for 1.
+    var objectiveCurvature: Tensor? = nil
 
-    /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖², 0 for a token
-    /// whose error is 0 (its gradient is 0 too).
-    var curvature: Tensor { squaredGradientNorm / (output + Self.epsilon) }
+    /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖², times the
+    /// objective's factor; 0 for a token whose error is 0 (its gradient is 0 too).
+    var curvature: Tensor {
+        let jacobian = squaredGradientNorm / (output + Self.epsilon)
+        return objectiveCurvature.map { jacobian * $0 } ?? jacobian
+    }
 
     /// ‖∇ℓ‖², all parameter tensors together.
     var squaredGradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +) }
