@@ -33,14 +33,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation batches per validation (default \(defaults.evaluationBatches)).") var evaluationBatches: Int?
     @Option(help: "Share of the file, from its end, held out for validation (default \(ByteDataset.defaultValidationFraction)).")
     var validationFraction: Double?
-    @Option(help: "Steps between checkpoints (default 100).") var checkpointInterval = 100
+    static let defaultCheckpointInterval = 100
+    @Option(help: "Steps between checkpoints (default \(defaultCheckpointInterval), or the resumed run's).") var checkpointInterval: Int?
     @Option(help: "Folder for the checkpoint, metrics and loss curve (default: titans-run, or the resumed checkpoint's folder).") var output: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
 
     func run() throws {
-        guard checkpointInterval >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
+        guard (checkpointInterval ?? 1) >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
         let checkpoint: Checkpoint?, config: ModelConfiguration, training: TrainingConfiguration
-        let folder: URL, dataPath: String, fraction: Double
+        let folder: URL, dataPath: String, fraction: Double, interval: Int
         if let resume {
             let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
                 .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
@@ -58,12 +59,14 @@ struct TrainCommand: ParsableCommand {
             checkpoint = saved
             dataPath = path
             fraction = saved.metadata["validation_fraction"].flatMap(Double.init) ?? ByteDataset.defaultValidationFraction
+            interval = checkpointInterval ?? saved.metadata["checkpoint_interval"].flatMap(Int.init).map { max($0, 1) } ?? Self.defaultCheckpointInterval
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
         } else {
             guard let data else { throw ValidationError("pass the training data with --data FILE (any file: its bytes are the data)") }
             checkpoint = nil
             dataPath = data
             fraction = validationFraction ?? ByteDataset.defaultValidationFraction
+            interval = checkpointInterval ?? Self.defaultCheckpointInterval
             let d = Self.defaults
             training = TrainingConfiguration(
                 steps: steps ?? d.steps, batchSize: batchSize ?? d.batchSize, sequenceLength: sequenceLength ?? d.sequenceLength,
@@ -87,8 +90,9 @@ struct TrainCommand: ParsableCommand {
             print("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(dataPath)")
         }
         let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
-                                  checkpointInterval: checkpointInterval,
-                                  metadata: ["data": dataPath, "validation_fraction": String(fraction)])
+                                  checkpointInterval: interval,
+                                  metadata: ["data": dataPath, "validation_fraction": String(fraction),
+                                             "checkpoint_interval": String(interval)])
         try train(run)
     }
 
