@@ -30,6 +30,9 @@ struct ModelBench: ParsableCommand {
             throw ValidationError("--measure takes train, forward and generate, comma-separated")
         }
         let names = only.map { $0.split(separator: ",").map(String.init) } ?? ModelOptions.names
+        if let unknown = names.first(where: { !ModelOptions.names.contains($0) }) {
+            throw ValidationError("--only takes architectures from \(ModelOptions.names.joined(separator: ", ")), not \(unknown)")
+        }
         let configurations = try names.map { ($0, try model.configuration(architecture: $0)) }  // every name checked first
         print("batch \(batch) × sequence \(sequence); generation: \(generate) bytes after a \(prompt)-byte prompt; "
               + "matmul: \(BLAS.backendName)")
