@@ -38,8 +38,9 @@ struct DemoCommand: ParsableCommand {
             let names = ModelConfiguration.Architecture.allCases.map(\.commandLineName).joined(separator: ", ")
             throw ValidationError("--architecture must be one of \(names), not \(architecture)")
         }
-        guard window >= 2, steps >= 1, batchSize >= 1, examples >= 1, (1...RecallTask.keys.count).contains(facts) else {
-            throw ValidationError("window ≥ 2; steps, batch size and examples ≥ 1; facts 1...\(RecallTask.keys.count)")
+        // Sequences are 32 windows long: a window of 256 already makes them 8,200 bytes.
+        guard (2...256).contains(window), steps >= 1, batchSize >= 1, examples >= 1, (1...RecallTask.keys.count).contains(facts) else {
+            throw ValidationError("window 2...256; steps, batch size and examples ≥ 1; facts 1...\(RecallTask.keys.count)")
         }
         let models = try [(variant.commandLineName.uppercased(), variant), ("SWA baseline", .slidingWindow)].map { name, kind in
             (name, try configuration(kind))
@@ -54,6 +55,7 @@ struct DemoCommand: ParsableCommand {
         let task = RecallTask(length: distances.last! + 8, facts: facts)
         let training = TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: task.length,
                                              learningRate: learningRate, seed: seed, evaluationInterval: steps, evaluationBatches: 2)
+        if let problem = training.problem { throw ValidationError(problem) }
         let source = RecallBatches(task: task, distances: 3...task.maximumDistance)
         print("Recall task: \(facts) facts `#KV` in random filler, each asked later as `?K` (answer V); accuracy is read on the "
               + "last question, whose fact lies 1× to 32× the window (\(window)) before it. Sequences of \(task.length) bytes; "

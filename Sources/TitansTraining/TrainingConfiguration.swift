@@ -44,8 +44,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Why these settings cannot train, or `nil`.
     public var problem: String? {
         if steps < 1 || batchSize < 1 || sequenceLength < 1 || accumulation < 1 { return "steps, batch size, sequence length and accumulation must be positive" }
-        if !(learningRate > 0) || minimumLearningRate < 0 || warmupSteps < 0 { return "learning rates must be positive and warm-up non-negative" }
-        if !(gradientClip > 0) || weightDecay < 0 { return "gradient clip must be positive and weight decay non-negative" }
+        if !(learningRate > 0 && learningRate.isFinite) { return "the learning rate must be a positive number" }
+        if !(minimumLearningRate >= 0 && minimumLearningRate <= learningRate) {
+            return "the minimum learning rate must be between 0 and the peak learning rate"
+        }
+        if warmupSteps < 0 || warmupSteps > steps { return "warm-up steps must be between 0 and the number of steps" }
+        if !(gradientClip > 0) { return "the gradient clip must be positive (infinity turns clipping off)" }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number" }
         if evaluationInterval < 1 || evaluationBatches < 0 { return "evaluation interval must be positive" }
         return nil
     }

@@ -158,7 +158,8 @@ extension Checkpoint {
     public func trainingSettings(file: String) throws -> (model: ModelConfiguration, training: TrainingConfiguration) {
         let model = try modelConfiguration(file: file)
         guard let text = metadata["training"],
-              let training = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8)) else {
+              let training = try? JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8)),
+              training.problem == nil else {
             throw RunError.unreadableSettings(file: file, key: "training")
         }
         return (model, training)

@@ -20,6 +20,24 @@ struct TrainerTests {
     static func dataset() throws -> ByteDataset { try ByteDataset(bytes: text, minimumLength: 16) }
 
     /// 20 steps in one run and 10 + 10 with a resume from a checkpoint file give the same parameters, bit for bit.
+    /// Settings that would stop the optimiser or the schedule (once crashes from `titans train` flags: warm-up longer
+    /// than the run, NaN weight decay or minimum learning rate) are problems; the defaults are not.
+    @Test func settingsThatCannotTrainAreProblems() {
+        #expect(TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8).problem == nil)
+        #expect(TrainingConfiguration(steps: 1, batchSize: 2, sequenceLength: 8).problem == nil)
+        #expect(TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, gradientClip: .infinity).problem == nil)
+        let bad: [TrainingConfiguration] = [
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, warmupSteps: 20),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, minimumLearningRate: .nan),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, learningRate: 1e-3, minimumLearningRate: 1),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, weightDecay: .nan),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, weightDecay: .infinity),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, learningRate: .infinity),
+            TrainingConfiguration(steps: 10, batchSize: 2, sequenceLength: 8, gradientClip: .nan),
+        ]
+        for configuration in bad { #expect(configuration.problem != nil, "\(configuration)") }
+    }
+
     @Test func resumeContinuesExactly() throws {
         let data = try Self.dataset()
         let straight = Trainer(model: Self.model(), source: data, configuration: Self.configuration())

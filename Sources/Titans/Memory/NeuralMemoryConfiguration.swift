@@ -89,7 +89,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if hiddenExpansion < 1 { return "hiddenExpansion must be at least 1" }
         if chunkSize < 1 { return "chunkSize must be at least 1" }
         if convolutionKernel < 0 { return "convolutionKernel cannot be negative" }
-        if !(maxLearningRate > 0) { return "maxLearningRate must be positive" }
+        if !(maxLearningRate > 0 && maxLearningRate.isFinite) { return "maxLearningRate must be a positive number" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
         return innerLoss.problem ?? stepRule.problem
     }

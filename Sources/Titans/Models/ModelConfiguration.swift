@@ -40,7 +40,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
 
     /// A lower bound on the model's parameter count, from the sizes alone, without building anything: the embedding,
     /// every block's feed-forward layer and four width × width projections (query, key, value and output of its
-    /// attention or its memory) and, with a memory, its persistent tokens and initial memory M₀. Reading a
+    /// attention or its memory) and, with a memory, its persistent tokens, initial memory M₀ and convolutions. Reading a
     /// checkpoint compares it with the parameters the file holds, so a damaged or hostile configuration cannot make
     /// the reader allocate more than the file could fill. In floating point: a hostile size does not overflow.
     public var minimumParameterCount: Double {
@@ -51,7 +51,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             let m = memory
             let (d, h, depth) = (Double(m.headWidth), Double(m.headWidth) * Double(m.hiddenExpansion), Double(m.memoryDepth))
             let matrices = depth <= 1 ? d * d : 2 * d * h + (depth - 2) * h * h + (m.hasShortcut ? d * d : 0)
-            count += Double(layers) * (Double(persistentTokens) * w + Double(m.heads) * matrices)
+            // The depthwise convolutions of queries, keys and values: a kernel per channel.
+            let convolutions = 3 * Double(m.heads) * d * Double(m.convolutionKernel)
+            count += Double(layers) * (Double(persistentTokens) * w + Double(m.heads) * matrices + convolutions)
         }
         return count
     }
@@ -63,6 +65,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         if (width / heads) % 2 != 0 { return "head width \(width / heads) must be even for rotary embeddings" }
         if window < 1 || segment < 1 { return "window and segment must be positive" }
         if persistentTokens < 0 { return "persistentTokens cannot be negative" }
+        if !(feedForwardExpansion > 0 && Double(width) * feedForwardExpansion < 1e12) || feedForwardWidth < 1 {
+            return "feedForwardExpansion must be a positive number giving a hidden width of at least 1"
+        }
         if architecture == .mac && segment % memory.chunkSize != 0 {
             return "MAC's segment \(segment) must be a multiple of the memory's chunk size \(memory.chunkSize)"
         }
