@@ -53,6 +53,10 @@ public struct ByteDataset: Sendable {
         case .special: throw DatasetError.notARegularFile(path: path)
         case .regular: break
         }
+        // The file is read whole: one larger than half this machine's memory is refused before reading.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let limit = Int(min(ProcessInfo.processInfo.physicalMemory / 2, UInt64(Int.max)))
+        guard size <= limit else { throw DatasetError.tooLarge(path: path, byteCount: size, limit: limit) }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -207,6 +211,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case isDirectory(path: String)
     /// A FIFO, device or socket, which cannot be read whole.
     case notARegularFile(path: String)
+    /// Larger than `limit` bytes (half the machine's memory); training reads the data file whole.
+    case tooLarge(path: String, byteCount: Int, limit: Int)
     case unreadable(path: String, reason: String)
     case empty(source: String)
     /// `requiredByteCount` is the fewest bytes that hold a window of `windowLength` plus one in each split.
@@ -217,6 +223,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .fileNotFound(let path):
             return "no file at \(path); check the path (and the working directory, if it is relative)"
+        case .tooLarge(let path, let byteCount, let limit):
+            return "\(path) holds \(byteCount) bytes, more than half this machine's memory (\(limit) bytes may be read); "
+                + "training reads the data file whole — pass a part of it"
         case .notARegularFile(let path):
             return "\(path) is not a regular file (a FIFO, device or socket), which cannot be read whole; save the data to "
                 + "a file and pass that"

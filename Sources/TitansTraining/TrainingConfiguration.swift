@@ -51,7 +51,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if warmupSteps < 0 || warmupSteps > steps { return "warm-up steps must be between 0 and the number of steps" }
         if !(gradientClip > 0) { return "the gradient clip must be positive (infinity turns clipping off)" }
         if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be a non-negative number" }
-        if evaluationInterval < 1 || evaluationBatches < 0 { return "evaluation interval must be positive" }
+        if evaluationInterval < 1 || evaluationBatches < 0 {
+            return "the evaluation interval must be positive and the evaluation batches 0 or more"
+        }
         return nil
     }
 }

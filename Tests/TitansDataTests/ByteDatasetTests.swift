@@ -75,6 +75,20 @@ struct ByteDatasetTests {
         }
     }
 
+    /// A file larger than half the machine's memory is refused before anything is read (a sparse file of 4 TB here).
+    @Test func hugeFileIsRefusedBeforeReading() throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let url = scratch.url.appendingPathComponent("huge.txt")
+        #expect(FileManager.default.createFile(atPath: url.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: 1 << 42)
+        try handle.close()
+        expectDatasetError(["more than half this machine's memory", "pass a part of it"], {
+            if case .tooLarge(url.path, 1 << 42, _) = $0 { return true } else { return false }
+        }) { _ = try ByteDataset(contentsOf: url, minimumLength: 8) }
+    }
+
     @Test func unreadableFileIsRefused() throws {
         #if canImport(Glibc)
         // A Unix socket exists but cannot be read as a file (refused before opening, as FIFOs and devices are).

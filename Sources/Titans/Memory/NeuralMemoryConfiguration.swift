@@ -54,7 +54,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
                 chunkSize: Int = 16, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
-        self.headWidth = headWidth ?? width / heads
+        self.headWidth = headWidth ?? (heads > 0 ? width / heads : 0)  // 0 heads: a problem, not a division by zero
         self.memoryDepth = memoryDepth
         self.hiddenExpansion = hiddenExpansion
         self.activation = activation

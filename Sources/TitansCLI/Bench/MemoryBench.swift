@@ -20,6 +20,9 @@ struct MemoryBench: ParsableCommand {
     @Option(help: "Tokens per streamed piece.") var piece = 1024
 
     func run() throws {
+        guard sequence >= 1, batch >= 1, repeats >= 1, piece >= 1, streamTokens >= 0 else {
+            throw ValidationError("--sequence, --batch, --repeats and --piece must be positive; --stream-tokens 0 or more")
+        }
         var rng = RandomGenerator(seed: 0)
         let config = NeuralMemoryConfiguration(width: width, heads: heads, memoryDepth: depth, chunkSize: chunk)
         if let problem = config.problem { throw ValidationError(problem) }

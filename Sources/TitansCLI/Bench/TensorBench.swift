@@ -16,6 +16,7 @@ struct TensorBench: ParsableCommand {
     var builtin = false
 
     func run() throws {
+        guard seconds > 0 && seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         print("matmul backend: \(BLAS.backendName), threads: \(ProcessInfo.processInfo.activeProcessorCount)")
         print("")
         print("sgemm (float32, C = A·B, n×n·n×n)")
