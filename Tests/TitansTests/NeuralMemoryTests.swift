@@ -30,22 +30,23 @@ struct NeuralMemoryTests {
         #expect(result.passed, "\(result)")
     }
 
-    /// The outer loss differentiates through every step rule (θ up to 0.5, chunks of 2), finite differences in float64.
-    @Test(arguments: MemoryUpdateTests.rules)
-    func outerGradientsThroughEveryStepRule(rule: StepRule) {
-        let memory = Self.tiny(rule: rule)
-        let x = Self.input(time: 6)
+    /// Finite differences in float64 of the outer gradients of `memory` on six tokens.
+    static func expectOuterGradients(_ memory: NeuralMemory, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let x = input(time: 6)
         let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
-        #expect(result.passed, "\(rule): \(result)")
+        #expect(result.passed, "\(label): \(result)", sourceLocation: sourceLocation)
     }
 
-    /// The outer loss differentiates through every inner objective, finite differences in float64.
+    /// The outer loss differentiates through every step rule (θ up to 0.5, chunks of 2).
+    @Test(arguments: MemoryUpdateTests.rules)
+    func outerGradientsThroughEveryStepRule(rule: StepRule) {
+        Self.expectOuterGradients(Self.tiny(rule: rule), "\(rule)")
+    }
+
+    /// The outer loss differentiates through every inner objective.
     @Test(arguments: MemoryUpdateTests.losses)
     func outerGradientsThroughEveryInnerLoss(loss: InnerLoss) {
-        let memory = Self.tiny(loss: loss)
-        let x = Self.input(time: 6)
-        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
-        #expect(result.passed, "\(loss): \(result)")
+        Self.expectOuterGradients(Self.tiny(loss: loss), "\(loss)")
     }
 
     /// The same with the LayerNorm-residual wrapper, whose initial gain is a parameter too. One head of width 4:
