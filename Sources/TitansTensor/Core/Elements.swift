@@ -73,8 +73,10 @@ extension Tensor {
 
     /// This tensor with elements laid out densely; itself when already contiguous. Differentiable.
     public func contiguous() -> Tensor {
-        if isContiguous { return self }
-        return Tensor.record(contiguousData(), "contiguous", [self]) { ctx in [ctx.grad] }
+        OpProfile.measure("contiguous") {
+            if isContiguous { return self }
+            return Tensor.record(contiguousData(), "contiguous", [self]) { ctx in [ctx.grad] }
+        }
     }
 
     /// This tensor converted to `dtype`; itself when it already has it. Differentiable.

@@ -55,18 +55,20 @@ enum BinaryFunction: String {
 
 extension Tensor {
     func binary(_ f: BinaryFunction, _ other: Tensor) -> Tensor {
-        expectDType(other, f.rawValue)
-        let outShape = Shape.broadcast([shape, other.shape], op: f.rawValue)
-        let out = Tensor(uninitializedShape: outShape, dtype: dtype)
-        switch dtype {
-        case .float32: f.apply(self, other, into: out, Float.self)
-        case .float64: f.apply(self, other, into: out, Double.self)
-        }
-        if f.isComparison { return out }
-        return Tensor.record(out, f.rawValue, [self, other]) { ctx in
-            let (a, b) = (ctx.inputs[0], ctx.inputs[1])
-            let (ga, gb) = f.gradients(a, b, ctx.output, ctx.grad, ctx.needs)
-            return [ga.map { $0.sum(toShape: a.shape) }, gb.map { $0.sum(toShape: b.shape) }]
+        OpProfile.measure(f.rawValue) {
+            expectDType(other, f.rawValue)
+            let outShape = Shape.broadcast([shape, other.shape], op: f.rawValue)
+            let out = Tensor(uninitializedShape: outShape, dtype: dtype)
+            switch dtype {
+            case .float32: f.apply(self, other, into: out, Float.self)
+            case .float64: f.apply(self, other, into: out, Double.self)
+            }
+            if f.isComparison { return out }
+            return Tensor.record(out, f.rawValue, [self, other]) { ctx in
+                let (a, b) = (ctx.inputs[0], ctx.inputs[1])
+                let (ga, gb) = f.gradients(a, b, ctx.output, ctx.grad, ctx.needs)
+                return [ga.map { $0.sum(toShape: a.shape) }, gb.map { $0.sum(toShape: b.shape) }]
+            }
         }
     }
 

@@ -8,106 +8,114 @@ extension Tensor {
     /// Slices of `axis` chosen by `indices`: the result has `indices.shape` in place of that axis.
     /// With a `[vocabulary, width]` table and `axis: 0` this is an embedding lookup.
     public func indexSelect(axis: Int, indices: IndexTensor) -> Tensor {
-        let a = Shape.axis(axis, rank: rank, op: "indexSelect")
-        let (outer, length, inner) = around(a)
-        precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length },
-                     "indexSelect: an index is out of range 0..<\(length) for axis \(a) of shape \(shape)")
-        let out = Tensor(uninitializedShape: Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]), dtype: dtype)
-        let x = contiguousData(), n = indices.count
-        func run<T: TensorScalar>(_: T.Type) {
-            let src = x.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
-                for (j, index) in indices.values.enumerated() {
-                    (dst + (o * n + j) * inner).update(from: src + (o * length + index) * inner, count: inner)
+        OpProfile.measure("indexSelect") {
+            let a = Shape.axis(axis, rank: rank, op: "indexSelect")
+            let (outer, length, inner) = around(a)
+            precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length },
+                         "indexSelect: an index is out of range 0..<\(length) for axis \(a) of shape \(shape)")
+            let out = Tensor(uninitializedShape: Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]), dtype: dtype)
+            let x = contiguousData(), n = indices.count
+            func run<T: TensorScalar>(_: T.Type) {
+                let src = x.pointer(T.self), dst = out.pointer(T.self)
+                for o in 0..<outer {
+                    for (j, index) in indices.values.enumerated() {
+                        (dst + (o * n + j) * inner).update(from: src + (o * length + index) * inner, count: inner)
+                    }
                 }
             }
-        }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
-        return Tensor.record(out, "indexSelect", [self]) { ctx in
-            [ctx.grad.indexAdd(axis: a, indices: indices, length: length)]
+            switch dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            }
+            return Tensor.record(out, "indexSelect", [self]) { ctx in
+                [ctx.grad.indexAdd(axis: a, indices: indices, length: length)]
+            }
         }
     }
 
     /// Zeros with `length` along `axis`, to which slice `j` of this tensor (along the `indices.shape` dims at `axis`)
     /// is added at position `indices[j]`: the adjoint of ``indexSelect(axis:indices:)``.
     public func indexAdd(axis: Int, indices: IndexTensor, length: Int) -> Tensor {
-        let a = Shape.axis(axis, rank: rank - indices.shape.count + 1, op: "indexAdd")
-        let n = indices.count
-        let lead = Array(shape[..<a]), trail = Array(shape[(a + indices.shape.count)...])
-        precondition(Array(shape[a..<(a + indices.shape.count)]) == indices.shape,
-                     "indexAdd: source \(shape) does not hold index shape \(indices.shape) at axis \(a)")
-        precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "indexAdd: an index is out of range 0..<\(length)")
-        let outer = Shape.count(lead), inner = Shape.count(trail)
-        let out = Tensor.zeros(lead + [length] + trail, dtype: dtype)
-        let x = contiguousData()
-        func run<T: TensorScalar>(_: T.Type) {
-            let src = x.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
-                for (j, index) in indices.values.enumerated() {
-                    let s = src + (o * n + j) * inner, d = dst + (o * length + index) * inner
-                    for i in 0..<inner { d[i] += s[i] }
+        OpProfile.measure("indexAdd") {
+            let a = Shape.axis(axis, rank: rank - indices.shape.count + 1, op: "indexAdd")
+            let n = indices.count
+            let lead = Array(shape[..<a]), trail = Array(shape[(a + indices.shape.count)...])
+            precondition(Array(shape[a..<(a + indices.shape.count)]) == indices.shape,
+                         "indexAdd: source \(shape) does not hold index shape \(indices.shape) at axis \(a)")
+            precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "indexAdd: an index is out of range 0..<\(length)")
+            let outer = Shape.count(lead), inner = Shape.count(trail)
+            let out = Tensor.zeros(lead + [length] + trail, dtype: dtype)
+            let x = contiguousData()
+            func run<T: TensorScalar>(_: T.Type) {
+                let src = x.pointer(T.self), dst = out.pointer(T.self)
+                for o in 0..<outer {
+                    for (j, index) in indices.values.enumerated() {
+                        let s = src + (o * n + j) * inner, d = dst + (o * length + index) * inner
+                        for i in 0..<inner { d[i] += s[i] }
+                    }
                 }
             }
+            switch dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            }
+            return Tensor.record(out, "indexAdd", [self]) { ctx in [ctx.grad.indexSelect(axis: a, indices: indices)] }
         }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
-        return Tensor.record(out, "indexAdd", [self]) { ctx in [ctx.grad.indexSelect(axis: a, indices: indices)] }
     }
 
     /// One element along `axis` per position of the other axes: `out[..., j, ...] = x[..., indices[..., j, ...], ...]`,
     /// where `indices.shape` is this shape without `axis`. Picks the target logit in cross-entropy.
     public func take(alongAxis axis: Int, indices: IndexTensor) -> Tensor {
-        let a = Shape.axis(axis, rank: rank, op: "take")
-        var reduced = shape
-        reduced.remove(at: a)
-        precondition(indices.shape == reduced, "take: indices of shape \(indices.shape) for shape \(shape) along axis \(a)")
-        let (outer, length, inner) = around(a)
-        precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "take: an index is out of range 0..<\(length)")
-        let out = Tensor(uninitializedShape: reduced, dtype: dtype)
-        let x = contiguousData()
-        func run<T: TensorScalar>(_: T.Type) {
-            let src = x.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    dst[o * inner + i] = src[(o * length + indices.values[o * inner + i]) * inner + i]
+        OpProfile.measure("take") {
+            let a = Shape.axis(axis, rank: rank, op: "take")
+            var reduced = shape
+            reduced.remove(at: a)
+            precondition(indices.shape == reduced, "take: indices of shape \(indices.shape) for shape \(shape) along axis \(a)")
+            let (outer, length, inner) = around(a)
+            precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "take: an index is out of range 0..<\(length)")
+            let out = Tensor(uninitializedShape: reduced, dtype: dtype)
+            let x = contiguousData()
+            func run<T: TensorScalar>(_: T.Type) {
+                let src = x.pointer(T.self), dst = out.pointer(T.self)
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        dst[o * inner + i] = src[(o * length + indices.values[o * inner + i]) * inner + i]
+                    }
                 }
             }
+            switch dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            }
+            let inputShape = shape
+            return Tensor.record(out, "take", [self]) { ctx in [ctx.grad.put(alongAxis: a, indices: indices, shape: inputShape)] }
         }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
-        let inputShape = shape
-        return Tensor.record(out, "take", [self]) { ctx in [ctx.grad.put(alongAxis: a, indices: indices, shape: inputShape)] }
     }
 
     /// Zeros of `shape` with this tensor's elements placed at `indices` along `axis`: the adjoint of ``take(alongAxis:indices:)``.
     public func put(alongAxis axis: Int, indices: IndexTensor, shape: [Int]) -> Tensor {
-        let a = Shape.axis(axis, rank: shape.count, op: "put")
-        var reduced = shape
-        reduced.remove(at: a)
-        precondition(self.shape == reduced && indices.shape == reduced, "put: source \(self.shape) and indices \(indices.shape) do not fit \(shape) along axis \(a)")
-        let outer = Shape.count(Array(shape[..<a])), length = shape[a], inner = Shape.count(Array(shape[(a + 1)...]))
-        precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "put: an index is out of range 0..<\(length)")
-        let out = Tensor.zeros(shape, dtype: dtype)
-        let x = contiguousData()
-        func run<T: TensorScalar>(_: T.Type) {
-            let src = x.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    dst[(o * length + indices.values[o * inner + i]) * inner + i] += src[o * inner + i]
+        OpProfile.measure("put") {
+            let a = Shape.axis(axis, rank: shape.count, op: "put")
+            var reduced = shape
+            reduced.remove(at: a)
+            precondition(self.shape == reduced && indices.shape == reduced, "put: source \(self.shape) and indices \(indices.shape) do not fit \(shape) along axis \(a)")
+            let outer = Shape.count(Array(shape[..<a])), length = shape[a], inner = Shape.count(Array(shape[(a + 1)...]))
+            precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "put: an index is out of range 0..<\(length)")
+            let out = Tensor.zeros(shape, dtype: dtype)
+            let x = contiguousData()
+            func run<T: TensorScalar>(_: T.Type) {
+                let src = x.pointer(T.self), dst = out.pointer(T.self)
+                for o in 0..<outer {
+                    for i in 0..<inner {
+                        dst[(o * length + indices.values[o * inner + i]) * inner + i] += src[o * inner + i]
+                    }
                 }
             }
+            switch dtype {
+            case .float32: run(Float.self)
+            case .float64: run(Double.self)
+            }
+            return Tensor.record(out, "put", [self]) { ctx in [ctx.grad.take(alongAxis: a, indices: indices)] }
         }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
-        return Tensor.record(out, "put", [self]) { ctx in [ctx.grad.take(alongAxis: a, indices: indices)] }
     }
 }

@@ -2,30 +2,32 @@
 extension Tensor {
     /// Joins tensors of equal shape but for `axis`.
     public static func concatenate(_ tensors: [Tensor], axis: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenate: no tensors")
-        let first = tensors[0]
-        let a = Shape.axis(axis, rank: first.rank, op: "concatenate")
-        for t in tensors {
-            first.expectDType(t, "concatenate")
-            precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
-                         "concatenate: shapes \(tensors.map(\.shape)) differ outside axis \(a)")
-        }
-        var shape = first.shape
-        shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
-        let out = Tensor(uninitializedShape: shape, dtype: first.dtype)
-        var start = 0
-        var bounds: [(Int, Int)] = []
-        withoutGradients {
+        OpProfile.measure("concatenate") {
+            precondition(!tensors.isEmpty, "concatenate: no tensors")
+            let first = tensors[0]
+            let a = Shape.axis(axis, rank: first.rank, op: "concatenate")
             for t in tensors {
-                let end = start + t.shape[a]
-                copyElements(from: t, into: out.slice(axis: a, start: start, end: end))
-                bounds.append((start, end))
-                start = end
+                first.expectDType(t, "concatenate")
+                precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
+                             "concatenate: shapes \(tensors.map(\.shape)) differ outside axis \(a)")
             }
-        }
-        return record(out, "concatenate", tensors) { ctx in
-            zip(bounds, ctx.needs).map { bound, needed in
-                needed ? ctx.grad.slice(axis: a, start: bound.0, end: bound.1) : nil
+            var shape = first.shape
+            shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }
+            let out = Tensor(uninitializedShape: shape, dtype: first.dtype)
+            var start = 0
+            var bounds: [(Int, Int)] = []
+            withoutGradients {
+                for t in tensors {
+                    let end = start + t.shape[a]
+                    copyElements(from: t, into: out.slice(axis: a, start: start, end: end))
+                    bounds.append((start, end))
+                    start = end
+                }
+            }
+            return record(out, "concatenate", tensors) { ctx in
+                zip(bounds, ctx.needs).map { bound, needed in
+                    needed ? ctx.grad.slice(axis: a, start: bound.0, end: bound.1) : nil
+                }
             }
         }
     }

@@ -48,12 +48,14 @@ extension Tensor {
 
     /// Sum over `axes` (all when `nil`), dropping them unless `keepDims`.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
-        let axes = Shape.axes(axes, rank: rank, op: "sum")
-        let kept = reduceData(axes, .sum)
-        let out = kept.reshapedData(reducedShape(axes, keepDims: keepDims))
-        let (inputShape, keptShape) = (shape, kept.shape)
-        return Tensor.record(out, "sum", [self]) { ctx in
-            [ctx.grad.reshape(keptShape).expand(to: inputShape)]
+        OpProfile.measure("sum") {
+            let axes = Shape.axes(axes, rank: rank, op: "sum")
+            let kept = reduceData(axes, .sum)
+            let out = kept.reshapedData(reducedShape(axes, keepDims: keepDims))
+            let (inputShape, keptShape) = (shape, kept.shape)
+            return Tensor.record(out, "sum", [self]) { ctx in
+                [ctx.grad.reshape(keptShape).expand(to: inputShape)]
+            }
         }
     }
 
@@ -70,14 +72,16 @@ extension Tensor {
 
     /// Maximum over `axes` (all when `nil`); the gradient is shared evenly among tied maxima.
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
-        let axes = Shape.axes(axes, rank: rank, op: "max")
-        let kept = reduceData(axes, .max)
-        let out = kept.reshapedData(reducedShape(axes, keepDims: keepDims))
-        let keptShape = kept.shape
-        return Tensor.record(out, "max", [self]) { ctx in
-            let mask = ctx.inputs[0].equal(to: ctx.output.reshape(keptShape))
-            let share = mask / mask.sum(axes: axes, keepDims: true)
-            return [ctx.grad.reshape(keptShape) * share]
+        OpProfile.measure("max") {
+            let axes = Shape.axes(axes, rank: rank, op: "max")
+            let kept = reduceData(axes, .max)
+            let out = kept.reshapedData(reducedShape(axes, keepDims: keepDims))
+            let keptShape = kept.shape
+            return Tensor.record(out, "max", [self]) { ctx in
+                let mask = ctx.inputs[0].equal(to: ctx.output.reshape(keptShape))
+                let share = mask / mask.sum(axes: axes, keepDims: true)
+                return [ctx.grad.reshape(keptShape) * share]
+            }
         }
     }
 

@@ -39,19 +39,23 @@ extension Tensor {
 
     /// `exp(x) / sum(exp(x))` along `axis`.
     public func softmax(axis: Int = -1) -> Tensor {
-        let a = Shape.axis(axis, rank: rank, op: "softmax")
-        return Tensor.record(softmaxData(a, log: false), "softmax", [self]) { ctx in
-            let (y, g) = (ctx.output, ctx.grad)
-            return [y * (g - (g * y).sum(axis: a, keepDims: true))]
+        OpProfile.measure("softmax") {
+            let a = Shape.axis(axis, rank: rank, op: "softmax")
+            return Tensor.record(softmaxData(a, log: false), "softmax", [self]) { ctx in
+                let (y, g) = (ctx.output, ctx.grad)
+                return [y * (g - (g * y).sum(axis: a, keepDims: true))]
+            }
         }
     }
 
     /// `x - logsumexp(x)` along `axis`.
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        let a = Shape.axis(axis, rank: rank, op: "logSoftmax")
-        return Tensor.record(softmaxData(a, log: true), "logSoftmax", [self]) { ctx in
-            let (y, g) = (ctx.output, ctx.grad)
-            return [g - y.exp() * g.sum(axis: a, keepDims: true)]
+        OpProfile.measure("logSoftmax") {
+            let a = Shape.axis(axis, rank: rank, op: "logSoftmax")
+            return Tensor.record(softmaxData(a, log: true), "logSoftmax", [self]) { ctx in
+                let (y, g) = (ctx.output, ctx.grad)
+                return [g - y.exp() * g.sum(axis: a, keepDims: true)]
+            }
         }
     }
 }

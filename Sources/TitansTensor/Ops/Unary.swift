@@ -111,13 +111,15 @@ enum UnaryFunction {
 
 extension Tensor {
     func unary(_ f: UnaryFunction) -> Tensor {
-        let out = Tensor(uninitializedShape: shape, dtype: dtype)
-        switch dtype {
-        case .float32: f.apply(self, into: out, Float.self)
-        case .float64: f.apply(self, into: out, Double.self)
+        OpProfile.measure(f.name) {
+            let out = Tensor(uninitializedShape: shape, dtype: dtype)
+            switch dtype {
+            case .float32: f.apply(self, into: out, Float.self)
+            case .float64: f.apply(self, into: out, Double.self)
+            }
+            if case .sign = f { return out }
+            return Tensor.record(out, f.name, [self]) { ctx in [f.gradient(ctx.inputs[0], ctx.output, ctx.grad)] }
         }
-        if case .sign = f { return out }
-        return Tensor.record(out, f.name, [self]) { ctx in [f.gradient(ctx.inputs[0], ctx.output, ctx.grad)] }
     }
 
     public func exp() -> Tensor { unary(.exp) }

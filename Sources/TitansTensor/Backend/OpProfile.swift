@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// An opt-in profile of where time goes, by op family: set `TITANS_PROFILE=1` and the process prints, at exit, each
+/// family's calls and self time (time inside its own op, not in the ops it calls) and the share of the time between
+/// the first and the last op that the ops account for (the rest is the Swift code around them). Off, each op pays one
+/// relaxed atomic load. It profiles whichever threads run ops, one table for all; run it on one model at a time.
+public enum OpProfile {
+    private static let requested = ProcessInfo.processInfo.environment["TITANS_PROFILE"] == "1"
+    private static let enabled = Atomic<Bool>(requested)
+
+    /// Whether ops are being counted: `TITANS_PROFILE=1` when the process started, or ``setEnabled(_:)``.
+    public static var isEnabled: Bool { enabled.load(ordering: .relaxed) }
+
+    /// Starts or stops counting (the report at exit is printed only when `TITANS_PROFILE=1` was set).
+    public static func setEnabled(_ on: Bool) {
+        state.withLock { _ in }  // registers the report at exit, when it was requested
+        enabled.store(on, ordering: .relaxed)
+    }
+
+    private struct Entry { var calls = 0, nanoseconds: UInt64 = 0 }
+    private struct State {
+        var table: [String: Entry] = [:]
+        /// Time spent in the ops under each open op (for self time).
+        var childTime: [UInt64] = []
+        var first: UInt64?, last: UInt64 = 0
+    }
+    private static let state: Mutex<State> = {
+        if requested { atexit { OpProfile.printReport() } }
+        return Mutex(State())
+    }()
+
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// Runs one op's `body`, counting it under `family` when profiling.
+    @inline(__always)
+    static func measure<R>(_ family: String, _ body: () -> R) -> R {
+        guard isEnabled else { return body() }
+        let start = now()
+        state.withLock { s in
+            s.childTime.append(0)
+            if s.first == nil { s.first = start }
+        }
+        let result = body()
+        let end = now()
+        state.withLock { s in
+            let total = end - start
+            let children = s.childTime.popLast() ?? 0
+            s.table[family, default: Entry()].calls += 1
+            s.table[family, default: Entry()].nanoseconds += total - min(children, total)
+            if !s.childTime.isEmpty { s.childTime[s.childTime.count - 1] += total }
+            s.last = end
+        }
+        return result
+    }
+
+    /// The report `TITANS_PROFILE=1` prints at exit: families by self time.
+    public static func report() -> String {
+        state.withLock { s in
+            let span = Double(s.last - (s.first ?? s.last)) / 1e9
+            let total = s.table.values.reduce(0.0) { $0 + Double($1.nanoseconds) / 1e9 }
+            var lines = [String(format: "op profile: %.3f s in ops, %.1f%% of the %.3f s from the first op to the last",
+                                total, span > 0 ? 100 * total / span : 0, span),
+                         "  family              calls     seconds   share   µs/call"]
+            for (family, e) in s.table.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
+                let seconds = Double(e.nanoseconds) / 1e9
+                lines.append(String(format: "  %@ %9d %11.3f %6.1f%% %9.2f", family.padding(toLength: 18, withPad: " ", startingAt: 0),
+                                    e.calls, seconds, total > 0 ? 100 * seconds / total : 0, 1e6 * seconds / Double(max(e.calls, 1))))
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    private static func printReport() {
+        FileHandle.standardError.write(Data((report() + "\n").utf8))
+    }
+}
