@@ -1,0 +1,52 @@
+"""titans-pytorch's NeuralMemory timed as `titans bench memory` times ours: forward (no gradients) and
+forward+backward of mean(output²), best of REPEATS after a warm-up, two threads. Prints one line per preset:
+`batch_size=B <forward tokens/s> <forward+backward tokens/s>`. Used by tools/compare/run."""
+import argparse
+import time
+
+import torch
+from titans_pytorch import NeuralMemory
+
+
+def best_seconds(repeats, body):
+    body()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=64)
+    parser.add_argument("--sequence", type=int, default=2048)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    x = torch.randn(args.batch, args.sequence, args.width)
+    tokens = args.batch * args.sequence
+    for batch_size in (None, args.chunk):
+        memory = NeuralMemory(dim=args.width, heads=args.heads, dim_head=args.width // args.heads, chunk_size=args.chunk,
+                              batch_size=batch_size, default_model_kwargs=dict(depth=args.depth, expansion_factor=4.0))
+
+        def forward():
+            with torch.no_grad():
+                memory(x)
+
+        def training():
+            retrieved, _ = memory(x)
+            retrieved.pow(2).mean().backward()
+
+        print(f"batch_size={batch_size} {tokens / best_seconds(args.repeats, forward):.0f} "
+              f"{tokens / best_seconds(args.repeats, training):.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
