@@ -40,7 +40,11 @@ struct ModelBench: ParsableCommand {
         func row(_ cells: [String]) -> String {
             cells.enumerated().map { $1.padding(toLength: $0 == 0 ? 24 : 16, withPad: " ", startingAt: 0) }.joined()
         }
-        print(row(["model", "parameters", "train tok/s", "forward tok/s", "generate tok/s"]))
+        let peak = Self.sgemmPeak()
+        print(String(format: "model FLOPs: matrix products, 2·m·n·k each; MFU = FLOPs/token × tokens/s ÷ this machine's "
+                     + "sgemm peak, measured now at 1024³: %.0f GFLOP/s", peak / 1e9))
+        print(row(["model", "parameters", "train tok/s", "forward tok/s", "generate tok/s", "train MFLOP/tok", "MFU train",
+                   "MFU forward"]))
         var rng = RandomGenerator(seed: 0)
         for (name, config) in configurations {
             let lm = LanguageModel(config, generator: &rng)
@@ -69,9 +73,27 @@ struct ModelBench: ParsableCommand {
                     if let first { generation = max(generation, Double(generate) / Date().timeIntervalSince(first)) }  // the fastest run
                 }
             }
+            // FLOPs of one training step (forward and backward) and of one forward pass, per token, counted untimed.
+            let trainFLOPs = Double(FLOPCount.counting { lm(tokens).logits.crossEntropy(targets: tokens).backward() }) / count
+            optimizer.zeroGradients()
+            let forwardFLOPs = Double(FLOPCount.counting { _ = withoutGradients { lm(tokens) } }) / count
             /// A rate as a whole number, "-" when not measured.
             func figure(_ rate: Double) -> String { rate.isNaN ? "-" : String(Int(rate)) }
-            print(row([name, String(lm.parameterCount), figure(count / train), figure(count / forward), figure(generation)]))
+            func utilisation(_ flops: Double, _ seconds: Double) -> String {
+                seconds.isNaN ? "-" : String(format: "%.1f%%", 100 * flops * count / seconds / peak)
+            }
+            print(row([name, String(lm.parameterCount), figure(count / train), figure(count / forward), figure(generation),
+                       String(format: "%.1f", trainFLOPs / 1e6), utilisation(trainFLOPs, train), utilisation(forwardFLOPs, forward)]))
         }
+    }
+
+    /// This machine's float32 matrix-product rate (FLOP/s): the best of five 1024³ products through the BLAS directly.
+    static func sgemmPeak() -> Double {
+        let n = 1024
+        var rng = RandomGenerator(seed: 2)
+        let a = Tensor.randomNormal([n, n], generator: &rng), b = Tensor.randomNormal([n, n], generator: &rng)
+        let c = Tensor.zeros([n, n])
+        let seconds = fastestSeconds(repeats: 5) { rawGEMM(a, b, c) }
+        return 2 * Double(n * n * n) / seconds
     }
 }

@@ -85,18 +85,19 @@ struct TensorBench: ParsableCommand {
         return best
     }
 
-    private func rawGEMM(_ a: Tensor, _ b: Tensor, _ c: Tensor, builtin: Bool) {
-        let n = a.shape[0]
-        a.withUnsafeFloatPointer { pa in
-            b.withUnsafeFloatPointer { pb in
-                c.withUnsafeMutableFloatPointer { pc in
-                    BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: Float(1), a: pa, lda: n, b: pb, ldb: n,
-                              beta: 0, c: pc, ldc: n, forceBuiltin: builtin)
-                }
+    private func pad(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count + 1), withPad: " ", startingAt: 0) }
+    private func fmt(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : (x >= 10 ? "%.1f" : "%.2f"), x) }
+}
+
+/// `C = A·B` for square float32 matrices through `BLAS.gemm` directly (the library, or the built-in kernel).
+func rawGEMM(_ a: Tensor, _ b: Tensor, _ c: Tensor, builtin: Bool = false) {
+    let n = a.shape[0]
+    a.withUnsafeFloatPointer { pa in
+        b.withUnsafeFloatPointer { pb in
+            c.withUnsafeMutableFloatPointer { pc in
+                BLAS.gemm(transA: false, transB: false, m: n, n: n, k: n, alpha: Float(1), a: pa, lda: n, b: pb, ldb: n,
+                          beta: 0, c: pc, ldc: n, forceBuiltin: builtin)
             }
         }
     }
-
-    private func pad(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count + 1), withPad: " ", startingAt: 0) }
-    private func fmt(_ x: Double) -> String { String(format: x >= 100 ? "%.0f" : (x >= 10 ? "%.1f" : "%.2f"), x) }
 }

@@ -24,6 +24,7 @@ extension Tensor {
             case .float32: Tensor.multiply(self, other, into: out, Float.self)
             case .float64: Tensor.multiply(self, other, into: out, Double.self)
             }
+            if FLOPCount.isCounting { FLOPCount.add(2 * m * n * k * Shape.count(batch)) }
             return Tensor.record(out, "matmul", [self, other]) { ctx in
                 let (a, b, g) = (ctx.inputs[0], ctx.inputs[1], ctx.grad)
                 let ga = ctx.needs[0] ? g.matmul(b.transposed()).sum(toShape: a.shape) : nil
