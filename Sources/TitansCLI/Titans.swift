@@ -24,6 +24,6 @@ struct Titans: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed on this machine (build with -c release first: debug Swift is 10–100× slower).",
-        subcommands: [TensorBench.self, MemoryBench.self, ModelBench.self, StabilityBench.self]
+        subcommands: [TensorBench.self, MemoryBench.self, ModelBench.self, StabilityBench.self, ScalingBench.self]
     )
 }
