@@ -58,14 +58,7 @@ struct MutationLoop {
         }
         try? FileManager.default.removeItem(at: crashFile)
         let elapsed = Date().timeIntervalSince(start)
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let peakMB = Double(usage.ru_maxrss) / 1024  // kilobytes
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        let peakMB = Double(usage.ru_maxrss) / 1_048_576  // bytes
-        #endif
+        let peakMB = peakResidentMegabytes()
         print(String(format: "%d executions in %.1f s (%.0f/s), %d seeds, 0 crashes, %d hangs (slowest %.3f s), peak memory %.0f MB",
                      runs, elapsed, Double(runs) / elapsed, seeds.count, hangs, slowest, peakMB))
         for (outcome, count) in outcomes.sorted(by: { $0.value > $1.value }) { print("  \(count)\t\(outcome)") }

@@ -110,4 +110,23 @@ struct LanguageModelTests {
             #expect(bound <= actual && bound >= 0.5 * actual, "\(config.architecture), depth \(config.memory.memoryDepth): \(bound) of \(actual)")
         }
     }
+
+    /// Sizes a damaged or hostile checkpoint may hold are problems, never a trap while checking them: a MAC memory with
+    /// chunk size 0 divided by zero in `problem` (found by the fuzzer in CI), and the like.
+    @Test func impossibleSizesAreProblemsNotCrashes() {
+        func with(_ change: (inout ModelConfiguration) -> Void) -> ModelConfiguration {
+            var config = ModelConfiguration.demo(.mac)
+            change(&config)
+            return config
+        }
+        let impossible = [
+            with { $0.memory.chunkSize = 0 }, with { $0.memory.heads = 0 }, with { $0.heads = 0 }, with { $0.width = 0 },
+            with { $0.segment = 0 }, with { $0.feedForwardExpansion = .nan }, with { $0.feedForwardExpansion = .infinity },
+            with { $0.feedForwardExpansion = 1e300 }, with { $0.memory.memoryDepth = 0 }, with { $0.memory.maxLearningRate = .nan },
+            with { $0.memory.innerLoss = .lp(p: 1) }, with { $0.memory.stepRule = .chunkBounded(bound: -1) },
+        ]
+        for config in impossible { #expect(config.problem != nil, "\(config)") }
+        #expect(ModelConfiguration.demo(.mac).problem == nil)
+    }
 }
+

@@ -68,10 +68,12 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         if !(feedForwardExpansion > 0 && Double(width) * feedForwardExpansion < 1e12) || feedForwardWidth < 1 {
             return "feedForwardExpansion must be a positive number giving a hidden width of at least 1"
         }
+        // The memory's own checks first: the segment test below divides by its chunk size.
+        if let problem = memory.problem { return problem }
         if architecture == .mac && segment % memory.chunkSize != 0 {
             return "MAC's segment \(segment) must be a multiple of the memory's chunk size \(memory.chunkSize)"
         }
-        return memory.problem
+        return nil
     }
 }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Titans
+import TitansTraining
 
 /// `titans bench memory`: throughput of one neural-memory layer and its resident memory while streaming.
 struct MemoryBench: ParsableCommand {
@@ -81,16 +81,4 @@ func fastestSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double 
         result = min(result, Date().timeIntervalSince(start))
     }
     return result
-}
-
-/// The process's peak resident set size in megabytes.
-func peakResidentMegabytes() -> Double {
-    var usage = rusage()
-    #if os(macOS)
-    getrusage(RUSAGE_SELF, &usage)
-    return Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
-    #endif
 }
