@@ -38,8 +38,10 @@ struct ScalingBench: ParsableCommand {
             var cells: [(train: Double, forward: Double, megabytes: Double)] = []
             for length in lengths { cells.append(try subprocess("\(name):\(depth):\(length)")) }
             let label = depth > 0 ? "\(name) d\(depth)" : name
-            let ratio = cells.count > 1 ? String(format: "%.2f, %.2f", cells.last!.train / cells[0].train,
-                                                 cells.last!.forward / cells[0].forward) : "-"
+            var ratio = "-"
+            if cells.count > 1, let shortest = cells.first, let longest = cells.last {
+                ratio = String(format: "%.2f, %.2f", longest.train / shortest.train, longest.forward / shortest.forward)
+            }
             print(label.padding(toLength: 18, withPad: " ", startingAt: 0)
                   + cells.map { String(format: "%.0f / %.0f, %.0f MB", $0.train, $0.forward, $0.megabytes)
                       .padding(toLength: 26, withPad: " ", startingAt: 0) }.joined() + ratio)
