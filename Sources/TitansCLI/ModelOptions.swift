@@ -21,6 +21,8 @@ struct ModelOptions: ParsableArguments {
     var memoryLearningRate: Double?
     @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(defaults.memory.stepRule); the recurrent baselines take plain steps)."))
     var stepRule: String?
+    @Option(help: "MAC, MAG, MAL: the blocks that hold the memory, from 1, comma-separated (default: every block; the others attend with the persistent tokens).")
+    var memoryLayers: String?
     @Option(help: ArgumentHelp("The memory's inner objective: \(InnerLoss.names.joined(separator: ", ")) (default \(defaults.memory.innerLoss); a recurrent baseline keeps its own unless this is given)."))
     var innerLoss: String?
 
@@ -33,7 +35,7 @@ struct ModelOptions: ParsableArguments {
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
             || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
-            || innerLoss != nil
+            || innerLoss != nil || memoryLayers != nil
     }
 
     /// The standard model (or recurrent baseline) named `override ?? --architecture`, with the flags given laid over it,
@@ -60,6 +62,13 @@ struct ModelOptions: ParsableArguments {
         if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
         if let innerLoss { config.memory.innerLoss = try Self.innerLoss(innerLoss) }
+        if let memoryLayers {
+            let blocks = memoryLayers.split(separator: ",").map { Int($0) }
+            guard !blocks.isEmpty, blocks.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--memory-layers takes block numbers from 1, comma-separated (e.g. 2,4), not \(memoryLayers)")
+            }
+            config.memoryLayers = blocks.compactMap { $0 }
+        }
         if let problem = config.problem { throw ValidationError("the model flags do not describe a model: \(problem)") }
         return config
     }

@@ -1,14 +1,65 @@
+import Foundation
 import Testing
 @testable import Titans
 
 /// Every architecture: causal, and streaming token by token gives the logits of one full forward pass.
 struct LanguageModelTests {
-    static func tiny(_ architecture: ModelConfiguration.Architecture, seed: UInt64 = 1) -> LanguageModel {
+    static func tiny(_ architecture: ModelConfiguration.Architecture, memoryLayers: [Int]? = nil, seed: UInt64 = 1) -> LanguageModel {
         var rng = RandomGenerator(seed: seed)
         let memory = NeuralMemoryConfiguration(width: 8, heads: 2, memoryDepth: 2, convolutionKernel: 3, chunkSize: 2)
-        let config = ModelConfiguration(architecture: architecture, vocabularySize: 11, width: 8, layers: 2, heads: 2,
+        var config = ModelConfiguration(architecture: architecture, vocabularySize: 11, width: 8, layers: 2, heads: 2,
                                         window: 3, segment: 4, persistentTokens: 2, memory: memory)
+        config.memoryLayers = memoryLayers
         return LanguageModel(config, dtype: .float64, generator: &rng)
+    }
+
+    /// The hybrids with the memory in block 2 only: block 1 attends with the persistent tokens and holds no memory,
+    /// the model stays causal, streams exactly and trains every parameter.
+    @Test(arguments: [ModelConfiguration.Architecture.mac, .mag, .mal])
+    func memoryInChosenBlocks(_ architecture: ModelConfiguration.Architecture) {
+        let model = Self.tiny(architecture, memoryLayers: [2])
+        let names = model.namedParameters().map(\.name)
+        #expect(!names.contains { $0.hasPrefix("blocks.0.memory") } && names.contains { $0.hasPrefix("blocks.1.memory") })
+        #expect(names.contains("blocks.0.persistent") && names.contains("blocks.0.attention.query.weight"))
+        let x = Self.tokens(length: 11)
+        let full = withoutGradients { model(x).logits }
+        var values = x.values
+        for b in 0..<2 { for s in 6..<11 { values[b * 11 + s] = (values[b * 11 + s] + 3) % 11 } }
+        let changed = withoutGradients { model(IndexTensor(shape: x.shape, values)).logits }
+        #expect(Self.rows(full, 0..<6) == Self.rows(changed, 0..<6), "\(architecture): not causal")
+        var state: LanguageModelState? = nil
+        var streamed: [Tensor] = []
+        for t in 0..<11 {
+            let (logits, next) = withoutGradients { model(IndexTensor(shape: [2, 1], [x.values[t], x.values[11 + t]]), state: state) }
+            streamed.append(logits)
+            state = next
+        }
+        let error = zip(Tensor.concatenate(streamed, axis: 1).toArray(), full.toArray()).map { Swift.abs($0 - $1) }.max() ?? .infinity
+        #expect(error < 1e-10, "\(architecture): streaming differs by \(error)")
+        model(x).logits.crossEntropy(targets: Self.tokens(length: 11, seed: 6)).backward()
+        for (name, p) in model.namedParameters() {
+            #expect(p.grad?.toArray().contains { $0 != 0 } ?? false, "\(architecture): \(name) got no gradient")
+        }
+    }
+
+    /// Memory blocks must be distinct blocks of the model, and only the hybrids have them; a configuration without the
+    /// field (every checkpoint written before it) reads as memory in every block.
+    @Test func memoryLayersAreChecked() throws {
+        var config = ModelConfiguration.demo(.mag)
+        for bad in [[0], [3], [1, 1], []] {
+            config.memoryLayers = bad
+            #expect(config.problem != nil, "\(bad)")
+        }
+        config.memoryLayers = [2]
+        #expect(config.problem == nil)
+        var lmm = ModelConfiguration.demo(.lmm)
+        lmm.memoryLayers = [1]
+        #expect(lmm.problem != nil)
+        let plain = ModelConfiguration.demo(.mag)
+        let text = String(decoding: try JSONEncoder().encode(plain), as: UTF8.self)
+        #expect(!text.contains("memoryLayers"))
+        #expect(try JSONDecoder().decode(ModelConfiguration.self, from: Data(text.utf8)).memoryLayers == nil)
+        #expect(try JSONDecoder().decode(ModelConfiguration.self, from: try JSONEncoder().encode(config)) == config)
     }
 
     static func tokens(batch: Int = 2, length: Int, seed: UInt64 = 5) -> IndexTensor {
@@ -100,6 +151,11 @@ struct LanguageModelTests {
             [ModelConfiguration.standard(architecture), .demo(architecture, memoryDepth: 1), .demo(architecture, memoryDepth: 3)]
         }
         configurations += RecurrentBaseline.allCases.map { ModelConfiguration.recurrentBaseline($0, width: 32, heads: 2) }
+        configurations += [ModelConfiguration.Architecture.mac, .mag, .mal].map { architecture in
+            var config = ModelConfiguration.standard(architecture)
+            config.memoryLayers = [2, 4]
+            return config
+        }
         var noShortcut = ModelConfiguration.demo(.mac)
         noShortcut.memory.linearShortcut = false
         configurations.append(noShortcut)

@@ -18,7 +18,7 @@ struct TrainingRunTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = try TrainingRun(trainer: try Self.trainer(), folder: folder, checkpointInterval: 7)
         var events: [TrainingRun<LanguageModel>.Event] = []
-        try run.run { events.append($0) }
+        try run.run(onStep: { events.append($0) })
         let records = try run.metrics.read()
         #expect(records.filter { $0.loss != nil }.map(\.step) == Array(1...20))
         let validations = records.filter { $0.validationLoss != nil }

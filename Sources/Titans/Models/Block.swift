@@ -11,8 +11,12 @@ public final class Block: Module {
 
     override public var inlinedChildren: Set<String> { ["mixer"] }
 
-    public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
-        mixer = c.architecture.mixer(c, dtype: dtype, generator: &generator)
+    /// Block `index` (from 0) of a model of configuration `c`.
+    public init(_ c: ModelConfiguration, index: Int, dtype: DType, generator: inout RandomGenerator) {
+        mixer = c.hasMemory(block: index)
+            ? c.architecture.mixer(c, dtype: dtype, generator: &generator)
+            : AttentionMixer(c, window: c.architecture == .mac ? c.segment : c.window, persistentTokens: c.persistentTokens,
+                             dtype: dtype, generator: &generator)
         feedForwardNorm = RMSNorm(c.width, dtype: dtype)
         feedForward = SwiGLU(width: c.width, hidden: c.feedForwardWidth, dtype: dtype, generator: &generator)
     }

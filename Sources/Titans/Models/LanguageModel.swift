@@ -30,7 +30,7 @@ public final class LanguageModel: Module {
         self.configuration = configuration
         embedding = Tensor.randomNormal([configuration.vocabularySize, configuration.width], standardDeviation: 0.02,
                                         dtype: dtype, generator: &generator).requiringGrad()
-        blocks = (0..<configuration.layers).map { _ in Block(configuration, dtype: dtype, generator: &generator) }
+        blocks = (0..<configuration.layers).map { Block(configuration, index: $0, dtype: dtype, generator: &generator) }
         finalNorm = RMSNorm(configuration.width, dtype: dtype)
         head = Linear(configuration.width, configuration.vocabularySize, bias: false, dtype: dtype, generator: &generator)
     }

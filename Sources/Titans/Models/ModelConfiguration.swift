@@ -17,6 +17,10 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var feedForwardExpansion: Double
     /// The memory of the Titans variants (its width and heads follow the model's).
     public var memory: NeuralMemoryConfiguration
+    /// The blocks, counted from 1, that hold the memory in MAC, MAG and MAL (`nil`: every block). The others attend
+    /// with the persistent tokens only (``hasMemory(block:)``), as titans-pytorch's MAC puts its memory in chosen
+    /// layers (`neural_memory_layers`): the configuration the speed comparison matches.
+    public var memoryLayers: [Int]?
 
     public init(architecture: Architecture, vocabularySize: Int = 256, width: Int = 64, layers: Int = 2, heads: Int = 4,
                 window: Int = 32, segment: Int = 32, persistentTokens: Int = 4, feedForwardExpansion: Double = 8.0 / 3,
@@ -53,10 +57,14 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             let matrices = depth <= 1 ? d * d : 2 * d * h + (depth - 2) * h * h + (m.hasShortcut ? d * d : 0)
             // The depthwise convolutions of queries, keys and values: a kernel per channel.
             let convolutions = 3 * Double(m.heads) * d * Double(m.convolutionKernel)
-            count += Double(layers) * (Double(persistentTokens) * w + Double(m.heads) * matrices + convolutions)
+            let memoryBlocks = Double(memoryLayers?.count ?? layers)
+            count += Double(layers) * Double(persistentTokens) * w + memoryBlocks * (Double(m.heads) * matrices + convolutions)
         }
         return count
     }
+
+    /// Whether block `index` (from 0) holds the memory.
+    public func hasMemory(block index: Int) -> Bool { memoryLayers?.contains(index + 1) ?? true }
 
     /// Why this configuration cannot build a model, or `nil`.
     public var problem: String? {
@@ -69,6 +77,13 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             return "feedForwardExpansion must be a positive number giving a hidden width of at least 1"
         }
         // The memory's own checks first: the segment test below divides by its chunk size.
+        if let memoryLayers {
+            guard [.mac, .mag, .mal].contains(architecture) else { return "memoryLayers applies to MAC, MAG and MAL only" }
+            guard !memoryLayers.isEmpty, Set(memoryLayers).count == memoryLayers.count,
+                  memoryLayers.allSatisfy({ (1...layers).contains($0) }) else {
+                return "memoryLayers must name distinct blocks from 1 to \(layers)"
+            }
+        }
         if let problem = memory.problem { return problem }
         if architecture == .mac && segment % memory.chunkSize != 0 {
             return "MAC's segment \(segment) must be a multiple of the memory's chunk size \(memory.chunkSize)"
