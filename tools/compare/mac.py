@@ -4,20 +4,10 @@ configuration matches ours where the two have the same knob: 256 tokens, width 2
 64, 4 persistent tokens, memory in blocks 2 and 4, feed-forward 4 × 2/3 (682 ≈ our 683). Prints
 `parameters <count>` and `mac <train tokens/s> <forward tokens/s>`. Used by tools/compare/run."""
 import argparse
-import time
 
 import torch
 from titans_pytorch import MemoryAsContextTransformer
-
-
-def best_seconds(repeats, body):
-    body()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        best = min(best, time.perf_counter() - start)
-    return best
+from timing import best_seconds
 
 
 def main():

@@ -2,20 +2,10 @@
 forward+backward of mean(output²), best of REPEATS after a warm-up, two threads. Prints one line per preset:
 `batch_size=B <forward tokens/s> <forward+backward tokens/s>`. Used by tools/compare/run."""
 import argparse
-import time
 
 import torch
 from titans_pytorch import NeuralMemory
-
-
-def best_seconds(repeats, body):
-    body()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        body()
-        best = min(best, time.perf_counter() - start)
-    return best
+from timing import best_seconds
 
 
 def main():
