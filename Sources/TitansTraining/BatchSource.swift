@@ -42,10 +42,22 @@ public protocol TrainableModel: Module {
     /// A configuration as this version writes it, from JSON an earlier version may have written (settings added since
     /// take the values that reproduce the old model); `nil` when it is not one.
     static func currentConfigurationJSON(_ json: String) -> String?
+    /// `batch` cut into at most `count` smaller batches whose losses, weighted, sum to the loss on `batch` (each
+    /// weight the part's share of the scored targets), so they can be computed on separate cores
+    /// (``TrainableModel/accumulateGradients(on:scale:)``). The default keeps the batch whole.
+    func parts(of batch: Batch, count: Int) -> [(batch: Batch, weight: Double)]
+}
+
+extension TrainableModel {
+    public func parts(of batch: Batch, count: Int) -> [(batch: Batch, weight: Double)] { [(batch, 1)] }
 }
 
 extension LanguageModel: TrainableModel {
     public func loss(on batch: TrainingBatch) -> Tensor { batch.loss(self(batch.inputs).logits) }
+
+    public func parts(of batch: TrainingBatch, count: Int) -> [(batch: TrainingBatch, weight: Double)] {
+        batch.rowGroups(count)
+    }
 
     public var configurationJSON: String { sortedJSONText(configuration) }
 
@@ -98,6 +110,24 @@ public struct RecallBatches: BatchSource {
 }
 
 extension TrainingBatch {
+    /// The rows cut into at most `count` contiguous groups of nearly equal size, each with its share of the scored
+    /// targets (all shares 0 when nothing is scored, as the whole batch's loss is then 0).
+    func rowGroups(_ count: Int) -> [(batch: TrainingBatch, weight: Double)] {
+        let rows = inputs.shape[0], length = inputs.count / max(rows, 1)
+        let groups = min(count, rows)
+        guard groups > 1, inputs.shape.count == 2, targets.shape == inputs.shape else { return [(self, 1)] }
+        let scored = lossWeights.map { $0.reduce(0, +) } ?? Double(targets.count)
+        return (0..<groups).map { g in
+            let range = (rows * g / groups * length)..<(rows * (g + 1) / groups * length)
+            let shape = [range.count / length, length]
+            let part = TrainingBatch(inputs: IndexTensor(shape: shape, Array(inputs.values[range])),
+                                     targets: IndexTensor(shape: shape, Array(targets.values[range])),
+                                     lossWeights: lossWeights.map { Array($0[range]) })
+            let partScored = part.lossWeights.map { $0.reduce(0, +) } ?? Double(range.count)
+            return (part, scored > 0 ? partScored / scored : 0)
+        }
+    }
+
     /// Mean cross-entropy (nats) of `logits` `[batch, length, vocabulary]` over the scored targets.
     public func loss(_ logits: Tensor) -> Tensor {
         guard let lossWeights else { return logits.crossEntropy(targets: targets) }

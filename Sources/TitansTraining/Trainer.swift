@@ -34,13 +34,11 @@ public final class Trainer<Model: TrainableModel> {
         var total = 0.0
         for _ in 0..<c.accumulation {
             let batch = source.trainingBatch(size: c.batchSize, length: c.sequenceLength, generator: &generator)
-            let loss = model.loss(on: batch)
-            let value = loss.item()
+            let value = model.accumulateGradients(on: batch, scale: 1 / Double(c.accumulation))
             guard value.isFinite else {
                 optimizer.zeroGradients()
                 throw TrainingError.nonFinite(step: step + 1, what: "loss", value: value)
             }
-            (loss / Double(c.accumulation)).backward()
             total += value / Double(c.accumulation)
         }
         let parameters = model.parameters()

@@ -23,3 +23,18 @@ struct FLOPCountTests {
         #expect(inner == forward && outer == 2 * forward)
     }
 }
+
+/// Work run in shards (one per core) keeps the caller's settings: gradient recording and FLOP counting.
+struct ParallelShardsTests {
+    @Test func shardsKeepRecordingAndCountingAndOrder() {
+        let a = Tensor.ones([8, 8]).requiringGrad()
+        let recorded = Parallel.shards(3) { _ in a.matmul(a).requiresGrad }
+        #expect(recorded == [true, true, true])
+        let unrecorded = withoutGradients { Parallel.shards(3) { _ in a.matmul(a).requiresGrad } }
+        #expect(unrecorded == [false, false, false])
+        let flops = FLOPCount.counting { _ = Parallel.shards(4) { _ in a.matmul(a) } }
+        #expect(flops == 4 * 2 * 8 * 8 * 8)
+        #expect(Parallel.shards(5) { $0 * $0 } == [0, 1, 4, 9, 16])
+        #expect(Parallel.shards(2) { _ in Parallel.availableThreads } == [1, 1])
+    }
+}

@@ -15,6 +15,13 @@ extension Tensor {
         }
     }
 
+    /// Gradients of `output` with respect to each of `inputs`, `nil` for an input `output` does not depend on (no
+    /// recording), without a graph to differentiate again.
+    public static func reachedGradients(of output: Tensor, withRespectTo inputs: [Tensor]) -> [Tensor?] {
+        let grads = propagate(from: output, seed: nil, createGraph: false, keep: Set(inputs.map(ObjectIdentifier.init)))
+        return inputs.map { grads[ObjectIdentifier($0)] }
+    }
+
     /// Accumulates d(self)/d(leaf) into `grad` of every leaf that requires a gradient.
     public func backward(seed: Tensor? = nil, createGraph: Bool = false) {
         precondition(requiresGrad, "backward: the tensor does not require a gradient (no input required one, or recording was off)")

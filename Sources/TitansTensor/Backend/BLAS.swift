@@ -8,6 +8,8 @@ import Darwin
 /// Matrix multiply through an optimised BLAS loaded at run time (OpenBLAS on Linux, Accelerate on macOS),
 /// or the built-in kernel when none can be loaded; the fallback is announced once on standard error.
 ///
+/// The library runs on one thread per call; ``GEMMSlabs`` cuts large products into one slab per core.
+///
 /// Set `TITANS_BLAS=builtin` to force the built-in kernel, or `TITANS_BLAS=/path/to/libblas.so` to load a
 /// specific CBLAS library.
 public enum BLAS {
@@ -44,6 +46,11 @@ public enum BLAS {
             guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL),
                   let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm"),
                   let sv = dlsym(handle, "cblas_sgemv"), let dv = dlsym(handle, "cblas_dgemv") else { continue }
+            // One thread inside the library: ``GEMMSlabs`` spreads products over the cores, and idle library threads
+            // would spin (sched_yield) on the core the elementwise ops run on.
+            if let setThreads = dlsym(handle, "openblas_set_num_threads") {
+                unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self)(1)
+            }
             return Library(name: path, sgemm: unsafeBitCast(s, to: SGEMM.self), dgemm: unsafeBitCast(d, to: DGEMM.self),
                            sgemv: unsafeBitCast(sv, to: SGEMV.self), dgemv: unsafeBitCast(dv, to: DGEMV.self))
         }
@@ -56,42 +63,56 @@ public enum BLAS {
     /// Which matrix-multiply backend is in use: the loaded library's name, or "built-in".
     public static var backendName: String { library?.name ?? "built-in" }
 
-    /// Row-major `C = alpha * op(A) * op(B) + beta * C` (op transposes when asked); shapes as in CBLAS.
-    /// A product with one row or one column (decoding a single token) goes to the library's matrix–vector
-    /// product, which streams the matrix on every core instead of the one a small matrix product uses.
+    /// Row-major `C = alpha * op(A) * op(B) + beta * C` (op transposes when asked); shapes as in CBLAS, on up to
+    /// `threads` cores (default: all) (``GEMMSlabs``). A product with one row or one column (decoding a single token) goes to the
+    /// library's matrix–vector product.
     public static func gemm<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-                                      beta: T, c: UnsafeMutablePointer<T>, ldc: Int, forceBuiltin: Bool = false) {
-        let library = forceBuiltin ? nil : self.library
-        if T.self == Float.self {
-            let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
-                             UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
-                             UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
-            if let library, let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) {
-                library.sgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Float(alpha),
-                              v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Float(beta), c, v.incY)
-            } else if let library {
-                library.sgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
-                              Int32(m), Int32(n), Int32(k), Float(alpha), a, Int32(lda), b, Int32(ldb), Float(beta), c, Int32(ldc))
-            } else {
+                                      beta: T, c: UnsafeMutablePointer<T>, ldc: Int, forceBuiltin: Bool = false,
+                                      threads: Int? = nil) {
+        let threads = threads ?? Parallel.availableThreads
+        guard let library = forceBuiltin ? nil : self.library else {
+            if let (a, b, c) = rebound(a, b, c, as: Float.self) {
                 BuiltinGEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Float(alpha), a: a, lda: lda,
-                                  b: b, ldb: ldb, beta: Float(beta), c: c, ldc: ldc)
-            }
-        } else {
-            let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
-                             UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
-                             UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self))
-            if let library, let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc) {
-                library.dgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Double(alpha),
-                              v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Double(beta), c, v.incY)
-            } else if let library {
-                library.dgemm(rowMajor, transA ? transpose : noTranspose, transB ? transpose : noTranspose,
-                              Int32(m), Int32(n), Int32(k), Double(alpha), a, Int32(lda), b, Int32(ldb), Double(beta), c, Int32(ldc))
-            } else {
+                                  b: b, ldb: ldb, beta: Float(beta), c: c, ldc: ldc, threads: threads)
+            } else if let (a, b, c) = rebound(a, b, c, as: Double.self) {
                 BuiltinGEMM.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a, lda: lda,
-                                  b: b, ldb: ldb, beta: Double(beta), c: c, ldc: ldc)
+                                  b: b, ldb: ldb, beta: Double(beta), c: c, ldc: ldc, threads: threads)
+            }
+            return
+        }
+        if m == 0 || n == 0 { return }
+        GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                      threads: threads) { m, n, a, b, c in
+            let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
+            let (ta, tb) = (transA ? transpose : noTranspose, transB ? transpose : noTranspose)
+            if let (a, b, c) = rebound(a, b, c, as: Float.self) {
+                if let v {
+                    library.sgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Float(alpha),
+                                  v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Float(beta), c, v.incY)
+                } else {
+                    library.sgemm(rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha), a, Int32(lda), b, Int32(ldb),
+                                  Float(beta), c, Int32(ldc))
+                }
+            } else if let (a, b, c) = rebound(a, b, c, as: Double.self) {
+                if let v {
+                    library.dgemv(rowMajor, v.transpose ? transpose : noTranspose, v.rows, v.columns, Double(alpha),
+                                  v.matrixIsA ? a : b, v.ld, v.matrixIsA ? b : a, v.incX, Double(beta), c, v.incY)
+                } else {
+                    library.dgemm(rowMajor, ta, tb, Int32(m), Int32(n), Int32(k), Double(alpha), a, Int32(lda), b, Int32(ldb),
+                                  Double(beta), c, Int32(ldc))
+                }
             }
         }
+    }
+
+    /// The operands as pointers to `U` when `T` is `U`.
+    @inline(__always)
+    private static func rebound<T, U>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>,
+                                      as _: U.Type) -> (UnsafePointer<U>, UnsafePointer<U>, UnsafeMutablePointer<U>)? {
+        guard T.self == U.self else { return nil }
+        return (UnsafeRawPointer(a).assumingMemoryBound(to: U.self), UnsafeRawPointer(b).assumingMemoryBound(to: U.self),
+                UnsafeMutableRawPointer(c).assumingMemoryBound(to: U.self))
     }
 
     /// A product `op(A)·op(B)` with one row (m = 1) or one column (n = 1) as CBLAS `gemv(trans, rows, columns,

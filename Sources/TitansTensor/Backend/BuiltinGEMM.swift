@@ -30,8 +30,8 @@
 // Float and ~19 for Double, close to the 2 mul + 2 add per cycle limit of SSE2; ~70 / ~33 on 2 cores.
 // With the AVX2 flags above: ~70 GFLOP/s per core for Float.
 //
-// Threading: problems with 2·m·n·k above `parallelThreshold` (64³) are cut into one slab per core along the
-// larger of m and n; each slab runs the whole serial algorithm with its own packing buffers.
+// Threading: problems with 2·m·n·k above `GEMMSlabs.parallelThreshold` (64³) are cut into one slab per thread along
+// the larger of m and n; each slab runs the whole serial algorithm with its own packing buffers.
 
 import Dispatch
 import Foundation
@@ -43,16 +43,18 @@ import Foundation
 enum BuiltinGEMM {
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                      threads: Int = Parallel.availableThreads) {
         gemm(VecF.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
     }
 
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
                       a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
-                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+                      beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int,
+                      threads: Int = Parallel.availableThreads) {
         gemm(VecD.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
     }
 
     // MARK: - Tuning parameters
@@ -71,11 +73,6 @@ enum BuiltinGEMM {
     static let MC = 48
     /// Column block: a kc×nc packed B panel (≤ 4 MiB) stays in L3.
     static let NC = 4096
-    /// Up to this many flops (2·m·n·k) everything runs on the calling thread: at 64³ two threads at best
-    /// break even with one (dispatch costs a few µs), at 96³ they are ~1.6× faster.
-    static let parallelThreshold = 2 * 64 * 64 * 64
-    /// Number of threads for large problems (queried once: the query is not free on Linux).
-    static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     // MARK: - Vector abstraction (concrete SIMD ops, so that specialised code is clean)
 
@@ -146,7 +143,7 @@ enum BuiltinGEMM {
     static func gemm<V: Vector>(_: V.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                 alpha: V.Scalar, a: UnsafePointer<V.Scalar>, lda: Int,
                                 b: UnsafePointer<V.Scalar>, ldb: Int, beta: V.Scalar,
-                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int) {
+                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int, threads: Int) {
         precondition(m >= 0 && n >= 0 && k >= 0, "BuiltinGEMM: negative dimension")
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
@@ -163,32 +160,11 @@ enum BuiltinGEMM {
             return
         }
 
-        let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        let threads = flops <= Double(parallelThreshold) ? 1 : coreCount
         let nr = 2 * V.lanes
-        if threads <= 1 || (m <= MR && n <= nr) {
+        GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                      threads: threads, rowUnit: MR, columnUnit: nr) { m, n, a, b, c in
             serial(V.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-            return
-        }
-        // One slab per thread along the larger dimension, slab edges on micro-tile boundaries.
-        let splitRows = m >= n
-        let unit = splitRows ? MR : nr
-        let units = ((splitRows ? m : n) + unit - 1) / unit
-        let parts = min(threads, units)
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
-            let lo = (units * t / parts) * unit
-            let hi = min((units * (t + 1) / parts) * unit, splitRows ? m : n)
-            if lo >= hi { return }
-            if splitRows {      // rows lo..<hi of op(A) and C
-                serial(V.self, transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
-                       a: transA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
-                       beta: beta, c: c + lo * ldc, ldc: ldc)
-            } else {            // columns lo..<hi of op(B) and C
-                serial(V.self, transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
-                       a: a, lda: lda, b: transB ? b + lo * ldb : b + lo, ldb: ldb,
-                       beta: beta, c: c + lo, ldc: ldc)
-            }
         }
     }
 

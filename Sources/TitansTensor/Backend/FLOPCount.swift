@@ -5,7 +5,7 @@ import Synchronization
 /// `titans bench models` reports against the measured sgemm peak. Counting is task-local, as ``GradMode`` is: ops
 /// running elsewhere at the same time (tests in parallel) are not counted.
 public enum FLOPCount {
-    private final class Counter: Sendable {
+    final class Counter: Sendable {
         let total = Atomic<Int>(0)
         let parent: Counter?
         init(parent: Counter?) { self.parent = parent }
@@ -14,6 +14,12 @@ public enum FLOPCount {
     @TaskLocal private static var current: Counter?
 
     static var isCounting: Bool { current != nil }
+
+    /// The count ops here add to, to carry onto another thread (``Parallel/shards(_:_:)``).
+    static var currentCounter: Counter? { current }
+
+    /// Runs `body` adding to `counter` (taken from another thread).
+    static func continuing<R>(_ counter: Counter?, _ body: () -> R) -> R { $current.withValue(counter, operation: body) }
 
     static func add(_ flops: Int) {
         var counter = current

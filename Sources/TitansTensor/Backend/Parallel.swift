@@ -1,9 +1,17 @@
 import Dispatch
 import Foundation
 
-/// Splits loops across the machine's cores when they are large enough to pay for it.
-enum Parallel {
+/// Splits work across the machine's cores: loops when they are large enough to pay for it (``forRanges(_:grain:_:)``),
+/// and whole computations, such as the halves of a training batch, one per core (``shards(_:_:)``), inside which
+/// every op stays on its own thread.
+public enum Parallel {
     static let threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Set on the threads of ``shards(_:_:)``: the cores are already busy, so ops run on the calling thread.
+    @TaskLocal private static var confined = false
+
+    /// Cores an op may spread over from here: all of them, or 1 inside a shard.
+    public static var availableThreads: Int { confined ? 1 : threadCount }
 
     /// Elements below which an elementwise loop stays on the calling thread.
     static let elementwiseGrain = 1 << 15
@@ -11,7 +19,7 @@ enum Parallel {
     /// Calls `body` on disjoint ranges covering `0..<count`, in parallel when each thread would get at least `grain` items.
     @inline(__always)
     static func forRanges(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-        let chunks = min(threadCount, count / max(grain, 1))
+        let chunks = min(availableThreads, count / max(grain, 1))
         if chunks <= 1 {
             if count > 0 { body(0..<count) }
             return
@@ -20,5 +28,24 @@ enum Parallel {
             let start = count * c / chunks, end = count * (c + 1) / chunks
             body(start..<end)
         }
+    }
+
+    /// `body(0..<count)`'s results in order, computed concurrently, each on its own thread with every op inside it
+    /// kept on that thread, and with the caller's gradient recording and FLOP counting.
+    public static func shards<R>(_ count: Int, _ body: (Int) -> R) -> [R] {
+        if count <= 1 || confined { return (0..<count).map(body) }
+        let recording = GradMode.isEnabled, counting = FLOPCount.currentCounter
+        var results = [R?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = slots  // each iteration writes its own slot
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                $confined.withValue(true) {
+                    GradMode.with(enabled: recording) {
+                        FLOPCount.continuing(counting) { slots[i] = body(i) }
+                    }
+                }
+            }
+        }
+        return results.map { $0! }
     }
 }

@@ -23,7 +23,7 @@ enum ReductionKernels {
             return
         }
         // Parallel over inner columns when there are few outer blocks, else over outer blocks.
-        if outer >= Parallel.threadCount {
+        if outer >= Parallel.availableThreads {
             Parallel.forRanges(outer, grain: max(1, Parallel.elementwiseGrain / max(length * inner, 1))) { range in
                 for o in range { columns(x + o * length * inner, length: length, inner: inner,
                                          0..<inner, into: out + o * inner, identity: identity, combine) }

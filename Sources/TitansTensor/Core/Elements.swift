@@ -56,7 +56,7 @@ extension Tensor {
     }
 
     /// A new contiguous tensor with the same elements and its own storage, without history.
-    func denseCopy() -> Tensor {
+    public func denseCopy() -> Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         Tensor.copyElements(from: self, into: out)
         return out

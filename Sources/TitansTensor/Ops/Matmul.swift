@@ -80,7 +80,8 @@ extension Tensor {
         let bStrides = ElementwisePlan.broadcastStrides(Tensor(storage: b.storage, shape: Array(b.shape.dropLast(2)),
                                                                strides: Array(b.strides.dropLast(2))), to: batchShape)
         let pa = a.pointer(T.self), pb = b.pointer(T.self)
-        for i in 0..<batchCount {
+        let (ta, tb) = (la!.transposed, lb!.transposed), (lda, ldb) = (la!.ld, lb!.ld)
+        func product(_ i: Int, threads: Int) {
             var rest = i, oa = 0, ob = 0
             for d in stride(from: batchShape.count - 1, through: 0, by: -1) {
                 let index = rest % batchShape[d]
@@ -88,8 +89,19 @@ extension Tensor {
                 oa += index * aStrides[d]
                 ob += index * bStrides[d]
             }
-            BLAS.gemm(transA: la!.transposed, transB: lb!.transposed, m: m, n: n, k: k, alpha: 1,
-                      a: pa + oa, lda: la!.ld, b: pb + ob, ldb: lb!.ld, beta: 0, c: c + i * m * n, ldc: n)
+            BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa + oa, lda: lda, b: pb + ob, ldb: ldb,
+                      beta: 0, c: c + i * m * n, ldc: n, threads: threads)
+        }
+        // Many small products (the memory's per-head matrices): whole products to each core. Few large ones: each
+        // product cut across the cores.
+        let perProduct = 2 * m * n * k
+        if batchCount >= Parallel.availableThreads && perProduct <= GEMMSlabs.parallelThreshold
+            && perProduct * batchCount > GEMMSlabs.parallelThreshold {
+            Parallel.forRanges(batchCount, grain: 1) { range in
+                for i in range { product(i, threads: 1) }
+            }
+        } else {
+            for i in 0..<batchCount { product(i, threads: Parallel.availableThreads) }
         }
     }
 }
