@@ -14,10 +14,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
     ],
     targets: [
+        // Kernels in C for instruction sets chosen at run time (AVX2 and FMA matrix multiply).
+        .target(name: "CTitansKernels"),
         // Tensor core: N-d tensors, ops, reverse-mode autodiff, CPU backend. Knows nothing of neural networks.
         .target(
             name: "TitansTensor",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CTitansKernels", .product(name: "RealModule", package: "swift-numerics")]
         ),
         // Neural-network building blocks: modules with named parameters, layers, safetensors. Knows nothing of Titans.
         .target(name: "TitansNN", dependencies: ["TitansTensor"]),

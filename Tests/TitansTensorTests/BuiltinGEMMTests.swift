@@ -29,9 +29,10 @@ import Testing
     typealias GEMM<T> = (Bool, Bool, Int, Int, Int, T, UnsafePointer<T>, Int, UnsafePointer<T>, Int,
                          T, UnsafeMutablePointer<T>, Int) -> Void
 
-    static let sgemm: GEMM<Float> = {
-        BuiltinGEMM.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7,
-                          b: $8, ldb: $9, beta: $10, c: $11, ldc: $12)
+    /// The float32 kernels this CPU runs: the portable Swift one, and the AVX2/FMA one where the CPU has it.
+    static let sgemms: [GEMM<Float>] = ([.portable] + (BuiltinGEMM.fastest == .avx2FMA ? [.avx2FMA] : [])).map { kernel in
+        { BuiltinGEMM.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7,
+                            b: $8, ldb: $9, beta: $10, c: $11, ldc: $12, kernel: kernel) }
     }
     static let dgemm: GEMM<Double> = {
         BuiltinGEMM.dgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7,
@@ -102,8 +103,9 @@ import Testing
         #expect(failures == 0, "\(T.self) \(t): \(failures) wrong elements")
     }
 
+    /// Every float32 kernel and the float64 one.
     static func checkBoth(_ t: Case) {
-        check(t, sgemm, eps: 1e-6)
+        for sgemm in sgemms { check(t, sgemm, eps: 1e-6) }
         check(t, dgemm, eps: 1e-15)
     }
 
@@ -121,8 +123,9 @@ import Testing
     }
 
     @Test func blockBoundaries() {
-        // Sizes that are not multiples of the micro-tile (6 × 8/16) nor of the cache blocks (kc 128/256, mc 48).
-        let shapes = [(130, 65, 17), (13, 21, 259), (53, 9, 270), (12, 130, 129)]
+        // Sizes that are not multiples of the micro-tile (6 × 8/16) nor of the cache blocks (kc 128/256, mc 48/96,
+        // and the AVX2 kernel's nc 4096).
+        let shapes = [(130, 65, 17), (13, 21, 259), (53, 9, 270), (12, 130, 129), (7, 4100, 3)]
         for (ta, tb) in Self.transposes {
             for (m, n, k) in shapes {
                 Self.checkBoth(Case(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1.5, beta: -1, pad: 5))
@@ -162,14 +165,15 @@ import Testing
     }
 
     @Test func multiThreadedSizes() {
-        // Above BuiltinGEMM.parallelThreshold (2·m·n·k ≥ 1e6) the work is split over the cores:
+        // Above GEMMSlabs.parallelThreshold (2·m·n·k ≥ 1e6) the work is split over the cores:
         // along rows when m ≥ n, along columns otherwise. (Sizes kept moderate for debug builds.)
-        Self.check(Case(m: 300, n: 280, k: 260, alpha: 1, beta: 0.25, pad: 3), Self.sgemm, eps: 1e-6)
+        for sgemm in Self.sgemms { Self.check(Case(m: 300, n: 280, k: 260, alpha: 1, beta: 0.25, pad: 3), sgemm, eps: 1e-6) }
         Self.check(Case(transA: true, transB: true, m: 100, n: 90, k: 80, alpha: -1, beta: 0, pad: 1, nanC: true),
                    Self.dgemm, eps: 1e-15)
         for (ta, tb) in Self.transposes {
-            Self.check(Case(transA: ta, transB: tb, m: 14, n: 301, k: 125, alpha: 0.5, beta: 1, pad: 4),
-                       Self.sgemm, eps: 1e-6)
+            for sgemm in Self.sgemms {
+                Self.check(Case(transA: ta, transB: tb, m: 14, n: 301, k: 125, alpha: 0.5, beta: 1, pad: 4), sgemm, eps: 1e-6)
+            }
             Self.check(Case(transA: ta, transB: tb, m: 97, n: 61, k: 90, alpha: 1, beta: 0, pad: 0),
                        Self.dgemm, eps: 1e-15)
         }

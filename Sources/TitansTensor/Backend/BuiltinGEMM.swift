@@ -1,4 +1,7 @@
-// Built-in GEMM (matrix multiply) kernel, used when no BLAS library can be loaded.
+// Built-in GEMM (matrix multiply) kernel, used when no BLAS library can be loaded. On x86_64 CPUs with AVX2 and FMA
+// float32 products go to the C kernel of the same scheme (Sources/CTitansKernels/SGEMMAVX2.c, 6×16 tiles with fused
+// multiply-adds, chosen at run time: ~200 GFLOP/s on 2 cores here, 95–99% of OpenBLAS); the Swift kernel below
+// serves float64, other CPUs, and is the reference the C kernel is tested beside.
 //
 // Algorithm (the classic Goto / BLIS layered scheme):
 //
@@ -22,17 +25,16 @@
 // the 6 load+shuffle broadcasts per step, which on SSE2 made the loop issue-bound (~20% faster).
 //   * default x86_64 build (baseline SSE2, no FMA): vectors are SIMD4<Float> / SIMD2<Double>,
 //     i.e. 6×8 (Float) or 6×4 (Double) tiles with separate multiply + add (15 of 16 xmm registers).
-//   * arm64, or x86_64 built with `-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DTITANS_GEMM_AVX2`:
-//     SIMD8<Float> / SIMD4<Double>, i.e. 6×16 / 6×8 tiles with fused multiply-add.
+//   * arm64: SIMD8<Float> / SIMD4<Double>, i.e. 6×16 / 6×8 tiles with fused multiply-add.
 //   (Swift's `addingProduct` is a libm call per lane when the target has no FMA, so it is only used
 //   where FMA is known to exist.)
 // Measured (release, 2-core AMD EPYC Zen 3 @ 2.45 GHz, default SSE2 build): ~37 GFLOP/s per core for
 // Float and ~19 for Double, close to the 2 mul + 2 add per cycle limit of SSE2; ~70 / ~33 on 2 cores.
-// With the AVX2 flags above: ~70 GFLOP/s per core for Float.
 //
 // Threading: problems with 2·m·n·k above `GEMMSlabs.parallelThreshold` (64³) are cut into one slab per thread along
 // the larger of m and n; each slab runs the whole serial algorithm with its own packing buffers.
 
+import CTitansKernels
 import Dispatch
 import Foundation
 
@@ -41,12 +43,17 @@ import Foundation
 /// op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B) is k×n (B is k×n with ldb,
 /// or n×k when transB), C is m×n with row stride ldc.
 enum BuiltinGEMM {
+    /// The kernels: the C one for AVX2 and FMA (float32, `CTitansKernels`), or the portable Swift one below.
+    enum Kernel { case avx2FMA, portable }
+    /// The fastest kernel this CPU runs, for float32 (float64 always takes the portable one).
+    static let fastest: Kernel = titans_has_avx2_fma() ? .avx2FMA : .portable
+
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                      threads: Int = Parallel.availableThreads) {
+                      threads: Int = Parallel.availableThreads, kernel: Kernel = fastest) {
         gemm(VecF.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, kernel: kernel)
     }
 
     static func dgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
@@ -54,7 +61,7 @@ enum BuiltinGEMM {
                       beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int,
                       threads: Int = Parallel.availableThreads) {
         gemm(VecD.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, kernel: .portable)
     }
 
     // MARK: - Tuning parameters
@@ -62,7 +69,7 @@ enum BuiltinGEMM {
     // Measured on an AMD EPYC (Zen 3, 512 KiB L2 per core, 32 KiB L1d).
     /// Micro-tile rows (the micro-tile is MR × 2·lanes).
     static let MR = 6
-    #if arch(arm64) || TITANS_GEMM_AVX2
+    #if arch(arm64)
     /// Depth block: one kc×NR B sliver (4-8 KiB) stays in L1.
     static let KC = 128
     #else
@@ -86,7 +93,7 @@ enum BuiltinGEMM {
         static func * (x: Self, y: Self) -> Self
     }
 
-    #if arch(arm64) || TITANS_GEMM_AVX2
+    #if arch(arm64)
     typealias FloatStorage = SIMD8<Float>
     typealias DoubleStorage = SIMD4<Double>
     #else
@@ -106,7 +113,7 @@ enum BuiltinGEMM {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: FloatStorage.self)
         }
         @inline(__always) static func mulAdd(_ a: VecF, _ b: VecF, _ acc: VecF) -> VecF {
-            #if arch(arm64) || TITANS_GEMM_AVX2
+            #if arch(arm64)
             return VecF(acc.v.addingProduct(a.v, b.v))
             #else
             return VecF(a.v * b.v + acc.v)
@@ -127,7 +134,7 @@ enum BuiltinGEMM {
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: DoubleStorage.self)
         }
         @inline(__always) static func mulAdd(_ a: VecD, _ b: VecD, _ acc: VecD) -> VecD {
-            #if arch(arm64) || TITANS_GEMM_AVX2
+            #if arch(arm64)
             return VecD(acc.v.addingProduct(a.v, b.v))
             #else
             return VecD(a.v * b.v + acc.v)
@@ -143,7 +150,7 @@ enum BuiltinGEMM {
     static func gemm<V: Vector>(_: V.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                 alpha: V.Scalar, a: UnsafePointer<V.Scalar>, lda: Int,
                                 b: UnsafePointer<V.Scalar>, ldb: Int, beta: V.Scalar,
-                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int, threads: Int) {
+                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int, threads: Int, kernel: Kernel) {
         precondition(m >= 0 && n >= 0 && k >= 0, "BuiltinGEMM: negative dimension")
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
@@ -160,6 +167,17 @@ enum BuiltinGEMM {
             return
         }
 
+        if kernel == .avx2FMA, V.Scalar.self == Float.self {
+            let (a, b, c) = (UnsafeRawPointer(a).assumingMemoryBound(to: Float.self),
+                             UnsafeRawPointer(b).assumingMemoryBound(to: Float.self),
+                             UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
+            let (alpha, beta) = (Float(alpha), Float(beta))
+            GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c,
+                          ldc: ldc, threads: threads, rowUnit: 6, columnUnit: 16) { m, n, a, b, c in
+                titans_sgemm_avx2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            }
+            return
+        }
         let nr = 2 * V.lanes
         GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
                       threads: threads, rowUnit: MR, columnUnit: nr) { m, n, a, b, c in

@@ -1,0 +1,17 @@
+// Kernels written in C where Swift cannot say what they need: code for a wider instruction set than the build's
+// target, chosen at run time (a Swift function cannot carry its own target features).
+#ifndef CTITANS_KERNELS_H
+#define CTITANS_KERNELS_H
+
+#include <stdbool.h>
+
+/// Whether this CPU (and its operating system) runs AVX2 and FMA instructions, so the kernels below may be called.
+bool titans_has_avx2_fma(void);
+
+/// Row-major single-precision `C = alpha * op(A) * op(B) + beta * C` on the calling thread, with AVX2 and FMA; the
+/// arguments mean what they mean to CBLAS (op(A) is m×k, op(B) is k×n; `beta == 0` never reads C). m, n, k > 0.
+/// Call only when `titans_has_avx2_fma()`.
+void titans_sgemm_avx2(bool trans_a, bool trans_b, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+#endif
