@@ -113,17 +113,13 @@ extension TrainingBatch {
     /// The rows cut into at most `count` contiguous groups of nearly equal size, each with its share of the scored
     /// targets (all shares 0 when nothing is scored, as the whole batch's loss is then 0).
     func rowGroups(_ count: Int) -> [(batch: TrainingBatch, weight: Double)] {
-        let rows = inputs.shape[0], length = inputs.count / max(rows, 1)
-        let groups = min(count, rows)
-        guard groups > 1, inputs.shape.count == 2, targets.shape == inputs.shape else { return [(self, 1)] }
+        guard inputs.shape.count == 2, targets.shape == inputs.shape, inputs.shape[0] > 1, count > 1 else { return [(self, 1)] }
+        let length = inputs.shape[1]
         let scored = lossWeights.map { $0.reduce(0, +) } ?? Double(targets.count)
-        return (0..<groups).map { g in
-            let range = (rows * g / groups * length)..<(rows * (g + 1) / groups * length)
-            let shape = [range.count / length, length]
-            let part = TrainingBatch(inputs: IndexTensor(shape: shape, Array(inputs.values[range])),
-                                     targets: IndexTensor(shape: shape, Array(targets.values[range])),
-                                     lossWeights: lossWeights.map { Array($0[range]) })
-            let partScored = part.lossWeights.map { $0.reduce(0, +) } ?? Double(range.count)
+        return Parallel.evenRanges(inputs.shape[0], parts: count).map { rows in
+            let part = TrainingBatch(inputs: inputs.rows(rows), targets: targets.rows(rows),
+                                     lossWeights: lossWeights.map { Array($0[(rows.lowerBound * length)..<(rows.upperBound * length)]) })
+            let partScored = part.lossWeights.map { $0.reduce(0, +) } ?? Double(part.targets.count)
             return (part, scored > 0 ? partScored / scored : 0)
         }
     }

@@ -35,4 +35,14 @@ extension TrainableModel {
         }
         return value
     }
+
+    /// The loss on `batch` without recording gradients, its parts (``TrainableModel/parts(of:count:)``) computed side by
+    /// side on the cores; `parts` overrides their number.
+    public func evaluationLoss(on batch: Batch, parts count: Int? = nil) -> Double {
+        let parts = parts(of: batch, count: count ?? Parallel.availableThreads)
+        return withoutGradients {
+            let values = Parallel.shards(parts.count) { self.loss(on: parts[$0].batch).item() }
+            return zip(parts, values).map { $0.weight * $1 }.reduce(0, +)
+        }
+    }
 }

@@ -60,7 +60,7 @@ public final class Trainer<Model: TrainableModel> {
         let batches = source.validationBatches(size: configuration.batchSize, length: configuration.sequenceLength,
                                                limit: configuration.evaluationBatches)
         guard !batches.isEmpty else { return nil }
-        return withoutGradients { batches.map { model.loss(on: $0).item() }.reduce(0, +) / Double(batches.count) }
+        return batches.map { model.evaluationLoss(on: $0) }.reduce(0, +) / Double(batches.count)
     }
 
     /// Everything needed to continue exactly where this run stands; `metadata` adds entries (e.g. the data's path)

@@ -43,6 +43,20 @@ struct ShardedGradientsTests {
         }
     }
 
+    /// Scoring without gradients in parts: the logits and the loss of the whole batch.
+    @Test func partsScoreAsTheWholeBatch() {
+        let model = TrainerTests.model(.mac)
+        let batch = Self.batch(rows: 3, length: 12, weights: (0..<36).map { Double($0 % 2) })
+        let whole = withoutGradients { model(batch.inputs).logits }
+        let parts = model.logits(batch.inputs)
+        #expect(parts.shape == whole.shape)
+        #expect((parts - whole).abs().max().item() <= 1e-5)
+        let loss = withoutGradients { model.loss(on: batch).item() }
+        for count in [1, 2, 3] {
+            #expect(abs(model.evaluationLoss(on: batch, parts: count) - loss) <= 1e-6 * loss, "\(count) parts")
+        }
+    }
+
     @Test func rowGroupsSplitRowsAndShareTheScoredTargets() {
         let weights = [1.0, 1, 0, 0, 0, 0, 1, 1, 1, 1]  // 5 rows of 2
         let groups = Self.batch(rows: 5, length: 2, weights: weights).rowGroups(3)

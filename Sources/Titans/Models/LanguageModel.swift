@@ -49,3 +49,15 @@ public final class LanguageModel: Module {
         return (head(finalNorm(h)), state)
     }
 }
+
+extension LanguageModel {
+    /// Logits `[batch, time, vocabulary]` for new sequences `tokens` `[batch, time]`, without recording gradients: the
+    /// rows are cut into one group per core and run side by side (`Parallel.shards`), for scoring and evaluation.
+    public func logits(_ tokens: IndexTensor) -> Tensor {
+        withoutGradients {
+            let groups = tokens.shape.count == 2 ? Parallel.evenRanges(tokens.shape[0], parts: Parallel.availableThreads) : []
+            if groups.count <= 1 { return self(tokens).logits }
+            return Tensor.concatenate(Parallel.shards(groups.count) { self(tokens.rows(groups[$0])).logits }, axis: 0)
+        }
+    }
+}

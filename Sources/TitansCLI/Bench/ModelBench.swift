@@ -58,7 +58,7 @@ struct ModelBench: ParsableCommand {
                 optimizer.step()
                 optimizer.zeroGradients()
             }
-            let forward = !figures.contains("forward") ? .nan : fastestSeconds(repeats: repeats) { _ = withoutGradients { lm(tokens) } }
+            let forward = !figures.contains("forward") ? .nan : fastestSeconds(repeats: repeats) { _ = lm.logits(tokens) }
             let start = Array(tokens.values.prefix(prompt))
             var sampling = RandomGenerator(seed: 1)
             var generation = Double.nan

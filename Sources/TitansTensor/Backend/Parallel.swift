@@ -30,6 +30,12 @@ public enum Parallel {
         }
     }
 
+    /// `0..<count` cut into at most `parts` contiguous ranges of nearly equal size (none empty).
+    public static func evenRanges(_ count: Int, parts: Int) -> [Range<Int>] {
+        let parts = max(1, min(parts, count))
+        return (0..<parts).map { (count * $0 / parts)..<(count * ($0 + 1) / parts) }
+    }
+
     /// `body(0..<count)`'s results in order, computed concurrently, each on its own thread with every op inside it
     /// kept on that thread, and with the caller's gradient recording and FLOP counting.
     public static func shards<R>(_ count: Int, _ body: (Int) -> R) -> [R] {

@@ -10,4 +10,10 @@ public struct IndexTensor: Equatable, Sendable {
     }
 
     public var count: Int { values.count }
+
+    /// The entries `range` along the first axis (rows of a `[batch, time]` batch).
+    public func rows(_ range: Range<Int>) -> IndexTensor {
+        let width = shape.dropFirst().reduce(1, *)
+        return IndexTensor(shape: [range.count] + shape.dropFirst(), Array(values[(range.lowerBound * width)..<(range.upperBound * width)]))
+    }
 }
