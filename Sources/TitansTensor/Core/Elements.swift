@@ -65,10 +65,7 @@ extension Tensor {
     /// Copies `source`, broadcast to `destination.shape`, into the (possibly strided) `destination`.
     static func copyElements(from source: Tensor, into destination: Tensor) {
         source.expectDType(destination, "copy")
-        switch source.dtype {
-        case .float32: ElementwiseKernels.map(source, into: destination, ElementFunctions.Identity<Float>())
-        case .float64: ElementwiseKernels.map(source, into: destination, ElementFunctions.Identity<Double>())
-        }
+        destination.backend.copy(source, into: destination)
     }
 
     /// This tensor with elements laid out densely; itself when already contiguous. Differentiable.

@@ -12,26 +12,6 @@ enum BinaryFunction: String {
         }
     }
 
-    func apply<T: TensorScalar>(_ a: Tensor, _ b: Tensor, into out: Tensor, _: T.Type) {
-        typealias K = ElementwiseKernels
-        typealias E = ElementFunctions
-        switch self {
-        case .add: K.zip(a, b, into: out, E.Add<T>())
-        case .subtract: K.zip(a, b, into: out, E.Subtract<T>())
-        case .multiply: K.zip(a, b, into: out, E.Multiply<T>())
-        case .divide: K.zip(a, b, into: out, E.Divide<T>())
-        case .pow: K.zip(a, b, into: out, E.Power<T>())
-        case .maximum: K.zip(a, b, into: out, E.Maximum<T>())
-        case .minimum: K.zip(a, b, into: out, E.Minimum<T>())
-        case .equal: K.zip(a, b, into: out, E.Compare<T>(comparison: .equal))
-        case .notEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .notEqual))
-        case .less: K.zip(a, b, into: out, E.Compare<T>(comparison: .less))
-        case .lessOrEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .lessOrEqual))
-        case .greater: K.zip(a, b, into: out, E.Compare<T>(comparison: .greater))
-        case .greaterOrEqual: K.zip(a, b, into: out, E.Compare<T>(comparison: .greaterOrEqual))
-        }
-    }
-
     /// Gradients with respect to `a` and `b` before reducing broadcast dimensions.
     func gradients(_ a: Tensor, _ b: Tensor, _ y: Tensor, _ g: Tensor, _ needs: [Bool]) -> (Tensor?, Tensor?) {
         switch self {
@@ -59,10 +39,7 @@ extension Tensor {
             expectDType(other, f.rawValue)
             let outShape = Shape.broadcast([shape, other.shape], op: f.rawValue)
             let out = Tensor(uninitializedShape: outShape, dtype: dtype)
-            switch dtype {
-            case .float32: f.apply(self, other, into: out, Float.self)
-            case .float64: f.apply(self, other, into: out, Double.self)
-            }
+            backend.binary(f, self, other, into: out)
             if f.isComparison { return out }
             return Tensor.record(out, f.rawValue, [self, other]) { ctx in
                 let (a, b) = (ctx.inputs[0], ctx.inputs[1])
@@ -105,10 +82,7 @@ extension Tensor {
         a.expectDType(mask, "where")
         let outShape = Shape.broadcast([mask.shape, a.shape, b.shape], op: "where")
         let out = Tensor(uninitializedShape: outShape, dtype: a.dtype)
-        switch a.dtype {
-        case .float32: ElementwiseKernels.select(mask, a, b, into: out, Float.self)
-        case .float64: ElementwiseKernels.select(mask, a, b, into: out, Double.self)
-        }
+        a.backend.select(mask, a, b, into: out)
         return record(out, "where", [mask, a, b]) { ctx in
             let (m, g) = (ctx.inputs[0].detach(), ctx.grad)
             let zero = g.scalarLike(0)

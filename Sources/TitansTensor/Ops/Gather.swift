@@ -14,19 +14,8 @@ extension Tensor {
             precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length },
                          "indexSelect: an index is out of range 0..<\(length) for axis \(a) of shape \(shape)")
             let out = Tensor(uninitializedShape: Array(shape[..<a]) + indices.shape + Array(shape[(a + 1)...]), dtype: dtype)
-            let x = contiguousData(), n = indices.count
-            func run<T: TensorScalar>(_: T.Type) {
-                let src = x.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    for (j, index) in indices.values.enumerated() {
-                        (dst + (o * n + j) * inner).update(from: src + (o * length + index) * inner, count: inner)
-                    }
-                }
-            }
-            switch dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            let x = contiguousData()
+            backend.indexSelect(x, indices: indices.values, outer: outer, length: length, inner: inner, into: out)
             return Tensor.record(out, "indexSelect", [self]) { ctx in
                 [ctx.grad.indexAdd(axis: a, indices: indices, length: length)]
             }
@@ -38,7 +27,6 @@ extension Tensor {
     public func indexAdd(axis: Int, indices: IndexTensor, length: Int) -> Tensor {
         OpProfile.measure("indexAdd") {
             let a = Shape.axis(axis, rank: rank - indices.shape.count + 1, op: "indexAdd")
-            let n = indices.count
             let lead = Array(shape[..<a]), trail = Array(shape[(a + indices.shape.count)...])
             precondition(Array(shape[a..<(a + indices.shape.count)]) == indices.shape,
                          "indexAdd: source \(shape) does not hold index shape \(indices.shape) at axis \(a)")
@@ -46,19 +34,7 @@ extension Tensor {
             let outer = Shape.count(lead), inner = Shape.count(trail)
             let out = Tensor.zeros(lead + [length] + trail, dtype: dtype)
             let x = contiguousData()
-            func run<T: TensorScalar>(_: T.Type) {
-                let src = x.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    for (j, index) in indices.values.enumerated() {
-                        let s = src + (o * n + j) * inner, d = dst + (o * length + index) * inner
-                        for i in 0..<inner { d[i] += s[i] }
-                    }
-                }
-            }
-            switch dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            backend.indexAdd(x, indices: indices.values, outer: outer, length: length, inner: inner, into: out)
             return Tensor.record(out, "indexAdd", [self]) { ctx in [ctx.grad.indexSelect(axis: a, indices: indices)] }
         }
     }
@@ -75,18 +51,7 @@ extension Tensor {
             precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "take: an index is out of range 0..<\(length)")
             let out = Tensor(uninitializedShape: reduced, dtype: dtype)
             let x = contiguousData()
-            func run<T: TensorScalar>(_: T.Type) {
-                let src = x.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    for i in 0..<inner {
-                        dst[o * inner + i] = src[(o * length + indices.values[o * inner + i]) * inner + i]
-                    }
-                }
-            }
-            switch dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            backend.take(x, indices: indices.values, outer: outer, length: length, inner: inner, into: out)
             let inputShape = shape
             return Tensor.record(out, "take", [self]) { ctx in [ctx.grad.put(alongAxis: a, indices: indices, shape: inputShape)] }
         }
@@ -103,18 +68,7 @@ extension Tensor {
             precondition(indices.values.allSatisfy { $0 >= 0 && $0 < length }, "put: an index is out of range 0..<\(length)")
             let out = Tensor.zeros(shape, dtype: dtype)
             let x = contiguousData()
-            func run<T: TensorScalar>(_: T.Type) {
-                let src = x.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    for i in 0..<inner {
-                        dst[(o * length + indices.values[o * inner + i]) * inner + i] += src[o * inner + i]
-                    }
-                }
-            }
-            switch dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            backend.put(x, indices: indices.values, outer: outer, length: length, inner: inner, into: out)
             return Tensor.record(out, "put", [self]) { ctx in [ctx.grad.take(alongAxis: a, indices: indices)] }
         }
     }

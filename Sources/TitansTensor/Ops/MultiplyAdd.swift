@@ -6,10 +6,7 @@ extension Tensor {
             expectDType(scale, "multiplyAdd")
             expectDType(addend, "multiplyAdd")
             let out = Tensor(uninitializedShape: Shape.broadcast([shape, scale.shape, addend.shape], op: "multiplyAdd"), dtype: dtype)
-            switch dtype {
-            case .float32: ElementwiseKernels.multiplyAdd(self, scale, addend, into: out, Float.self)
-            case .float64: ElementwiseKernels.multiplyAdd(self, scale, addend, into: out, Double.self)
-            }
+            backend.multiplyAdd(self, scale, addend, into: out)
             return Tensor.record(out, "multiplyAdd", [self, scale, addend]) { ctx in
                 let (a, s, c, g) = (ctx.inputs[0], ctx.inputs[1], ctx.inputs[2], ctx.grad)
                 return [ctx.needs[0] ? (g * s).sum(toShape: a.shape) : nil, ctx.needs[1] ? (g * a).sum(toShape: s.shape) : nil,

@@ -14,19 +14,7 @@ extension Tensor {
         for d in first...last { outShape[d] = 1 }
         precondition(length > 0 || reduction == .sum, "max: cannot reduce an empty axis of shape \(shape)")
         let out = Tensor(uninitializedShape: outShape, dtype: dtype)
-        func run<T: TensorScalar>(_: T.Type) {
-            switch reduction {
-            case .sum: ReductionKernels.reduce(x.pointer(T.self), outer: outer, length: length, inner: inner,
-                                               into: out.pointer(T.self), identity: 0, ElementFunctions.Add<T>())
-            case .max: ReductionKernels.reduce(x.pointer(T.self), outer: outer, length: length, inner: inner,
-                                               into: out.pointer(T.self), identity: -T.infinity,
-                                               ElementFunctions.NaNPropagatingMaximum<T>())
-            }
-        }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
+        backend.reduce(reduction, x, outer: outer, length: length, inner: inner, into: out)
         return out
     }
 
@@ -105,11 +93,7 @@ extension Tensor {
         precondition(shape[a] > 0, "argmax: empty axis \(a) of shape \(shape)")
         let x = contiguousData()
         let outer = Shape.count(Array(shape[..<a])), inner = Shape.count(Array(shape[(a + 1)...]))
-        let values: [Int]
-        switch dtype {
-        case .float32: values = ReductionKernels.argmax(x.pointer(Float.self), outer: outer, length: shape[a], inner: inner)
-        case .float64: values = ReductionKernels.argmax(x.pointer(Double.self), outer: outer, length: shape[a], inner: inner)
-        }
+        let values = backend.argmax(x, outer: outer, length: shape[a], inner: inner)
         return IndexTensor(shape: reducedShape([a], keepDims: false), values)
     }
 

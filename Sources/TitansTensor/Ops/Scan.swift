@@ -8,27 +8,7 @@ extension Tensor {
             let x = contiguousData()
             let out = Tensor(uninitializedShape: shape, dtype: dtype)
             let outer = Shape.count(Array(shape[..<a])), length = shape[a], inner = Shape.count(Array(shape[(a + 1)...]))
-            func run<T: TensorScalar>(_: T.Type) {
-                let src = x.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    let base = o * length * inner
-                    var previous: Int? = nil
-                    for step in 0..<length {
-                        let t = reverse ? length - 1 - step : step
-                        let row = base + t * inner
-                        if let p = previous {
-                            for i in 0..<inner { dst[row + i] = dst[p + i] + src[row + i] }
-                        } else {
-                            for i in 0..<inner { dst[row + i] = src[row + i] }
-                        }
-                        previous = row
-                    }
-                }
-            }
-            switch dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            backend.cumulativeSum(x, outer: outer, length: length, inner: inner, reverse: reverse, into: out)
             return Tensor.record(out, "cumulativeSum", [self]) { ctx in [ctx.grad.cumulativeSum(axis: a, reverse: !reverse)] }
         }
     }
@@ -51,22 +31,7 @@ extension Tensor {
             let hc = h0.expand(to: initialShape).contiguousData()
             let out = Tensor(uninitializedShape: shape, dtype: a.dtype)
             let outer = Shape.count(Array(shape[..<ax])), length = shape[ax], inner = Shape.count(Array(shape[(ax + 1)...]))
-            func run<T: TensorScalar>(_: T.Type) {
-                let pa = ac.pointer(T.self), pb = bc.pointer(T.self), ph = hc.pointer(T.self), dst = out.pointer(T.self)
-                for o in 0..<outer {
-                    let base = o * length * inner
-                    var previous = ph + o * inner
-                    for step in 0..<length {
-                        let row = base + (reverse ? length - 1 - step : step) * inner
-                        for i in 0..<inner { dst[row + i] = pa[row + i] * previous[i] + pb[row + i] }
-                        previous = UnsafeMutablePointer(dst + row)
-                    }
-                }
-            }
-            switch a.dtype {
-            case .float32: run(Float.self)
-            case .float64: run(Double.self)
-            }
+            a.backend.linearScan(ac, bc, initial: hc, outer: outer, length: length, inner: inner, reverse: reverse, into: out)
             return record(out, "linearScan", [a, b, h0]) { ctx in
                 if length == 0 { return ctx.inputs.map { Tensor.zeros(like: $0) } }
                 let (a, h, g) = (ctx.inputs[0].expand(to: shape), ctx.output, ctx.grad)

@@ -4,36 +4,7 @@ extension Tensor {
         let x = contiguousData()
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         let outer = Shape.count(Array(shape[..<a])), length = shape[a], inner = Shape.count(Array(shape[(a + 1)...]))
-        func run<T: TensorScalar>(_: T.Type) {
-            let src = x.pointer(T.self), dst = out.pointer(T.self)
-            Parallel.forRanges(outer * inner, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(length, 1))) { range in
-                for line in range {
-                    let o = line / inner, i = line % inner
-                    let base = o * length * inner + i
-                    var m = -T.infinity
-                    for t in 0..<length { m = Swift.max(m, src[base + t * inner]) }
-                    if !m.isFinite { m = 0 }
-                    var total: T = 0
-                    for t in 0..<length {
-                        let e = T.exp(src[base + t * inner] - m)
-                        dst[base + t * inner] = e
-                        total += e
-                    }
-                    if log {
-                        // (x - m) - log(total): rounding m + log(total) first would lose the small log term next to a large m.
-                        let logTotal = T.log(total)
-                        for t in 0..<length { dst[base + t * inner] = (src[base + t * inner] - m) - logTotal }
-                    } else {
-                        let scale = 1 / total
-                        for t in 0..<length { dst[base + t * inner] *= scale }
-                    }
-                }
-            }
-        }
-        switch dtype {
-        case .float32: run(Float.self)
-        case .float64: run(Double.self)
-        }
+        backend.softmax(x, outer: outer, length: length, inner: inner, log: log, into: out)
         return out
     }
 

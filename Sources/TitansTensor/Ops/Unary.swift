@@ -1,6 +1,6 @@
 import RealModule
 
-/// Elementwise functions of one tensor, their kernels and their backward rules.
+/// Elementwise functions of one tensor and their backward rules (their kernels: ``CPUBackend``).
 enum UnaryFunction {
     case negate, exp, log, sqrt, rsqrt, abs, tanh, sigmoid, silu, gelu, relu, softplus, erf, sign
     /// `x * scale + shift`
@@ -29,54 +29,6 @@ enum UnaryFunction {
         case .power: return "pow"
         case .clamp: return "clamp"
         }
-    }
-
-    /// Writes `f(x)` into `out` (same shape, contiguous).
-    func apply<T: TensorScalar>(_ x: Tensor, into out: Tensor, _: T.Type) {
-        typealias K = ElementwiseKernels
-        typealias E = ElementFunctions
-        if T.self == Float.self, applyVectorised(x, into: out) { return }
-        switch self {
-        case .negate: K.map(x, into: out, E.Negate<T>())
-        case .exp: K.map(x, into: out, E.Exp<T>())
-        case .log: K.map(x, into: out, E.Log<T>())
-        case .sqrt: K.map(x, into: out, E.Sqrt<T>())
-        case .rsqrt: K.map(x, into: out, E.Rsqrt<T>())
-        case .abs: K.map(x, into: out, E.Abs<T>())
-        case .tanh: K.map(x, into: out, E.Tanh<T>())
-        case .sigmoid: K.map(x, into: out, E.Sigmoid<T>())
-        case .silu: K.map(x, into: out, E.Silu<T>())
-        case .gelu: K.map(x, into: out, E.Gelu<T>())
-        case .relu: K.map(x, into: out, E.Relu<T>())
-        case .softplus: K.map(x, into: out, E.Softplus<T>())
-        case .erf: K.map(x, into: out, E.Erf<T>())
-        case .sign: K.map(x, into: out, E.Sign<T>())
-        case let .affine(scale, shift): K.map(x, into: out, E.Affine<T>(scale: T(scale), shift: T(shift)))
-        case let .power(p):
-            if p == 2 {
-                K.map(x, into: out, E.Square<T>())
-            } else if p == p.rounded(), Swift.abs(p) <= 0x1p31 {
-                // Integer exponents by repeated multiplication: defined for negative bases (the real-exponent
-                // pow is exp(p log x), NaN for x < 0) and with 0^0 = 1, as the gradient of x^1 needs.
-                K.map(x, into: out, E.IntegerPower<T>(exponent: Int(p)))
-            } else {
-                K.map(x, into: out, E.RealPower<T>(exponent: T(p)))
-            }
-        case let .clamp(lower, upper): K.map(x, into: out, E.Clamp<T>(lower: T(lower), upper: T(upper)))
-        }
-    }
-
-    /// The float32 fast path through ``VectorMath`` for the functions that have one; false when this one has none.
-    private func applyVectorised(_ x: Tensor, into out: Tensor) -> Bool {
-        typealias K = ElementwiseKernels
-        typealias E = ElementFunctions
-        switch self {
-        case .exp: K.map(x, into: out, E.FastExp())
-        case .sigmoid: K.map(x, into: out, E.FastSigmoid())
-        case .silu: K.map(x, into: out, E.FastSilu())
-        default: return false
-        }
-        return true
     }
 
     /// The gradient with respect to `x`, written with differentiable ops.
@@ -113,10 +65,7 @@ extension Tensor {
     func unary(_ f: UnaryFunction) -> Tensor {
         OpProfile.measure(f.name) {
             let out = Tensor(uninitializedShape: shape, dtype: dtype)
-            switch dtype {
-            case .float32: f.apply(self, into: out, Float.self)
-            case .float64: f.apply(self, into: out, Double.self)
-            }
+            backend.unary(f, self, into: out)
             if case .sign = f { return out }
             return Tensor.record(out, f.name, [self]) { ctx in [f.gradient(ctx.inputs[0], ctx.output, ctx.grad)] }
         }
