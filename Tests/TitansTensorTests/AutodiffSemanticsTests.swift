@@ -27,6 +27,32 @@ import Foundation
         expectClose(z.grad!.toArray(), [4, 5, 6, 1, 2, 3])
     }
 
+    /// Slices add their gradients into their windows of one sum in place (first order) and embed them (with a graph
+    /// to keep): overlapping, strided, beside a direct use, the same result, and the second order still follows.
+    @Test func sliceGradientsAccumulateInPlace() {
+        let values = (0..<30).map { Double($0) / 10 }
+        let x = Tensor(shape: [3, 10], values, dtype: .float64).requiringGrad()
+        func y(_ x: Tensor) -> Tensor {
+            (x.slice(axis: 1, start: 0, end: 6) * 2).sum() + x.slice(axis: 1, start: 4, end: 10).squared().sum()
+                + x.slice(axis: 1, start: 1, end: 10, step: 3).sum() + x.sum() + x.select(axis: 0, index: 2).sum()
+        }
+        let expected = values.indices.map { i -> Double in
+            let (row, column) = (i / 10, i % 10)
+            return (column < 6 ? 2 : 0) + (column >= 4 ? 2 * values[i] : 0) + (column % 3 == 1 ? 1 : 0) + 1 + (row == 2 ? 1 : 0)
+        }
+        expectClose(Tensor.gradients(of: y(x), withRespectTo: [x])[0].toArray(), expected, tolerance: 1e-12)
+        let withGraph = Tensor.gradients(of: y(x), withRespectTo: [x], createGraph: true)[0]
+        expectClose(withGraph.toArray(), expected, tolerance: 1e-12)
+        // d/dx of Σ (dy/dx)² = 2 (dy/dx) · 2 on the squared columns.
+        let second = Tensor.gradients(of: withGraph.squared().sum(), withRespectTo: [x])[0]
+        expectClose(second.toArray(), values.indices.map { $0 % 10 >= 4 ? 4 * expected[$0] : 0 }, tolerance: 1e-12)
+        // The input of many chunk slices (a sequence read a chunk at a time) gets each chunk's gradient once.
+        let sequence = Tensor(shape: [2, 64], (0..<128).map { Double($0) }, dtype: .float64).requiringGrad()
+        let chunks = stride(from: 0, to: 64, by: 8).map { sequence.slice(axis: 1, start: $0, end: $0 + 8).squared() }
+        Tensor.concatenate(chunks, axis: 1).sum().backward()
+        expectClose(sequence.grad!.toArray(), (0..<128).map { 2 * Double($0) })
+    }
+
     @Test func tensorUsedMoreThanOnce() {
         let x = Tensor(shape: [4], [-1.5, 0, 0.5, 3], dtype: .float64).requiringGrad()
         let y = x * x + x

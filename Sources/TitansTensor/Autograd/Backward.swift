@@ -62,6 +62,36 @@ extension Tensor {
             }
         }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(output): seed]
+        // Without a graph to keep, a sum this pass made itself (no rule holds it) takes further terms in place.
+        var owned = Set<ObjectIdentifier>()
+        func accumulate(_ ig: Tensor, into input: Tensor) {
+            let iid = ObjectIdentifier(input)
+            guard let existing = grads[iid] else {
+                grads[iid] = ig
+                owned.remove(iid)
+                return
+            }
+            if !createGraph && owned.contains(iid) {
+                existing.backend.binary(.add, existing, ig, into: existing)
+            } else {
+                grads[iid] = existing + ig
+                if !createGraph { owned.insert(iid) }
+            }
+        }
+        /// A slice's gradient added into its window of the input's gradient, made here if there is none yet.
+        func accumulate(_ ig: Tensor, into input: Tensor, window w: GradNode.Window) {
+            let iid = ObjectIdentifier(input)
+            let total: Tensor
+            if let existing = grads[iid], owned.contains(iid) {
+                total = existing
+            } else {
+                total = grads[iid]?.denseCopy() ?? Tensor.zeros(w.inputShape, dtype: ig.dtype)
+                grads[iid] = total
+                owned.insert(iid)
+            }
+            let part = total.slice(axis: w.axis, start: w.start, end: w.end, step: w.step)
+            part.backend.binary(.add, part, ig, into: part)
+        }
         var kept: [ObjectIdentifier: Tensor] = [:]
         GradMode.with(enabled: createGraph) {
             for tensor in order.reversed() {
@@ -77,13 +107,16 @@ extension Tensor {
                 }
                 let needs = node.inputs.map { $0.requiresGrad && needed.contains(ObjectIdentifier($0)) }
                 guard needs.contains(true) else { continue }
+                if !createGraph, let window = node.window {
+                    accumulate(g, into: node.inputs[0], window: window)
+                    continue
+                }
                 let inputGrads = node.backward(BackwardContext(grad: g, inputs: node.inputs, output: tensor, needs: needs))
                 precondition(inputGrads.count == node.inputs.count, "\(node.name) backward: returned \(inputGrads.count) gradients for \(node.inputs.count) inputs")
                 for (i, (input, ig)) in zip(node.inputs, inputGrads).enumerated() where needs[i] {
                     guard let ig else { continue }
                     precondition(ig.shape == input.shape, "\(node.name) backward: gradient shape \(ig.shape) differs from input shape \(input.shape)")
-                    let iid = ObjectIdentifier(input)
-                    grads[iid] = grads[iid].map { $0 + ig } ?? ig
+                    accumulate(ig, into: input)
                 }
             }
         }

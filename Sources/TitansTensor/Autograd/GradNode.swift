@@ -13,10 +13,20 @@ final class GradNode {
     let name: String
     private(set) var inputs: [Tensor]
     let backward: (BackwardContext) -> [Tensor?]
+    /// For a slice: where its gradient lands in its input's, so a first-order backward pass adds it there in place
+    /// instead of through `backward` (zeros of the input's size per slice: quadratic over a sequence read in chunks).
+    let window: Window?
 
-    init(name: String, inputs: [Tensor], backward: @escaping (BackwardContext) -> [Tensor?]) {
+    /// Elements `start, start + step, …` before `end` along `axis` of an input of `inputShape`.
+    struct Window {
+        let inputShape: [Int]
+        let axis: Int, start: Int, end: Int, step: Int
+    }
+
+    init(name: String, inputs: [Tensor], window: Window? = nil, backward: @escaping (BackwardContext) -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
+        self.window = window
         self.backward = backward
     }
 
@@ -39,10 +49,10 @@ extension Tensor {
     /// Attaches the history of an op to its freshly computed `result` when recording is on
     /// and some input requires a gradient; returns `result`.
     @inline(__always)
-    static func record(_ result: Tensor, _ name: String, _ inputs: [Tensor],
+    static func record(_ result: Tensor, _ name: String, _ inputs: [Tensor], window: GradNode.Window? = nil,
                        backward: @escaping (BackwardContext) -> [Tensor?]) -> Tensor {
         if GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) {
-            result.gradNode = GradNode(name: name, inputs: inputs, backward: backward)
+            result.gradNode = GradNode(name: name, inputs: inputs, window: window, backward: backward)
         }
         return result
     }

@@ -76,7 +76,8 @@ extension Tensor {
         st[a] = strides[a] * step
         let out = Tensor(storage: storage, shape: s, strides: st, offset: offset + start * strides[a])
         let inputShape = shape
-        return Tensor.record(out, "slice", [self]) { ctx in
+        let window = GradNode.Window(inputShape: inputShape, axis: a, start: start, end: end, step: step)
+        return Tensor.record(out, "slice", [self], window: window) { ctx in
             [ctx.grad.embed(into: inputShape, axis: a, start: start, step: step)]
         }
     }
