@@ -18,4 +18,19 @@ import Testing
         #expect(calls("linearScan") == before + 3)
         #expect(OpProfile.report().hasPrefix("op profile:"))
     }
+
+    /// Outputs made while recording count as memory a backward pass may keep; unrecorded ones do not.
+    @Test func countsRecordedOutputBytes() {
+        func megabytes(_ family: String) -> Double {
+            let line = OpProfile.report().split(separator: "\n").first { $0.split(separator: " ").first == Substring(family) }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let x = Tensor.ones([1000, 250]).requiringGrad()  // 1 MB of float32
+        let before = megabytes("cumulativeSum")
+        OpProfile.setEnabled(true)
+        _ = x.cumulativeSum(axis: 0)
+        _ = withoutGradients { x.cumulativeSum(axis: 0) }
+        OpProfile.setEnabled(false)
+        #expect(abs(megabytes("cumulativeSum") - before - 1) < 1e-9)
+    }
 }

@@ -18,7 +18,8 @@ public enum OpProfile {
         enabled.store(on, ordering: .relaxed)
     }
 
-    private struct Entry { var calls = 0, nanoseconds: UInt64 = 0 }
+    /// Calls, self time, and the bytes of the outputs made while gradients were recorded: what a backward pass may keep.
+    private struct Entry { var calls = 0, nanoseconds: UInt64 = 0, recordedBytes = 0 }
     private struct State {
         var table: [String: Entry] = [:]
         /// Time spent in the ops under each open op (for self time).
@@ -47,6 +48,7 @@ public enum OpProfile {
             let total = end - start
             let children = s.childTime.popLast() ?? 0
             s.table[family, default: Entry()].calls += 1
+            if let t = result as? Tensor, t.gradNode != nil { s.table[family, default: Entry()].recordedBytes += t.count * t.dtype.byteCount }
             s.table[family, default: Entry()].nanoseconds += total - min(children, total)
             if !s.childTime.isEmpty { s.childTime[s.childTime.count - 1] += total }
             s.last = end
@@ -61,11 +63,12 @@ public enum OpProfile {
             let total = s.table.values.reduce(0.0) { $0 + Double($1.nanoseconds) / 1e9 }
             var lines = [String(format: "op profile: %.3f s in ops, %.1f%% of the %.3f s from the first op to the last",
                                 total, span > 0 ? 100 * total / span : 0, span),
-                         "  family              calls     seconds   share   µs/call"]
+                         "  family              calls     seconds   share   µs/call   MB recorded (outputs kept for backward)"]
             for (family, e) in s.table.sorted(by: { $0.value.nanoseconds > $1.value.nanoseconds }) {
                 let seconds = Double(e.nanoseconds) / 1e9
-                lines.append(String(format: "  %@ %9d %11.3f %6.1f%% %9.2f", family.padding(toLength: 18, withPad: " ", startingAt: 0),
-                                    e.calls, seconds, total > 0 ? 100 * seconds / total : 0, 1e6 * seconds / Double(max(e.calls, 1))))
+                lines.append(String(format: "  %@ %9d %11.3f %6.1f%% %9.2f %13.1f", family.padding(toLength: 18, withPad: " ", startingAt: 0),
+                                    e.calls, seconds, total > 0 ? 100 * seconds / total : 0, 1e6 * seconds / Double(max(e.calls, 1)),
+                                    Double(e.recordedBytes) / 1e6))
             }
             return lines.joined(separator: "\n")
         }
