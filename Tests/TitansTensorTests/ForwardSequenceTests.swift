@@ -93,6 +93,11 @@ struct ForwardSequenceTests {
         var expected: [Double] = []
         for o in 0..<2 { for j in mid.values { expected += xv[((o * 5 + j) * 3)..<((o * 5 + j) * 3 + 3)] } }
         FwdRef.expectClose(x.indexSelect(axis: 1, indices: mid), expected, shape: [2, 4, 3], dtype: dtype, "middle axis")
+        // A lookup large enough for both cores.
+        let (big, bv) = FwdRef.random([300, 256], dtype, seed: 102)
+        let many = IndexTensor(shape: [4, 100], (0..<400).map { ($0 * 37) % 300 })
+        FwdRef.expectClose(big.indexSelect(axis: 0, indices: many), many.values.flatMap { Array(bv[($0 * 256)..<($0 * 256 + 256)]) },
+                           shape: [4, 100, 256], dtype: dtype, "large lookup")
         // Last axis, 0-d index tensor, and a non-contiguous source.
         let last = IndexTensor(shape: [2], [2, 0])
         FwdRef.expectClose(x.indexSelect(axis: -1, indices: last), (0..<10).flatMap { r in [xv[r * 3 + 2], xv[r * 3]] }, shape: [2, 5, 2], dtype: dtype, "last axis")
@@ -182,6 +187,12 @@ struct ForwardSequenceTests {
                            shape: [5, 3, 4], dtype: dtype, scale: 4, "permuted")
         FwdRef.expectClose(Tensor(shape: [4], [1, 2, 3, 4], dtype: dtype).cumulativeSum(axis: 0, reverse: reverse),
                            reverse ? [10, 9, 7, 4] : [1, 3, 6, 10], shape: [4], dtype: dtype, "known")
+        // Large enough for both cores: across the columns of one outer block, and across outer blocks.
+        for shape in [[1, 40, 1000], [64, 600, 1]] {
+            let (x, xv) = FwdRef.random(shape, dtype, seed: 119)
+            FwdRef.expectClose(x.cumulativeSum(axis: 1, reverse: reverse), Self.cumulativeSumReference(xv, shape, axis: 1, reverse: reverse),
+                               shape: shape, dtype: dtype, scale: 40, "cumulativeSum \(shape) reverse \(reverse)")
+        }
         // An empty scan axis gives an empty result.
         #expect(Tensor.zeros([2, 0, 5], dtype: dtype).cumulativeSum(axis: 1, reverse: reverse).shape == [2, 0, 5])
     }
@@ -227,6 +238,9 @@ struct ForwardSequenceTests {
         .init(a: [5, 2, 3], b: [5, 2, 3], axis: 0, initial: [1, 2, 3]),
         .init(a: [2, 3, 7], b: [2, 3, 7], axis: -1, initial: [2, 3, 1]),
         .init(a: [], b: [4, 5], axis: 0, initial: nil),                       // a scalar decay
+        // Large enough for both cores: across the lines of one outer block, and across outer blocks.
+        .init(a: [1, 40, 1000], b: [1, 40, 1000], axis: 1, initial: [1, 1, 1000]),
+        .init(a: [64, 600, 1], b: [64, 600, 1], axis: 1, initial: nil),
     ]
 
     @Test(arguments: DType.allCases, scanCases)

@@ -27,16 +27,15 @@ extension CPUBackend {
     func cumulativeSum(_ x: Tensor, outer: Int, length: Int, inner: Int, reverse: Bool, into out: Tensor) {
         func run<T: TensorScalar>(_: T.Type) {
             let src = x.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
+            Self.forLineBlocks(outer: outer, length: length, inner: inner) { o, columns in
                 let base = o * length * inner
                 var previous: Int? = nil
                 for step in 0..<length {
-                    let t = reverse ? length - 1 - step : step
-                    let row = base + t * inner
+                    let row = base + (reverse ? length - 1 - step : step) * inner
                     if let p = previous {
-                        for i in 0..<inner { dst[row + i] = dst[p + i] + src[row + i] }
+                        for i in columns { dst[row + i] = dst[p + i] + src[row + i] }
                     } else {
-                        for i in 0..<inner { dst[row + i] = src[row + i] }
+                        for i in columns { dst[row + i] = src[row + i] }
                     }
                     previous = row
                 }
@@ -48,17 +47,30 @@ extension CPUBackend {
         }
     }
 
+    /// Calls `body(o, columns)` over disjoint blocks of the lines (each outer index `o`, a range of its inner columns),
+    /// on both cores when there are many elements; every line stays whole in one call, as a scan needs.
+    private static func forLineBlocks(outer: Int, length: Int, inner: Int, _ body: (Int, Range<Int>) -> Void) {
+        let grain = Swift.max(1, Parallel.elementwiseGrain / Swift.max(length, 1))
+        if outer >= Parallel.availableThreads || inner == 1 {
+            Parallel.forRanges(outer, grain: Swift.max(1, grain / Swift.max(inner, 1))) { range in
+                for o in range { body(o, 0..<inner) }
+            }
+        } else {
+            for o in 0..<outer { Parallel.forRanges(inner, grain: grain) { body(o, $0) } }
+        }
+    }
+
     func linearScan(_ a: Tensor, _ b: Tensor, initial: Tensor, outer: Int, length: Int, inner: Int, reverse: Bool,
                     into out: Tensor) {
         func run<T: TensorScalar>(_: T.Type) {
             let pa = a.pointer(T.self), pb = b.pointer(T.self), ph = initial.pointer(T.self), dst = out.pointer(T.self)
-            for o in 0..<outer {
+            Self.forLineBlocks(outer: outer, length: length, inner: inner) { o, columns in
                 let base = o * length * inner
-                var previous = ph + o * inner
+                var previous = UnsafePointer(ph + o * inner)
                 for step in 0..<length {
                     let row = base + (reverse ? length - 1 - step : step) * inner
-                    for i in 0..<inner { dst[row + i] = pa[row + i] * previous[i] + pb[row + i] }
-                    previous = UnsafeMutablePointer(dst + row)
+                    for i in columns { dst[row + i] = pa[row + i] * previous[i] + pb[row + i] }
+                    previous = UnsafePointer(dst + row)
                 }
             }
         }
@@ -104,9 +116,11 @@ extension CPUBackend {
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         func run<T: TensorScalar>(_: T.Type) {
             let src = x.pointer(T.self), dst = out.pointer(T.self), n = indices.count
-            for o in 0..<outer {
-                for (j, index) in indices.enumerated() {
-                    (dst + (o * n + j) * inner).update(from: src + (o * length + index) * inner, count: inner)
+            // Rows copied side by side when there are many elements (an embedding lookup of a long batch).
+            Parallel.forRanges(outer * n, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(inner, 1))) { rows in
+                for r in rows {
+                    let (o, j) = r.quotientAndRemainder(dividingBy: n)
+                    (dst + r * inner).update(from: src + (o * length + indices[j]) * inner, count: inner)
                 }
             }
         }
