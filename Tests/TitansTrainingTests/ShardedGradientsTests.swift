@@ -78,3 +78,27 @@ struct ShardedGradientsTests {
         #expect(model.parameters().allSatisfy { $0.grad == nil })
     }
 }
+
+/// Blocks recomputed in the backward pass (activation checkpointing) give the same loss and gradients as blocks whose
+/// activations are kept.
+struct RecomputedBlocksTests {
+    @Test(arguments: [ModelConfiguration.Architecture.mag, .mac, .mal, .lmm])
+    func sameGradients(_ architecture: ModelConfiguration.Architecture) {
+        let model = TrainerTests.model(architecture)
+        let batch = ShardedGradientsTests.batch(rows: 2, length: 12)
+        func run(_ recompute: Bool) -> (Double, [Tensor?]) {
+            model.recomputesBlocks = recompute
+            return ShardedGradientsTests.gradients(model) {
+                let loss = model.loss(on: batch)
+                loss.backward()
+                return loss.item()
+            }
+        }
+        let (keptLoss, kept) = run(false), (recomputedLoss, recomputed) = run(true)
+        #expect(keptLoss == recomputedLoss)
+        for (a, b) in zip(recomputed, kept) {
+            guard let a, let b else { #expect(a == nil && b == nil); continue }
+            #expect((a - b).abs().max().item() == 0, "\(architecture)")
+        }
+    }
+}

@@ -16,6 +16,8 @@ struct ScalingBench: ParsableCommand {
     @Option(help: "Memory depths of the Titans variants, comma-separated.") var depths = "1,2,3,4"
     @Option(help: "Sequence lengths, comma-separated.") var sequences = "2048,8192,32768,65536"
     @Option(help: "Timed repetitions per figure (the fastest counts, after a warm-up).") var repeats = 1
+    @Flag(help: "Recompute each block in the backward pass instead of keeping its activations (as `titans train --recompute`).")
+    var recompute = false
     @Option(help: ArgumentHelp("One cell, NAME:DEPTH:LENGTH, measured in this process.", visibility: .private)) var cell: String?
 
     func run() throws {
@@ -31,7 +33,8 @@ struct ScalingBench: ParsableCommand {
         let titans = ModelConfiguration.Architecture.allCases.filter { ![.transformer, .slidingWindow].contains($0) }
             .map(\.commandLineName)
         let rows = names.flatMap { name in titans.contains(name) ? depthList.map { (name, $0) } : [(name, 0)] }
-        print("batch 1; train / forward tokens/s, peak memory of the process; matmul: \(BLAS.backendName)")
+        print("batch 1; train / forward tokens/s, peak memory of the process; matmul: \(BLAS.backendName)"
+              + (recompute ? "; blocks recomputed in backward" : ""))
         print("model".padding(toLength: 18, withPad: " ", startingAt: 0)
               + lengths.map { String($0).padding(toLength: 26, withPad: " ", startingAt: 0) }.joined() + "train, forward at longest / shortest")
         for (name, depth) in rows {
@@ -61,7 +64,7 @@ struct ScalingBench: ParsableCommand {
         if !FileManager.default.fileExists(atPath: process.executableURL?.path ?? "") {
             process.executableURL = Bundle.main.executableURL
         }
-        process.arguments = ["bench", "scaling", "--cell", cell, "--repeats", String(repeats)]
+        process.arguments = ["bench", "scaling", "--cell", cell, "--repeats", String(repeats)] + (recompute ? ["--recompute"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -93,6 +96,7 @@ struct ScalingBench: ParsableCommand {
         if let problem = config.problem { throw ValidationError(problem) }
         var rng = RandomGenerator(seed: 0)
         let model = LanguageModel(config, generator: &rng)
+        model.recomputesBlocks = recompute
         let tokens = IndexTensor(shape: [1, length], (0..<length).map { _ in Int(rng.next() % 256) })
         let optimizer = AdamW(model.namedParameters(), learningRate: 1e-4)
         let train = fastestSeconds(repeats: repeats) {

@@ -9,7 +9,7 @@ enum BufferCache {
     /// The most memory kept idle in the cache, a quarter of physical memory; beyond it freed buffers go back to the
     /// system. A training step frees what the next one allocates again (3.4 GB for the MAG bench model at batch 4 ×
     /// 512), and a cache smaller than that turns the difference into page faults every step.
-    static let capacityBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory / 4 * 3)
+    static let capacityBytes = Int(clamping: ProcessInfo.processInfo.physicalMemory / 4)
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
