@@ -48,7 +48,8 @@ public enum AttentionKernels {
     /// Requires `0 ≤ queryOffset` and `queryOffset + Tq ≤ Tk`.
     ///
     /// Cost: the tile of queries `[s, e)` only scores keys `0 ..< queryOffset + e`, so at most one `[tile, Tk]` score
-    /// matrix exists at a time in the forward pass; tiles are concatenated along the query axis. Equals
+    /// matrix exists at a time, in the forward pass and (each tile recomputed) in the backward pass; tiles are
+    /// concatenated along the query axis. Equals
     /// `naive(q:k:v:mask: AttentionMasks.causal(queries: Tq, keys: Tk, queryOffset: queryOffset))`.
     ///
     /// - Returns: `[B, H, Tq, dv]`.
@@ -68,8 +69,14 @@ public enum AttentionKernels {
             let end = Swift.min(start + tile, tq)
             let keyEnd = offset + end
             let mask = masks.band(rows: end - start, columns: keyEnd, upper: Int.max, columnOffset: offset + start)
-            outputs.append(attend(q.slice(axis: 2, start: start, end: end), k.slice(axis: 2, start: 0, end: keyEnd),
-                                  v.slice(axis: 2, start: 0, end: keyEnd), mask: mask, scale: s))
+            let inputs = [q.slice(axis: 2, start: start, end: end), k.slice(axis: 2, start: 0, end: keyEnd),
+                          v.slice(axis: 2, start: 0, end: keyEnd)]
+            // Several tiles: each is recomputed in the backward pass (`Tensor.checkpointed`), so training keeps no
+            // `[tile, keys]` probabilities, O(Tq·Tk) in all, only the tiles' inputs and outputs.
+            let tileOutput = tq > tile
+                ? Tensor.checkpointed(inputs, parameters: []) { [attend($0[0], $0[1], $0[2], mask: mask, scale: s)] }[0]
+                : attend(inputs[0], inputs[1], inputs[2], mask: mask, scale: s)
+            outputs.append(tileOutput)
         }
         return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 2)
     }
