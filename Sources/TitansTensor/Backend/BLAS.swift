@@ -30,7 +30,13 @@ public enum BLAS {
         let dgemm: DGEMM
         let sgemv: SGEMV
         let dgemv: DGEMV
+        /// OpenBLAS's thread count, when the library is OpenBLAS.
+        let setThreads: (@convention(c) (Int32) -> Void)?
     }
+
+    /// Matrix elements from which a matrix–vector product runs on the library's threads: decoding one token is bound
+    /// by reading each weight matrix, which both cores do faster, and the library's threads wake faster than ours.
+    static let wideVectorProduct = 1 << 16
 
     private static let rowMajor: Int32 = 101, noTranspose: Int32 = 111, transpose: Int32 = 112
 
@@ -48,11 +54,13 @@ public enum BLAS {
                   let sv = dlsym(handle, "cblas_sgemv"), let dv = dlsym(handle, "cblas_dgemv") else { continue }
             // One thread inside the library: ``GEMMSlabs`` spreads products over the cores, and idle library threads
             // would spin (sched_yield) on the core the elementwise ops run on.
-            if let setThreads = dlsym(handle, "openblas_set_num_threads") {
-                unsafeBitCast(setThreads, to: (@convention(c) (Int32) -> Void).self)(1)
+            let setThreads = dlsym(handle, "openblas_set_num_threads").map {
+                unsafeBitCast($0, to: (@convention(c) (Int32) -> Void).self)
             }
+            setThreads?(1)
             return Library(name: path, sgemm: unsafeBitCast(s, to: SGEMM.self), dgemm: unsafeBitCast(d, to: DGEMM.self),
-                           sgemv: unsafeBitCast(sv, to: SGEMV.self), dgemv: unsafeBitCast(dv, to: DGEMV.self))
+                           sgemv: unsafeBitCast(sv, to: SGEMV.self), dgemv: unsafeBitCast(dv, to: DGEMV.self),
+                           setThreads: setThreads)
         }
         FileHandle.standardError.write(Data((
             "titans: no BLAS library could be loaded (\(candidates.joined(separator: ", "))); using the built-in matmul kernel, "
@@ -82,8 +90,12 @@ public enum BLAS {
             return
         }
         if m == 0 || n == 0 { return }
+        // One large matrix–vector product with every core free: on the library's own threads for this call.
+        let wide = threads > 1 && min(m, n) == 1 && max(m, n) * k >= wideVectorProduct ? library.setThreads : nil
+        wide?(Int32(threads))
+        defer { wide?(1) }
         GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                      threads: threads) { m, n, a, b, c in
+                      threads: wide == nil ? threads : 1) { m, n, a, b, c in
             let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
             let (ta, tb) = (transA ? transpose : noTranspose, transB ? transpose : noTranspose)
             if let (a, b, c) = rebound(a, b, c, as: Float.self) {
