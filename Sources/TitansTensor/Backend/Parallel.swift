@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits work across the machine's cores: loops when they are large enough to pay for it (``forRanges(_:grain:_:)``),
 /// and whole computations, such as the halves of a training batch, one per core (``shards(_:_:)``), inside which
@@ -10,8 +11,14 @@ public enum Parallel {
     /// Set on the threads of ``shards(_:_:)``: the cores are already busy, so ops run on the calling thread.
     @TaskLocal private static var confined = false
 
+    /// How many ``shards(_:_:)`` calls are running: while none is, no thread is confined, and the task-local is not
+    /// read (every op asks, and decoding runs hundreds of small ops per token).
+    private static let runningShards = Atomic<Int>(0)
+
     /// Cores an op may spread over from here: all of them, or 1 inside a shard.
-    public static var availableThreads: Int { confined ? 1 : threadCount }
+    public static var availableThreads: Int {
+        runningShards.load(ordering: .relaxed) == 0 || !confined ? threadCount : 1
+    }
 
     /// Elements below which an elementwise loop stays on the calling thread.
     static let elementwiseGrain = 1 << 15
@@ -42,6 +49,8 @@ public enum Parallel {
         if count <= 1 || confined { return (0..<count).map(body) }
         let recording = GradMode.isEnabled, counting = FLOPCount.currentCounter
         var results = [R?](repeating: nil, count: count)
+        runningShards.add(1, ordering: .relaxed)
+        defer { runningShards.subtract(1, ordering: .relaxed) }
         results.withUnsafeMutableBufferPointer { slots in
             let slots = slots  // each iteration writes its own slot
             DispatchQueue.concurrentPerform(iterations: count) { i in
