@@ -23,10 +23,11 @@ public struct MemoryState {
 
     /// `self − scale · other`, `scale` `[B, H]` per sequence and head (1 when `nil`).
     func minus(_ other: MemoryState, scaledBy scale: Tensor? = nil) -> MemoryState {
-        let s = scale?.unsqueeze(-1).unsqueeze(-1)
-        func scaled(_ t: Tensor) -> Tensor { s.map { t * $0 } ?? t }
-        return MemoryState(weights: zip(weights, other.weights).map { $0 - scaled($1) },
-                           surprise: zip(surprise, other.surprise).map { $0 - scaled($1) })
+        // (−scale) · other + self in one op: one state-sized tensor kept for backward per chunk, not two.
+        let minusScale = scale.map { -$0.unsqueeze(-1).unsqueeze(-1) }
+        func difference(_ t: Tensor, _ o: Tensor) -> Tensor { minusScale.map { o.multiplyAdd($0, t) } ?? t - o }
+        return MemoryState(weights: zip(weights, other.weights).map(difference),
+                           surprise: zip(surprise, other.surprise).map(difference))
     }
 }
 

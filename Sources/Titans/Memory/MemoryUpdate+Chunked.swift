@@ -95,7 +95,7 @@ extension MemoryUpdate {
         func carriedToEnd(_ state: MemoryState) -> MemoryState {
             MemoryState(weights: state.weights.indices.map { l in
                             let w = betaLast.map { state.weights[l] * $0 } ?? state.weights[l]
-                            return surpriseReachLast.map { w + state.surprise[l] * $0 } ?? w
+                            return surpriseReachLast.map { state.surprise[l].multiplyAdd($0, w) } ?? w  // c S + β W
                         },
                         surprise: state.surprise.map { s in aLast.map { s * $0 } ?? Tensor.zeros(like: s) })
         }
