@@ -155,10 +155,19 @@ struct CPUBackend: ComputeBackend {
             return
         }
         var a = a, b = b
-        var la = blasLayout(rows: m, cols: k, rowStride: a.strides[a.rank - 2], colStride: a.strides[a.rank - 1])
-        if la == nil { a = a.contiguousData(); la = (false, k) }
-        var lb = blasLayout(rows: k, cols: n, rowStride: b.strides[b.rank - 2], colStride: b.strides[b.rank - 1])
-        if lb == nil { b = b.contiguousData(); lb = (false, n) }
+        // A view whose strides fit neither layout is copied densely first.
+        let (ta, lda): (Bool, Int)
+        if let layout = blasLayout(rows: m, cols: k, rowStride: a.strides[a.rank - 2], colStride: a.strides[a.rank - 1]) {
+            (ta, lda) = layout
+        } else {
+            (a, ta, lda) = (a.contiguousData(), false, k)
+        }
+        let (tb, ldb): (Bool, Int)
+        if let layout = blasLayout(rows: k, cols: n, rowStride: b.strides[b.rank - 2], colStride: b.strides[b.rank - 1]) {
+            (tb, ldb) = layout
+        } else {
+            (b, tb, ldb) = (b.contiguousData(), false, n)
+        }
         let batchShape = Array(out.shape.dropLast(2))
         let batchCount = Shape.count(batchShape)
         let aStrides = ElementwisePlan.broadcastStrides(Tensor(storage: a.storage, shape: Array(a.shape.dropLast(2)),
@@ -166,7 +175,6 @@ struct CPUBackend: ComputeBackend {
         let bStrides = ElementwisePlan.broadcastStrides(Tensor(storage: b.storage, shape: Array(b.shape.dropLast(2)),
                                                                strides: Array(b.strides.dropLast(2))), to: batchShape)
         let pa = a.pointer(T.self), pb = b.pointer(T.self)
-        let (ta, tb) = (la!.transposed, lb!.transposed), (lda, ldb) = (la!.ld, lb!.ld)
         func product(_ i: Int, threads: Int) {
             var rest = i, oa = 0, ob = 0
             for d in stride(from: batchShape.count - 1, through: 0, by: -1) {

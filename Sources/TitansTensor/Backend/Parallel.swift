@@ -61,6 +61,6 @@ public enum Parallel {
                 }
             }
         }
-        return results.map { $0! }
+        return results.map { $0! }  // concurrentPerform has run every iteration, each writing its slot
     }
 }
