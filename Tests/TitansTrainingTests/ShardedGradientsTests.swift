@@ -85,6 +85,7 @@ struct RecomputedBlocksTests {
     @Test(arguments: [ModelConfiguration.Architecture.mag, .mac, .mal, .lmm])
     func sameGradients(_ architecture: ModelConfiguration.Architecture) {
         let model = TrainerTests.model(architecture)
+        model.recomputedMemoryGroupTokens = 1024  // shorter than two groups: the memory is not grouped
         let batch = ShardedGradientsTests.batch(rows: 2, length: 12)
         func run(_ recompute: Bool) -> (Double, [Tensor?]) {
             model.recomputesBlocks = recompute
@@ -99,6 +100,30 @@ struct RecomputedBlocksTests {
         for (a, b) in zip(recomputed, kept) {
             guard let a, let b else { #expect(a == nil && b == nil); continue }
             #expect((a - b).abs().max().item() == 0, "\(architecture)")
+        }
+    }
+
+    /// The memory's chunks in groups recomputed inside each block's recomputation (groups of 2 chunks of 4 tokens,
+    /// 24 tokens: 3 groups): the same loss and, to float rounding of the summation order, the same gradients.
+    @Test(arguments: [ModelConfiguration.Architecture.mag, .mal, .lmm])
+    func memoryChunkGroups(_ architecture: ModelConfiguration.Architecture) {
+        let model = TrainerTests.model(architecture)
+        let batch = ShardedGradientsTests.batch(rows: 2, length: 24)
+        func run(_ recompute: Bool) -> (Double, [Tensor?]) {
+            model.recomputesBlocks = recompute
+            model.recomputedMemoryGroupTokens = 8
+            return ShardedGradientsTests.gradients(model) {
+                let loss = model.loss(on: batch)
+                loss.backward()
+                return loss.item()
+            }
+        }
+        let (keptLoss, kept) = run(false), (groupedLoss, grouped) = run(true)
+        #expect(keptLoss == groupedLoss)
+        for (a, b) in zip(grouped, kept) {
+            guard let a, let b else { #expect(a == nil && b == nil); continue }
+            let scale = max(b.abs().max().item(), 1e-3)
+            #expect((a - b).abs().max().item() <= 1e-5 * scale, "\(architecture)")
         }
     }
 }

@@ -53,6 +53,9 @@ public struct MemoryCursor {
     /// Tokens of the current chunk taken so far: 0 at a chunk boundary.
     public internal(set) var tokens: Int
 
+    /// Whether nothing of a chunk is under way: the cursor is its state alone.
+    var isAtChunkBoundary: Bool { tokens == 0 && steps == nil && carriedScale == nil && rowScale == nil && load == nil }
+
     /// A cursor at a chunk boundary.
     init(start: MemoryState) {
         state = start

@@ -6,9 +6,7 @@ extension MemoryUpdate {
     /// dual form; README "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
-        var cursor = cursor
-        var reads: [Tensor] = []
-        var start = 0
+        var (reads, start, cursor) = checkpointedGroups(mlp, stream, cursor, chunkSize: chunkSize, rule: rule)
         while start < stream.length {
             let end = min(stream.length, start + chunkSize - cursor.tokens)
             let read: Tensor
