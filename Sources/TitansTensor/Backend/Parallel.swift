@@ -48,19 +48,18 @@ public enum Parallel {
     public static func shards<R>(_ count: Int, _ body: (Int) -> R) -> [R] {
         if count <= 1 || confined { return (0..<count).map(body) }
         let recording = GradMode.isEnabled, counting = FLOPCount.currentCounter
-        var results = [R?](repeating: nil, count: count)
         runningShards.add(1, ordering: .relaxed)
         defer { runningShards.subtract(1, ordering: .relaxed) }
-        results.withUnsafeMutableBufferPointer { slots in
-            let slots = slots  // each iteration writes its own slot
+        return [R](unsafeUninitializedCapacity: count) { slots, initialized in
+            let slots = slots  // each iteration initialises its own slot
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 $confined.withValue(true) {
                     GradMode.with(enabled: recording) {
-                        FLOPCount.continuing(counting) { slots[i] = body(i) }
+                        FLOPCount.continuing(counting) { slots.initializeElement(at: i, to: body(i)) }
                     }
                 }
             }
+            initialized = count  // concurrentPerform returns after every iteration
         }
-        return results.map { $0! }  // concurrentPerform has run every iteration, each writing its slot
     }
 }
