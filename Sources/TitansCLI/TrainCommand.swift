@@ -42,6 +42,26 @@ struct TrainCommand: ParsableCommand {
     var recompute = false
 
     func run() throws {
+        let group = try MPIProcessGroup.fromEnvironment()
+        guard group.size > 1 else { return try run(in: group) }
+        // Under an MPI launcher: each rank takes its share of this machine's cores, unless TITANS_THREADS chose.
+        if let mpi = group as? MPIProcessGroup, !Parallel.threadCountChosen {
+            Parallel.setThreadCount(Parallel.threadCount / max(1, mpi.ranksOnThisMachine))
+        }
+        do {
+            try run(in: group)
+            group.finish()
+        } catch let exit as ExitCode {  // every rank stopped after the same step (an interruption)
+            group.finish()
+            throw exit
+        } catch {
+            // A failure one rank saw ends them all: the others would wait for it in the next sum.
+            FileHandle.standardError.write(Data("Error (rank \(group.rank) of \(group.size)): \(Self.message(for: error))\n".utf8))
+            group.abort(code: Self.exitCode(for: error).rawValue)
+        }
+    }
+
+    private func run(in group: any ProcessGroup) throws {
         guard (checkpointInterval ?? 1) >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
         let checkpoint: Checkpoint?, config: ModelConfiguration, training: TrainingConfiguration
         let folder: URL, dataPath: String, fraction: Double, interval: Int
@@ -89,22 +109,31 @@ struct TrainCommand: ParsableCommand {
         var rng = RandomGenerator(seed: training.seed)
         let trainer = Trainer(model: LanguageModel(config, generator: &rng), source: dataset, configuration: training)
         trainer.model.recomputesBlocks = recompute
+        try trainer.join(group)
+        let say = { (line: String) in if group.isPrimary { print(line) } }
         if let checkpoint, let resume {
             try trainer.resume(from: checkpoint)
-            print("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(dataPath)")
+            say("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(dataPath)")
+            let savedRanks = checkpoint.metadata["ranks"].flatMap(Int.init) ?? 1
+            if savedRanks != group.size {
+                say("note: the checkpoint was written by \(savedRanks) rank(s) and continues on \(group.size): the same batches "
+                    + "in the same order, but each batch's gradient is summed from other slices, so the run differs from "
+                    + "one that kept \(savedRanks) by float rounding")
+            }
         }
         let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
                                   checkpointInterval: interval,
                                   metadata: ["data": dataPath, "validation_fraction": String(fraction),
-                                             "checkpoint_interval": String(interval)])
-        try train(run)
+                                             "checkpoint_interval": String(interval), "ranks": String(group.size)])
+        try train(run, say: say)
     }
 
-    private func train(_ run: TrainingRun<LanguageModel>) throws {
-        let c = run.trainer.configuration
+    private func train(_ run: TrainingRun<LanguageModel>, say: (String) -> Void) throws {
+        let c = run.trainer.configuration, group = run.trainer.group
         let m = run.trainer.model
-        print("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
-              + "sequences of \(c.sequenceLength) bytes; writing \(run.folder.path). Matmul: \(BLAS.backendName)")
+        let ranks = group.size > 1 ? " on \(group.size) ranks of \(Parallel.threadCount) thread(s)" : ""
+        say("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
+            + "sequences of \(c.sequenceLength) bytes\(ranks); writing \(run.folder.path). Matmul: \(BLAS.backendName)")
         var progress = Progress(total: c.steps, label: "train", start: run.trainer.step)
         var loss = RunningMean(window: 20), lastValidation = ""
         Interruption.install()
@@ -115,19 +144,24 @@ struct TrainCommand: ParsableCommand {
                 if let v = event.validationLoss {
                     lastValidation = String(format: "  val %.3f (%.3f bpb)", v, ByteDataset.bitsPerByte(nats: v))
                 }
-                progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond) + lastValidation)
+                guard group.isPrimary else { return }
+                progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond)
+                                + (group.size > 1 ? "  \(group.label)" : "") + lastValidation)
             }
         } catch let error as TrainingError {
             let kept = FileManager.default.fileExists(atPath: run.checkpointURL.path)
                 ? "The last good checkpoint is \(run.checkpointURL.path) (resume with --resume \(run.checkpointURL.path))."
                 : "No checkpoint had been written yet."
-            throw CommandError("\(error.description). \(kept)")
+            guard group.size > 1 else { throw CommandError("\(error.description). \(kept)") }
+            // Every rank saw the same loss and norm and stops here: one message, and the job ends normally.
+            if group.isPrimary { FileHandle.standardError.write(Data("Error: \(error.description). \(kept)\n".utf8)) }
+            throw ExitCode.failure
         }
-        if outcome == .stopped, let signal = Interruption.receivedSignal {
-            print("Interrupted at step \(run.trainer.step) of \(c.steps); wrote \(run.checkpointURL.path). "
-                  + "Continue with: titans train --resume \(run.checkpointURL.path)")
-            throw ExitCode(128 + signal)
+        if outcome == .stopped {
+            say("Interrupted at step \(run.trainer.step) of \(c.steps); wrote \(run.checkpointURL.path). "
+                + "Continue with: titans train --resume \(run.checkpointURL.path)")
+            throw ExitCode(128 + (Interruption.receivedSignal ?? SIGTERM))
         }
-        print("Wrote \(run.checkpointURL.path), \(run.metrics.url.path) and \(run.lossCurveURL.path)")
+        say("Wrote \(run.checkpointURL.path), \(run.metrics.url.path) and \(run.lossCurveURL.path)")
     }
 }

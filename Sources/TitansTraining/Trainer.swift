@@ -14,6 +14,8 @@ public final class Trainer<Model: TrainableModel> {
     /// The generator training batches are drawn from.
     public private(set) var generator: RandomGenerator
     public let source: any BatchSource<Model.Batch>
+    /// The processes training this model together (``join(_:)``); a single process by default.
+    public private(set) var group: any ProcessGroup = SingleProcess()
 
     public init(model: Model, source: any BatchSource<Model.Batch>, configuration: TrainingConfiguration) {
         self.model = model
@@ -25,23 +27,46 @@ public final class Trainer<Model: TrainableModel> {
         generator = RandomGenerator(seed: configuration.seed)
     }
 
-    /// One optimiser step over `accumulation` micro-batches. A non-finite loss or gradient norm throws before any
-    /// parameter changes, so the model (and the last checkpoint) stay good.
+    /// Trains data-parallel in `group`: every rank draws the same batches (the same seed), computes the gradients of its
+    /// own slice of each (``ProcessGroup``) and takes the step of their sum, so `--batch-size` stays the global batch.
+    /// Every rank must start from the same parameters (the same seed or checkpoint). Refuses a batch size the ranks
+    /// cannot share equally.
+    public func join(_ group: any ProcessGroup) throws {
+        if group.size > 1 {
+            guard configuration.batchSize % group.size == 0 else {
+                throw DistributedError.batchNotDivisible(batchSize: configuration.batchSize, ranks: group.size)
+            }
+            var probe = generator
+            let batch = source.trainingBatch(size: configuration.batchSize, length: configuration.sequenceLength, generator: &probe)
+            guard model.canShare(batch, in: group) else { throw DistributedError.modelCannotSplit(ranks: group.size) }
+        }
+        self.group = group
+    }
+
+    /// One optimiser step over `accumulation` micro-batches (in a group: this rank's slice of each, the gradients summed
+    /// over the ranks). A non-finite loss or gradient norm throws before any parameter changes, so the model (and the
+    /// last checkpoint) stay good; in a group every rank sees the same loss and norm, so all throw together.
     @discardableResult
     public func trainStep() throws -> StepReport {
         let c = configuration
         optimizer.zeroGradients()
-        var total = 0.0
+        var total = 0.0, nonFinite: Double? = nil
         for _ in 0..<c.accumulation {
             let batch = source.trainingBatch(size: c.batchSize, length: c.sequenceLength, generator: &generator)
-            let value = model.accumulateGradients(on: batch, scale: 1 / Double(c.accumulation))
+            guard let share = model.share(of: batch, in: group) else { continue }  // (`join` makes every rank have one)
+            let value = model.accumulateGradients(on: share.batch, scale: share.weight / Double(c.accumulation))
             guard value.isFinite else {
-                optimizer.zeroGradients()
-                throw TrainingError.nonFinite(step: step + 1, what: "loss", value: value)
+                nonFinite = value
+                break
             }
-            total += value / Double(c.accumulation)
+            total += share.weight * value / Double(c.accumulation)
         }
         let parameters = model.parameters()
+        total = sumOverRanks(gradientsOf: parameters, loss: nonFinite ?? total, in: group)
+        guard total.isFinite else {
+            optimizer.zeroGradients()
+            throw TrainingError.nonFinite(step: step + 1, what: "loss", value: nonFinite ?? total)
+        }
         let norm = clipGradientNorm(parameters, maxNorm: c.gradientClip)
         guard norm.isFinite else {
             optimizer.zeroGradients()
@@ -55,12 +80,16 @@ public final class Trainer<Model: TrainableModel> {
                           tokens: c.accumulation * c.batchSize * c.sequenceLength)
     }
 
-    /// Mean loss (nats per scored token) over the fixed validation batches; `nil` when there are none.
+    /// Mean loss (nats per scored token) over the fixed validation batches; `nil` when there are none. In a group each
+    /// rank scores its slice of every batch and the weighted losses are summed.
     public func validationLoss() -> Double? {
         let batches = source.validationBatches(size: configuration.batchSize, length: configuration.sequenceLength,
                                                limit: configuration.evaluationBatches)
         guard !batches.isEmpty else { return nil }
-        return batches.map { model.evaluationLoss(on: $0) }.reduce(0, +) / Double(batches.count)
+        let losses = batches.map { batch in
+            model.share(of: batch, in: group).map { $0.weight * model.evaluationLoss(on: $0.batch) } ?? 0
+        }
+        return group.sum([losses.reduce(0, +) / Double(batches.count)])[0]
     }
 
     /// Everything needed to continue exactly where this run stands; `metadata` adds entries (e.g. the data's path)

@@ -18,9 +18,16 @@ public final class TrainingRun<Model: TrainableModel> {
     /// Starts a run in `folder` (created if needed), or continues one when `trainer` was resumed from `resumedFrom`.
     /// A folder holding another run's checkpoint is refused, so no earlier run is overwritten; a resumed run's
     /// metrics after its checkpoint's step are dropped (those steps are trained again).
+    /// In a group of processes (``Trainer/join(_:)``) only the first rank touches the folder; the others compute.
     public init(trainer: Trainer<Model>, folder: URL, resumedFrom: URL? = nil, checkpointInterval: Int,
                 metadata: [String: String] = [:]) throws {
         precondition(checkpointInterval >= 1, "TrainingRun: checkpointInterval must be at least 1")
+        self.trainer = trainer
+        self.folder = folder
+        self.checkpointInterval = checkpointInterval
+        self.metadata = metadata.filter { $0.key != "training" }
+        metrics = MetricsLog(url: folder.appendingPathComponent("metrics.jsonl"))
+        guard trainer.group.isPrimary else { return }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw RunError.notAFolder(path: folder.path)
@@ -35,11 +42,6 @@ public final class TrainingRun<Model: TrainableModel> {
         } catch {
             throw RunError.cannotCreateFolder(path: folder.path, reason: (error as NSError).localizedDescription)
         }
-        self.trainer = trainer
-        self.folder = folder
-        self.checkpointInterval = checkpointInterval
-        self.metadata = metadata.filter { $0.key != "training" }
-        metrics = MetricsLog(url: folder.appendingPathComponent("metrics.jsonl"))
         Self.removeUnfinishedCheckpoints(in: folder)
         if resumedFrom == nil {
             try? FileManager.default.removeItem(at: metrics.url)  // left by a run stopped before its first checkpoint
@@ -78,28 +80,33 @@ public final class TrainingRun<Model: TrainableModel> {
     /// validating every `evaluationInterval` steps and at the end, and checkpointing every `checkpointInterval` steps
     /// and at the end. After each step `stopRequested` is asked whether to stop (an interrupted run): if so the step is
     /// checkpointed and the run returns ``Outcome/stopped``, to be continued by resuming from the checkpoint. A
-    /// non-finite loss stops the run (the error says so); the last checkpoint written stays as it was.
+    /// non-finite loss stops the run (the error says so); the last checkpoint written stays as it was. In a group, a
+    /// stop asked of any rank stops them all after the same step, and only the first rank writes.
     @discardableResult
     public func run(until stopStep: Int? = nil, stopRequested: () -> Bool = { false },
                     onStep: (Event) -> Void = { _ in }) throws -> Outcome {
-        let c = trainer.configuration
-        defer { try? metrics.lossCurve().write(to: lossCurveURL) }
+        let c = trainer.configuration, writes = trainer.group.isPrimary
+        defer { if writes { try? metrics.lossCurve().write(to: lossCurveURL) } }
         while trainer.step < min(c.steps, stopStep ?? c.steps) {
             let start = Date()
             let report = try trainer.trainStep()
             let rate = Double(report.tokens) / max(Date().timeIntervalSince(start), 1e-9)
-            try metrics.append(MetricsRecord(step: report.step, loss: report.loss, learningRate: report.learningRate,
-                                             gradientNorm: report.gradientNorm, tokensPerSecond: rate))
+            if writes {
+                try metrics.append(MetricsRecord(step: report.step, loss: report.loss, learningRate: report.learningRate,
+                                                 gradientNorm: report.gradientNorm, tokensPerSecond: rate))
+            }
             let last = report.step == c.steps
             var validation: Double? = nil
             if report.step % c.evaluationInterval == 0 || last, let loss = trainer.validationLoss() {
                 validation = loss
-                try metrics.append(MetricsRecord(step: report.step, validationLoss: loss,
-                                                 bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
+                if writes {
+                    try metrics.append(MetricsRecord(step: report.step, validationLoss: loss,
+                                                     bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
+                }
             }
-            let stopping = stopRequested()
+            let stopping = trainer.group.any(stopRequested())
             let checkpointed = report.step % checkpointInterval == 0 || last || stopping
-            if checkpointed { try trainer.checkpoint(metadata: metadata).save(to: checkpointURL) }
+            if checkpointed && writes { try trainer.checkpoint(metadata: metadata).save(to: checkpointURL) }
             onStep(Event(report: report, tokensPerSecond: rate, validationLoss: validation, checkpointed: checkpointed))
             if stopping && !last { return .stopped }
         }

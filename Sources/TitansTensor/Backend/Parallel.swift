@@ -6,7 +6,19 @@ import Synchronization
 /// and whole computations, such as the halves of a training batch, one per core (``shards(_:_:)``), inside which
 /// every op stays on its own thread.
 public enum Parallel {
-    static let threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The cores this process uses: `TITANS_THREADS` when set, else every core; ``setThreadCount(_:)`` changes it (a
+    /// process sharing the machine with others, such as one rank of several under MPI, takes its share).
+    private static let threads = Atomic<Int>(Int(ProcessInfo.processInfo.environment["TITANS_THREADS"] ?? "").map { max(1, $0) }
+                                             ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// The cores this process spreads its work over.
+    public static var threadCount: Int { threads.load(ordering: .relaxed) }
+
+    /// Uses `count` cores (at least 1) from now on.
+    public static func setThreadCount(_ count: Int) { threads.store(max(1, count), ordering: .relaxed) }
+
+    /// Whether the user chose the thread count (`TITANS_THREADS`).
+    public static var threadCountChosen: Bool { ProcessInfo.processInfo.environment["TITANS_THREADS"].flatMap { Int($0) } != nil }
 
     /// Set on the threads of ``shards(_:_:)``: the cores are already busy, so ops run on the calling thread.
     @TaskLocal private static var confined = false
