@@ -43,9 +43,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let group = try MPIProcessGroup.fromEnvironment()
-        guard group.size > 1 else { return try run(in: group) }
+        guard let mpi = group as? MPIProcessGroup else { return try run(in: group) }
         // Under an MPI launcher: each rank takes its share of this machine's cores, unless TITANS_THREADS chose.
-        if let mpi = group as? MPIProcessGroup, !Parallel.threadCountChosen {
+        if !Parallel.threadCountChosen {
             Parallel.setThreadCount(Parallel.threadCount / max(1, mpi.ranksOnThisMachine))
         }
         do {
@@ -146,7 +146,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 guard group.isPrimary else { return }
                 progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond)
-                                + (group.size > 1 ? "  \(group.label)" : "") + lastValidation)
+                                + (group.size > 1 ? "  \(group.size) ranks" : "") + lastValidation)
             }
         } catch let error as TrainingError {
             let kept = FileManager.default.fileExists(atPath: run.checkpointURL.path)

@@ -8,8 +8,10 @@ import Synchronization
 public enum Parallel {
     /// The cores this process uses: `TITANS_THREADS` when set, else every core; ``setThreadCount(_:)`` changes it (a
     /// process sharing the machine with others, such as one rank of several under MPI, takes its share).
-    private static let threads = Atomic<Int>(Int(ProcessInfo.processInfo.environment["TITANS_THREADS"] ?? "").map { max(1, $0) }
-                                             ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private static let threads = Atomic<Int>(chosenThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// `TITANS_THREADS`, when it holds a number.
+    private static let chosenThreads = ProcessInfo.processInfo.environment["TITANS_THREADS"].flatMap { Int($0) }.map { max(1, $0) }
 
     /// The cores this process spreads its work over.
     public static var threadCount: Int { threads.load(ordering: .relaxed) }
@@ -18,7 +20,7 @@ public enum Parallel {
     public static func setThreadCount(_ count: Int) { threads.store(max(1, count), ordering: .relaxed) }
 
     /// Whether the user chose the thread count (`TITANS_THREADS`).
-    public static var threadCountChosen: Bool { ProcessInfo.processInfo.environment["TITANS_THREADS"].flatMap { Int($0) } != nil }
+    public static var threadCountChosen: Bool { chosenThreads != nil }
 
     /// Set on the threads of ``shards(_:_:)``: the cores are already busy, so ops run on the calling thread.
     @TaskLocal private static var confined = false

@@ -31,9 +31,6 @@ extension ProcessGroup {
 
     /// Whether `flag` is true on any rank.
     public func any(_ flag: Bool) -> Bool { size == 1 ? flag : sum([flag ? 1 : 0])[0] > 0 }
-
-    /// "2 ranks", or "" for a single process: for progress lines and banners.
-    public var label: String { size == 1 ? "" : "\(size) ranks" }
 }
 
 /// A group of one process: sums are the values themselves.
