@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Steps between checkpoints (default \(defaultCheckpointInterval), or the resumed run's).") var checkpointInterval: Int?
     @Option(help: "Folder for the checkpoint, metrics and loss curve (default: titans-run, or the resumed checkpoint's folder).") var output: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(help: "Also write the metrics as TensorBoard scalars to this folder (a new event file per run or resumption).")
+    var tensorboard: String?
     @Flag(help: ArgumentHelp("Recompute each block in the backward pass instead of keeping its activations (activation "
                              + "checkpointing): less memory for long sequences, about a third more compute, the same results."))
     var recompute = false
@@ -71,7 +73,7 @@ struct TrainCommand: ParsableCommand {
                 .contains { $0 != nil } || seed != nil || model.anyGiven
             guard !given else {
                 throw ValidationError("a resumed run takes its model and training settings from the checkpoint; "
-                                      + "drop those flags (only --data, --output and --checkpoint-interval may be given)")
+                                      + "drop those flags (only --data, --output, --checkpoint-interval and --tensorboard may be given)")
             }
             let url = URL(fileURLWithPath: resume)
             let saved = try loadCheckpoint(resume)
@@ -125,6 +127,10 @@ struct TrainCommand: ParsableCommand {
                                   checkpointInterval: interval,
                                   metadata: ["data": dataPath, "validation_fraction": String(fraction),
                                              "checkpoint_interval": String(interval), "ranks": String(group.size)])
+        if let tensorboard, group.isPrimary {
+            run.tensorBoard = try TensorBoardLog(folder: URL(fileURLWithPath: tensorboard))
+            if checkpoint != nil { try run.tensorBoard?.restart(at: trainer.step + 1) }
+        }
         try train(run, say: say)
     }
 

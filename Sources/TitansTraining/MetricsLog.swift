@@ -22,6 +22,14 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
         self.bitsPerByte = bitsPerByte
     }
 
+    /// The figures the record holds, named as in the JSON lines (TensorBoard's tags).
+    public var namedValues: [(tag: String, value: Double)] {
+        let fields: [(CodingKeys, Double?)] = [(.loss, loss), (.learningRate, learningRate), (.gradientNorm, gradientNorm),
+                                               (.tokensPerSecond, tokensPerSecond), (.validationLoss, validationLoss),
+                                               (.bitsPerByte, bitsPerByte)]
+        return fields.compactMap { key, value in value.map { (key.rawValue, $0) } }
+    }
+
     enum CodingKeys: String, CodingKey {
         case step, loss
         case learningRate = "learning_rate", gradientNorm = "gradient_norm", tokensPerSecond = "tokens_per_second"

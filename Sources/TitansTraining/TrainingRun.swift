@@ -10,6 +10,8 @@ public final class TrainingRun<Model: TrainableModel> {
     /// Extra checkpoint metadata (e.g. where the data came from), kept across resumptions.
     public let metadata: [String: String]
     public let metrics: MetricsLog
+    /// Where the metrics also go as TensorBoard scalars, when set (on the first rank only).
+    public var tensorBoard: TensorBoardLog?
 
     public var checkpointURL: URL { Self.checkpointURL(in: folder) }
     public var lossCurveURL: URL { folder.appendingPathComponent("loss.svg") }
@@ -91,26 +93,31 @@ public final class TrainingRun<Model: TrainableModel> {
             let start = Date()
             let report = try trainer.trainStep()
             let rate = Double(report.tokens) / max(Date().timeIntervalSince(start), 1e-9)
-            if writes {
-                try metrics.append(MetricsRecord(step: report.step, loss: report.loss, learningRate: report.learningRate,
-                                                 gradientNorm: report.gradientNorm, tokensPerSecond: rate))
-            }
+            try record(MetricsRecord(step: report.step, loss: report.loss, learningRate: report.learningRate,
+                                     gradientNorm: report.gradientNorm, tokensPerSecond: rate))
             let last = report.step == c.steps
             var validation: Double? = nil
             if report.step % c.evaluationInterval == 0 || last, let loss = trainer.validationLoss() {
                 validation = loss
-                if writes {
-                    try metrics.append(MetricsRecord(step: report.step, validationLoss: loss,
-                                                     bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
-                }
+                try record(MetricsRecord(step: report.step, validationLoss: loss, bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
             }
             let stopping = trainer.group.any(stopRequested())
             let checkpointed = report.step % checkpointInterval == 0 || last || stopping
-            if checkpointed && writes { try trainer.checkpoint(metadata: metadata).save(to: checkpointURL) }
+            if checkpointed && writes {
+                try trainer.checkpoint(metadata: metadata).save(to: checkpointURL)
+                try tensorBoard?.synchronize()
+            }
             onStep(Event(report: report, tokensPerSecond: rate, validationLoss: validation, checkpointed: checkpointed))
             if stopping && !last { return .stopped }
         }
         return .reachedStep
+    }
+
+    /// Appends `entry` to the metrics and to the TensorBoard log, on the rank that writes.
+    private func record(_ entry: MetricsRecord) throws {
+        guard trainer.group.isPrimary else { return }
+        try metrics.append(entry)
+        try tensorBoard?.scalars(entry.namedValues, step: entry.step)
     }
 }
 

@@ -18,6 +18,16 @@ struct CheckpointChecksumTests {
         #expect(CRC32().value == 0)
     }
 
+    /// The standard check value of CRC-32C (Castagnoli), and RFC 3720's test vector of 32 zero bytes.
+    @Test func crc32cOfTheStandardCheckString() {
+        var crc = CRC32(.castagnoli)
+        crc.update(Array("123456789".utf8))
+        #expect(crc.value == 0xE306_9283)
+        var zeros = CRC32(.castagnoli)
+        zeros.update([UInt8](repeating: 0, count: 32))
+        #expect(zeros.value == 0x8A91_36AA)
+    }
+
     @Test func savedCheckpointsCarryAChecksumAndLoadVerified() throws {
         let scratch = try Scratch()
         defer { scratch.cleanUp() }

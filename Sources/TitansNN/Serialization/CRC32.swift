@@ -1,28 +1,47 @@
-/// CRC-32 (IEEE 802.3, the polynomial of zlib and PNG, reflected 0xEDB88320), computed a byte at a time from a table.
-/// It detects every burst error of up to 32 bits and every odd number of flipped bits; checkpoints use it to refuse
-/// damaged files.
-struct CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
+/// CRC-32 computed a byte at a time from a table, with either of two polynomials: IEEE 802.3 (zlib and PNG's, reflected
+/// 0xEDB88320), which checkpoints use to refuse damaged files, and Castagnoli's CRC-32C (reflected 0x82F63B78), which
+/// TensorBoard's event records carry. Each detects every burst error of up to 32 bits and every odd number of flipped
+/// bits.
+public struct CRC32 {
+    public enum Polynomial: Sendable {
+        case ieee, castagnoli
+
+        fileprivate var table: [UInt32] {
+            switch self {
+            case .ieee: return CRC32.ieeeTable
+            case .castagnoli: return CRC32.castagnoliTable
+            }
+        }
     }
 
+    private static func table(reflected polynomial: UInt32) -> [UInt32] {
+        (0..<256).map { n in
+            var c = UInt32(n)
+            for _ in 0..<8 { c = c & 1 == 1 ? polynomial ^ (c >> 1) : c >> 1 }
+            return c
+        }
+    }
+    private static let ieeeTable = table(reflected: 0xEDB8_8320)
+    private static let castagnoliTable = table(reflected: 0x82F6_3B78)
+
+    private let table: [UInt32]
     private var state: UInt32 = 0xFFFF_FFFF
 
+    public init(_ polynomial: Polynomial = .ieee) { table = polynomial.table }
+
     /// Adds `bytes` to the checksum.
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        Self.table.withUnsafeBufferPointer { table in
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        table.withUnsafeBufferPointer { table in
             var c = state
             for byte in bytes { c = table[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
             state = c
         }
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The checksum of everything added so far.
-    var value: UInt32 { state ^ 0xFFFF_FFFF }
+    public var value: UInt32 { state ^ 0xFFFF_FFFF }
 }
