@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "TitansTensorTests", dependencies: ["TitansTensor"]),
         .testTarget(name: "TitansNNTests", dependencies: ["TitansNN"]),
         .testTarget(name: "TitansTests", dependencies: ["Titans"], exclude: ["Fixtures"]),
-        .testTarget(name: "TitansDataTests", dependencies: ["TitansData"]),
+        .testTarget(name: "TitansDataTests", dependencies: ["TitansData"], exclude: ["Fixtures"]),
         .testTarget(name: "TitansEvalTests", dependencies: ["TitansEval"]),
         .testTarget(name: "TitansTrainingTests", dependencies: ["TitansTraining"], exclude: ["Fixtures"]),
     ],
