@@ -11,7 +11,7 @@ struct Titans: ParsableCommand {
         commandName: "titans",
         abstract: "Titans (Learning to Memorize at Test Time) in Swift: train, run and study models with a neural long-term memory.",
         subcommands: [DemoCommand.self, TrainCommand.self, GenerateCommand.self, Bench.self, ParityCommand.self,
-                      CompareCommand.self]
+                      CompareCommand.self, TokenizerCommand.self]
     )
 
     static func main() {
@@ -25,6 +25,6 @@ struct Titans: ParsableCommand {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed on this machine (build with -c release first: debug Swift is 10–100× slower).",
-        subcommands: [TensorBench.self, MemoryBench.self, ModelBench.self, StabilityBench.self, ScalingBench.self]
+        subcommands: [TensorBench.self, MemoryBench.self, ModelBench.self, StabilityBench.self, ScalingBench.self, TokenizerBench.self]
     )
 }

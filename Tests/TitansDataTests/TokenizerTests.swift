@@ -77,3 +77,33 @@ struct TokenizerTests {
         #expect(throws: TokenizerError.unknownID(7, vocabularySize: 1)) { try Tokenizer(json: Data("{\(bpe)}".utf8), name: "t").decode([7]) }
     }
 }
+
+/// Training a byte-level BPE: merges worked out by hand, a vocabulary of the size asked, and round trips.
+struct BytePairTrainingTests {
+    /// "abab abab" is the words "abab" and "Ġabab": (a, b) occurs 4 times, then (ab, ab) twice, then nothing twice.
+    @Test func mergesTheMostFrequentPairs() throws {
+        let tokenizer = try Tokenizer.trainByteLevel(on: [Array("abab abab".utf8)], vocabularySize: 1000, name: "tiny")
+        let layout = try #require(try JSONSerialization.jsonObject(with: tokenizer.json) as? [String: Any])
+        let model = try #require(layout["model"] as? [String: Any])
+        #expect(model["merges"] as? [[String]] == [["a", "b"], ["ab", "ab"]])
+        #expect(tokenizer.vocabularySize == 1 + 256 + 2)
+        #expect(tokenizer.encode("abab") == [try #require(tokenizer.model.vocabulary["abab"])])
+        #expect(tokenizer.model.vocabulary["<|endoftext|>"] == 0)
+    }
+
+    @Test func reachesTheVocabularySizeAndRoundTrips() throws {
+        let corpus = (0..<50).map { Array("Sample \($0): the memory learns while it reads, 記憶 \($0 * 7) 🧠.\n".utf8) }
+        let tokenizer = try Tokenizer.trainByteLevel(on: corpus, vocabularySize: 300, name: "small")
+        #expect(tokenizer.vocabularySize == 300)
+        for text in corpus + [Array("unseen text, ümlaut".utf8), [0xFF, 0x00]] {
+            #expect(try tokenizer.decode(tokenizer.encode(bytes: text)) == text)
+        }
+        #expect(tokenizer.encode("the memory learns").count < "the memory learns".utf8.count)
+    }
+
+    @Test func aVocabularyWithoutRoomForTheBytesIsRefused() {
+        #expect(throws: TokenizerError.vocabularyTooSmall(100, minimum: 257)) {
+            try Tokenizer.trainByteLevel(on: [Array("x".utf8)], vocabularySize: 100, name: "t")
+        }
+    }
+}

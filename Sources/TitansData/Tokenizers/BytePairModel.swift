@@ -55,7 +55,7 @@ struct BytePairModel {
         var ids = symbols
         var next = Array(1...symbols.count), previous = Array(-1..<(symbols.count - 1))  // a linked list of live symbols
         var alive = [Bool](repeating: true, count: symbols.count)
-        var queue = MergeQueue()
+        var queue = BinaryHeap<Candidate> { ($0.rank, $0.position) < ($1.rank, $1.position) }  // earliest merge, leftmost
         func consider(_ position: Int) {
             let right = next[position]
             guard right < ids.count, let merge = merges[Pair(left: ids[position], right: ids[right])] else { return }
@@ -80,40 +80,5 @@ struct BytePairModel {
         let rank: Int
         let position: Int
         let id: Int
-        /// Earlier rank first, then the leftmost.
-        func precedes(_ other: Candidate) -> Bool { (rank, position) < (other.rank, other.position) }
-    }
-
-    /// A binary min-heap of candidates.
-    struct MergeQueue {
-        private var heap: [Candidate] = []
-
-        mutating func push(_ candidate: Candidate) {
-            heap.append(candidate)
-            var child = heap.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard heap[child].precedes(heap[parent]) else { break }
-                heap.swapAt(child, parent)
-                child = parent
-            }
-        }
-
-        mutating func pop() -> Candidate? {
-            guard let first = heap.first else { return nil }
-            let last = heap.removeLast()
-            if heap.isEmpty { return first }
-            heap[0] = last
-            var parent = 0
-            while true {
-                let (left, right) = (2 * parent + 1, 2 * parent + 2)
-                var smallest = parent
-                if left < heap.count && heap[left].precedes(heap[smallest]) { smallest = left }
-                if right < heap.count && heap[right].precedes(heap[smallest]) { smallest = right }
-                if smallest == parent { return first }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
     }
 }

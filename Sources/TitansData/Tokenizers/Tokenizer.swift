@@ -171,6 +171,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case notATokenizer(path: String, reason: String)
     case unsupported(path: String, what: String)
     case unknownID(Int, vocabularySize: Int)
+    case vocabularyTooSmall(Int, minimum: Int)
 
     public var description: String {
         switch self {
@@ -183,6 +184,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
                 + "(byte-level as in GPT-2, or with byte fallback as in Llama); train one with `titans tokenizer train`"
         case let .unknownID(id, size):
             return "token id \(id) is not in the tokenizer's vocabulary (ids 0–\(size - 1)); were these ids made by another tokenizer?"
+        case let .vocabularyTooSmall(size, minimum):
+            return "a vocabulary of \(size) cannot hold the 256 bytes and the special tokens; give at least \(minimum)"
         }
     }
 }
