@@ -39,6 +39,7 @@ samples = [
     " ",
     "a",
     "▁already has the metaspace character▁inside",
+    "A space before a combining mark: a \u0301b, and  \u0308 two.",
 ]
 
 corpus = open(os.path.join(root, "README.md"), encoding="utf-8").read().split("\n\n") + samples * 3

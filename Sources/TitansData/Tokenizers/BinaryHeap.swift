@@ -1,14 +1,11 @@
-/// A binary heap: ``pop()`` removes the element that comes before all the others in the order `precedes` gives.
-struct BinaryHeap<Element> {
+/// A binary min-heap: ``pop()`` removes the smallest element.
+struct BinaryHeap<Element: Comparable> {
     private var elements: [Element] = []
-    private let precedes: (Element, Element) -> Bool
-
-    init(by precedes: @escaping (Element, Element) -> Bool) { self.precedes = precedes }
 
     mutating func push(_ element: Element) {
         elements.append(element)
         var child = elements.count - 1
-        while child > 0, precedes(elements[child], elements[(child - 1) / 2]) {
+        while child > 0, elements[child] < elements[(child - 1) / 2] {
             elements.swapAt(child, (child - 1) / 2)
             child = (child - 1) / 2
         }
@@ -21,10 +18,10 @@ struct BinaryHeap<Element> {
         elements[0] = last
         var parent = 0
         while true {
+            let left = 2 * parent + 1, right = left + 1
             var best = parent
-            for child in [2 * parent + 1, 2 * parent + 2] where child < elements.count && precedes(elements[child], elements[best]) {
-                best = child
-            }
+            if left < elements.count && elements[left] < elements[best] { best = left }
+            if right < elements.count && elements[right] < elements[best] { best = right }
             if best == parent { return first }
             elements.swapAt(parent, best)
             parent = best

@@ -90,22 +90,29 @@ enum ByteLevel {
         return i + 1
     }
 
-    static func isSpace(_ c: Unicode.Scalar) -> Bool { c.properties.isWhitespace }
+    /// The pattern's classes of a character: `\s`, `\p{L}`, `\p{N}`, or none of them.
+    enum Class: UInt8 { case space, letter, number, other }
 
-    static func isLetter(_ c: Unicode.Scalar) -> Bool {
+    static func classify(_ c: Unicode.Scalar) -> Class {
+        if c.value < 128 { return asciiClasses[Int(c.value)] }
+        return slowClassify(c)
+    }
+
+    private static func slowClassify(_ c: Unicode.Scalar) -> Class {
+        if c.properties.isWhitespace { return .space }
         switch c.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
-        default: return false
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return .letter
+        case .decimalNumber, .letterNumber, .otherNumber: return .number
+        default: return .other
         }
     }
 
-    static func isNumber(_ c: Unicode.Scalar) -> Bool {
-        switch c.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
-        default: return false
-        }
-    }
+    /// The classes of ASCII, looked up instead of asking Unicode's tables (most text is ASCII).
+    private static let asciiClasses: [Class] = (0..<128).map { slowClassify(Unicode.Scalar(UInt8($0))) }
 
+    static func isSpace(_ c: Unicode.Scalar) -> Bool { classify(c) == .space }
+    static func isLetter(_ c: Unicode.Scalar) -> Bool { classify(c) == .letter }
+    static func isNumber(_ c: Unicode.Scalar) -> Bool { classify(c) == .number }
     /// `[^\s\p{L}\p{N}]`.
-    static func isOther(_ c: Unicode.Scalar) -> Bool { !isSpace(c) && !isLetter(c) && !isNumber(c) }
+    static func isOther(_ c: Unicode.Scalar) -> Bool { classify(c) == .other }
 }

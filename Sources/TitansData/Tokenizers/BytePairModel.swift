@@ -21,12 +21,31 @@ struct BytePairModel {
         let right: Int
     }
 
+    /// The ids of the tokens that are one character (looked up without making a string).
+    let characters: [Unicode.Scalar: Int]
+
+    init(vocabulary: [String: Int], merges: [Pair: (rank: Int, id: Int)], unknown: Int?, fuseUnknown: Bool,
+         byteFallback: Bool, ignoreMerges: Bool) {
+        (self.vocabulary, self.merges, self.unknown) = (vocabulary, merges, unknown)
+        (self.fuseUnknown, self.byteFallback, self.ignoreMerges) = (fuseUnknown, byteFallback, ignoreMerges)
+        var characters: [Unicode.Scalar: Int] = [:]
+        for (token, id) in vocabulary where token.unicodeScalars.count == 1 { characters[token.unicodeScalars.first!] = id }
+        self.characters = characters
+    }
+
     /// The ids of `word`.
     func encode(_ word: Substring) -> [Int] {
         if ignoreMerges, let id = vocabulary[String(word)] { return [id] }
         var symbols: [Int] = []
+        symbols.reserveCapacity(word.utf8.count)
         var lastWasUnknown = false
-        for character in word.unicodeScalars.map(String.init) {
+        for scalar in word.unicodeScalars {
+            if let id = characters[scalar] {
+                symbols.append(id)
+                lastWasUnknown = false
+                continue
+            }
+            let character = String(scalar)
             if let id = vocabulary[character] {
                 symbols.append(id)
                 lastWasUnknown = false
@@ -55,7 +74,7 @@ struct BytePairModel {
         var ids = symbols
         var next = Array(1...symbols.count), previous = Array(-1..<(symbols.count - 1))  // a linked list of live symbols
         var alive = [Bool](repeating: true, count: symbols.count)
-        var queue = BinaryHeap<Candidate> { ($0.rank, $0.position) < ($1.rank, $1.position) }  // earliest merge, leftmost
+        var queue = BinaryHeap<Candidate>()
         func consider(_ position: Int) {
             let right = next[position]
             guard right < ids.count, let merge = merges[Pair(left: ids[position], right: ids[right])] else { return }
@@ -76,9 +95,12 @@ struct BytePairModel {
         return ids.indices.filter { alive[$0] }.map { ids[$0] }
     }
 
-    struct Candidate {
+    /// A merge that may apply at `position`; the earliest learned comes first, then the leftmost.
+    struct Candidate: Comparable {
         let rank: Int
         let position: Int
         let id: Int
+
+        static func < (a: Candidate, b: Candidate) -> Bool { (a.rank, a.position) < (b.rank, b.position) }
     }
 }

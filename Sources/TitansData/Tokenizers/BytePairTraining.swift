@@ -103,8 +103,16 @@ struct PairCounts {
     private var occurrences: [BytePairModel.Pair: Set<Int>] = [:]
     /// Pairs by count, most frequent on top (smaller ids first among equals); an entry whose count has changed since it
     /// was pushed is refreshed when it comes up.
-    private var heap = BinaryHeap<(count: Int, pair: BytePairModel.Pair)> {
-        ($0.count, -$0.pair.left, -$0.pair.right) > ($1.count, -$1.pair.left, -$1.pair.right)
+    private var heap = BinaryHeap<Entry>()
+
+    /// A pair and its count when pushed; the heap's smallest is the most frequent, then the smaller ids.
+    private struct Entry: Comparable {
+        let count: Int
+        let pair: BytePairModel.Pair
+
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.count, -a.pair.left, -a.pair.right) > (b.count, -b.pair.left, -b.pair.right)
+        }
     }
 
     init(words: [(symbols: [Int], count: Int)]) {
@@ -116,7 +124,7 @@ struct PairCounts {
                 occurrences[pair, default: []].insert(index)
             }
         }
-        for (pair, count) in counts { heap.push((count, pair)) }
+        for (pair, count) in counts { heap.push(Entry(count: count, pair: pair)) }
     }
 
     /// The pair to merge next: the most frequent (occurring at least twice), the smaller ids on ties.
@@ -124,7 +132,7 @@ struct PairCounts {
         while let top = heap.pop() {
             let current = counts[top.pair] ?? 0
             if current == top.count { return current >= 2 ? top.pair : nil }
-            if current > 0 { heap.push((current, top.pair)) }
+            if current > 0 { heap.push(Entry(count: current, pair: top.pair)) }
         }
         return nil
     }
@@ -163,6 +171,6 @@ struct PairCounts {
         }
         counts[pair] = nil
         occurrences[pair] = nil
-        for p in changed where p != pair && counts[p] ?? 0 > 0 { heap.push((counts[p] ?? 0, p)) }
+        for p in changed where p != pair && counts[p] ?? 0 > 0 { heap.push(Entry(count: counts[p] ?? 0, pair: p)) }
     }
 }

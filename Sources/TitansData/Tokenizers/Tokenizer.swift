@@ -84,8 +84,9 @@ public struct Tokenizer: Sendable {
     public func encode(bytes: [UInt8]) -> [Int] {
         var ids: [Int] = []
         var stretchStart = 0, i = 0
+        var cache: [Substring: [Int]] = [:]  // words recur: each is encoded once per call
         func flush(upTo end: Int) {
-            if end > stretchStart { ids += encodeStretch(bytes[stretchStart..<end], first: stretchStart == 0) }
+            if end > stretchStart { ids += encodeStretch(bytes[stretchStart..<end], first: stretchStart == 0, cache: &cache) }
         }
         while i < bytes.count {
             if let match = addedToken(in: bytes, at: i) {
@@ -120,12 +121,26 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Steps
 
-    private func encodeStretch(_ bytes: ArraySlice<UInt8>, first: Bool) -> [Int] {
+    private func encodeStretch(_ bytes: ArraySlice<UInt8>, first: Bool, cache: inout [Substring: [Int]]) -> [Int] {
         let text = String(decoding: bytes, as: UTF8.self)
         let normalized = normalizer.map { $0(text) } ?? text
-        let pieces = preTokenizer.map { $0([(normalized, first)]) } ?? [(normalized, first)]
-        return pieces.flatMap { $0.text.isEmpty ? [] : model.encode($0.text[...]) }
+        guard let preTokenizer else { return normalized.isEmpty ? [] : model.encode(normalized[...]) }
+        var ids: [Int] = []
+        for piece in preTokenizer([(normalized, first)]) where !piece.text.isEmpty {
+            let word = piece.text[...]
+            if let known = cache[word] {
+                ids += known
+            } else {
+                let encoded = model.encode(word)
+                if cache.count < Self.wordCacheLimit { cache[word] = encoded }
+                ids += encoded
+            }
+        }
+        return ids
     }
+
+    /// Distinct words remembered per ``encode(bytes:)`` call.
+    static let wordCacheLimit = 1 << 16
 
     private func encodeInvalidByte(_ byte: UInt8) -> [Int] {
         if case .byteLevel = preTokenizer { return model.encode(ByteLevel.encode([byte])[...]) }

@@ -14,7 +14,9 @@ enum TextNormalizer {
     func callAsFunction(_ text: String) -> String {
         switch self {
         case .prepend(let prefix): return text.isEmpty ? text : prefix + text
-        case let .replace(pattern, content): return text.replacingOccurrences(of: pattern, with: content, options: .literal)
+        case let .replace(pattern, content):  // on UTF-8 bytes: a space before a combining mark is still a space
+            return String(decoding: TokenDecoder.replacing(Array(pattern.utf8), with: Array(content.utf8), in: Array(text.utf8)),
+                          as: UTF8.self)
         case .unicode(.nfc): return text.precomposedStringWithCanonicalMapping
         case .unicode(.nfd): return text.decomposedStringWithCanonicalMapping
         case .unicode(.nfkc): return text.precomposedStringWithCompatibilityMapping
@@ -47,7 +49,7 @@ enum PreTokenizer {
             }
         case let .metaspace(replacement, prepend, split):
             return pieces.flatMap { piece -> [(text: String, first: Bool)] in
-                var text = piece.text.replacingOccurrences(of: " ", with: String(replacement), options: .literal)
+                var text = TextNormalizer.replace(" ", with: String(replacement))(piece.text)
                 if !text.hasPrefix(String(replacement)) && (prepend == .always || (prepend == .first && piece.first)) {
                     text = String(replacement) + text
                 }
