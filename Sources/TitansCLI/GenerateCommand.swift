@@ -24,36 +24,56 @@ struct GenerateCommand: ParsableCommand {
         if let problem = sampler.problem { throw ValidationError(problem) }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must not be negative") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt must not be empty: the model continues a text") }
-        let model = try Self.load(checkpoint)
-        let tokens = Array(prompt.utf8).map(Int.init)
+        let (model, tokenizer) = try Self.load(checkpoint)
+        let tokens = tokenizer.map { $0.encode(prompt) } ?? Array(prompt.utf8).map(Int.init)
+        guard !tokens.isEmpty else { throw ValidationError("--prompt encodes to no tokens; give some text") }
         let out = FileHandle.standardOutput
         out.write(Data(prompt.utf8))
         var rng = RandomGenerator(seed: seed)
         let start = Date()
         var firstToken: Date?
+        // With a tokenizer, the text of prompt + tokens so far is decoded again and its new bytes written (a token's
+        // bytes can depend on its neighbours: spaces put back, bytes joined into characters).
+        var all = tokens, written = try tokenizer.map { try $0.decode(tokens).count } ?? 0
         let generated = try model.generate(prompt: tokens, maxTokens: maxTokens, sampler: sampler, generator: &rng) { token in
             if firstToken == nil { firstToken = Date() }
-            out.write(Data([UInt8(token)]))
+            guard let tokenizer else {
+                out.write(Data([UInt8(token)]))
+                return true
+            }
+            all.append(token)
+            let text = (try? tokenizer.decode(all)) ?? []
+            if text.count > written { out.write(Data(text[written...])) }
+            written = max(written, text.count)
             return true
         }
         out.write(Data("\n".utf8))
         let end = Date()
         let prefill = (firstToken ?? end).timeIntervalSince(start)
         let perToken = generated.count > 1 ? end.timeIntervalSince(firstToken!) / Double(generated.count - 1) : 0
-        FileHandle.standardError.write(Data(String(format: "prompt: %d bytes in %.2f s; generated %d bytes at %.1f bytes/s\n",
-            tokens.count, prefill, generated.count, perToken > 0 ? 1 / perToken : 0).utf8))
+        let unit = tokenizer == nil ? "bytes" : "tokens"
+        FileHandle.standardError.write(Data(String(format: "prompt: %d %@ in %.2f s; generated %d %@ at %.1f %@/s\n",
+            tokens.count, unit, prefill, generated.count, unit, perToken > 0 ? 1 / perToken : 0, unit).utf8))
     }
 
-    /// The model saved in a checkpoint (any checkpoint with a model configuration; optimiser state is ignored).
-    static func load(_ path: String) throws -> LanguageModel {
+    /// The model saved in a checkpoint (any checkpoint with a model configuration; optimiser state is ignored), and
+    /// the tokenizer it was trained with (none for bytes).
+    static func load(_ path: String) throws -> (LanguageModel, Tokenizer?) {
         let checkpoint = try loadCheckpoint(path)
         let config = try checkpoint.modelConfiguration(file: path)
-        guard config.vocabularySize == 256 else {
-            throw CommandError("\(path) holds a model over \(config.vocabularySize) tokens; `titans generate` works on bytes (256)")
+        var tokenizer: Tokenizer? = nil
+        if let json = checkpoint.metadata["tokenizer"] {
+            tokenizer = try Tokenizer(json: Data(json.utf8), name: checkpoint.metadata["tokenizer_name"] ?? "tokenizer",
+                                      path: path + " (its tokenizer)")
+        }
+        guard config.vocabularySize == (tokenizer?.vocabularySize ?? 256) else {
+            throw CommandError("\(path) holds a model over \(config.vocabularySize) tokens but "
+                               + (tokenizer.map { "a tokenizer of \($0.vocabularySize)" } ?? "no tokenizer (bytes are 256)")
+                               + "; it was not written by `titans train`")
         }
         var rng = RandomGenerator(seed: 0)
         let model = LanguageModel(config, generator: &rng)
         try checkpoint.restore(into: model.namedParameters(), optimizer: nil, expectedConfig: nil)
-        return model
+        return (model, tokenizer)
     }
 }

@@ -17,7 +17,9 @@ struct TrainCommand: ParsableCommand {
     /// The training defaults, read from the library.
     static let defaults = TrainingConfiguration.standard
 
-    @Option(help: "The data: any file, read as bytes (required unless resuming a run that recorded it).") var data: String?
+    @Option(help: "The data: any file, read as bytes (or --tokens; required unless resuming a run that recorded it).") var data: String?
+    @Option(help: "The data as tokens: a token file made by `titans data prepare` (its tokenizer goes into the checkpoint).")
+    var tokens: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Optimiser steps (default \(defaults.steps)).") var steps: Int?
     @Option(help: "Sequences per micro-batch (default \(defaults.batchSize)).") var batchSize: Int?
@@ -66,31 +68,25 @@ struct TrainCommand: ParsableCommand {
     private func run(in group: any ProcessGroup) throws {
         guard (checkpointInterval ?? 1) >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
         let checkpoint: Checkpoint?, config: ModelConfiguration, training: TrainingConfiguration
-        let folder: URL, dataPath: String, fraction: Double, interval: Int
+        let folder: URL, source: TrainingData, interval: Int
         if let resume {
             let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
                 .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
                 .contains { $0 != nil } || seed != nil || model.anyGiven
             guard !given else {
                 throw ValidationError("a resumed run takes its model and training settings from the checkpoint; "
-                                      + "drop those flags (only --data, --output, --checkpoint-interval and --tensorboard may be given)")
+                                      + "drop those flags (only --data or --tokens, --output, --checkpoint-interval and --tensorboard may be given)")
             }
             let url = URL(fileURLWithPath: resume)
             let saved = try loadCheckpoint(resume)
             (config, training) = try saved.trainingSettings(file: resume)
-            guard let path = data ?? saved.metadata["data"] else {
-                throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
-            }
+            source = try TrainingData.resumed(saved.metadata, data: data, tokens: tokens)
             checkpoint = saved
-            dataPath = path
-            fraction = saved.metadata["validation_fraction"].flatMap(Double.init) ?? ByteDataset.defaultValidationFraction
             interval = checkpointInterval ?? saved.metadata["checkpoint_interval"].flatMap(Int.init).map { max($0, 1) } ?? Self.defaultCheckpointInterval
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
         } else {
-            guard let data else { throw ValidationError("pass the training data with --data FILE (any file: its bytes are the data)") }
+            source = try TrainingData.chosen(data: data, tokens: tokens, validationFraction: validationFraction)
             checkpoint = nil
-            dataPath = data
-            fraction = validationFraction ?? ByteDataset.defaultValidationFraction
             interval = checkpointInterval ?? Self.defaultCheckpointInterval
             let d = Self.defaults
             training = TrainingConfiguration(
@@ -100,22 +96,23 @@ struct TrainCommand: ParsableCommand {
                 accumulation: accumulation ?? d.accumulation, seed: seed ?? d.seed,
                 evaluationInterval: evaluationInterval ?? d.evaluationInterval, evaluationBatches: evaluationBatches ?? d.evaluationBatches)
             if let problem = training.problem { throw ValidationError(problem) }
-            guard (0..<1).contains(fraction) else {
-                throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the bytes")
-            }
             config = try model.configuration()
             folder = URL(fileURLWithPath: output ?? "titans-run")
         }
-        let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: dataPath), validationFraction: fraction,
-                                      minimumLength: training.sequenceLength)
+        let data = try source.open(sequenceLength: training.sequenceLength, expectedTokenizer: checkpoint?.metadata["tokenizer"])
+        var modelConfiguration = config
+        if checkpoint == nil { modelConfiguration.vocabularySize = data.vocabularySize }  // tokens need their vocabulary
+        guard modelConfiguration.vocabularySize >= data.vocabularySize else {
+            throw CommandError("the data's vocabulary has \(data.vocabularySize) tokens but the checkpoint's model \(modelConfiguration.vocabularySize)")
+        }
         var rng = RandomGenerator(seed: training.seed)
-        let trainer = Trainer(model: LanguageModel(config, generator: &rng), source: dataset, configuration: training)
+        let trainer = Trainer(model: LanguageModel(modelConfiguration, generator: &rng), source: data.source, configuration: training)
         trainer.model.recomputesBlocks = recompute
         try trainer.join(group)
         let say = { (line: String) in if group.isPrimary { print(line) } }
         if let checkpoint, let resume {
             try trainer.resume(from: checkpoint)
-            say("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(dataPath)")
+            say("Resuming \(resume) at step \(trainer.step) of \(training.steps) on \(source.path)")
             let savedRanks = checkpoint.metadata["ranks"].flatMap(Int.init) ?? 1
             if savedRanks != group.size {
                 say("note: the checkpoint was written by \(savedRanks) rank(s) and continues on \(group.size): the same batches "
@@ -125,8 +122,8 @@ struct TrainCommand: ParsableCommand {
         }
         let run = try TrainingRun(trainer: trainer, folder: folder, resumedFrom: resume.map { URL(fileURLWithPath: $0) },
                                   checkpointInterval: interval,
-                                  metadata: ["data": dataPath, "validation_fraction": String(fraction),
-                                             "checkpoint_interval": String(interval), "ranks": String(group.size)])
+                                  metadata: data.metadata.merging(["checkpoint_interval": String(interval),
+                                                                   "ranks": String(group.size)]) { _, new in new })
         if let tensorboard, group.isPrimary {
             run.tensorBoard = try TensorBoardLog(folder: URL(fileURLWithPath: tensorboard))
             if checkpoint != nil { try run.tensorBoard?.restart(at: trainer.step + 1) }
@@ -139,7 +136,7 @@ struct TrainCommand: ParsableCommand {
         let m = run.trainer.model
         let ranks = group.size > 1 ? " on \(group.size) ranks of \(Parallel.threadCount) thread(s)" : ""
         say("\(m.configuration.architecture.rawValue): \(m.parameterCount) parameters; \(c.steps) steps of \(c.accumulation)×\(c.batchSize) "
-            + "sequences of \(c.sequenceLength) bytes\(ranks); writing \(run.folder.path). Matmul: \(BLAS.backendName)")
+            + "sequences of \(c.sequenceLength) \(run.trainer.source is TokenDataset ? "tokens" : "bytes")\(ranks); writing \(run.folder.path). Matmul: \(BLAS.backendName)")
         var progress = Progress(total: c.steps, label: "train", start: run.trainer.step)
         var loss = RunningMean(window: 20), lastValidation = ""
         Interruption.install()
@@ -148,7 +145,8 @@ struct TrainCommand: ParsableCommand {
             outcome = try run.run(stopRequested: { Interruption.receivedSignal != nil }) { event in
                 let mean = loss.add(event.report.loss)
                 if let v = event.validationLoss {
-                    lastValidation = String(format: "  val %.3f (%.3f bpb)", v, ByteDataset.bitsPerByte(nats: v))
+                    lastValidation = String(format: "  val %.3f", v)
+                        + (run.trainer.source.bitsPerByte(ofLoss: v).map { String(format: " (%.3f bpb)", $0) } ?? "")
                 }
                 guard group.isPrimary else { return }
                 progress.update(event.report.step, String(format: "loss %.3f  %.0f tok/s", mean, event.tokensPerSecond)

@@ -5,8 +5,11 @@ import Foundation
 /// can be counted or tokenised.
 public struct TextCorpus: Sendable {
     public let files: [URL]
-    /// Bytes per piece before the cut at a line end.
-    static let pieceSize = 1 << 20
+    /// Bytes read per piece, before the cut.
+    public var pieceSize = 1 << 20
+
+    /// These files.
+    public init(files: [URL]) { self.files = files }
 
     /// The files of `path`; a path that does not exist, or a folder without files, is refused.
     public init(path: String) throws {
@@ -27,8 +30,18 @@ public struct TextCorpus: Sendable {
         guard !files.isEmpty else { throw CorpusError.noFiles(folder: path) }
     }
 
-    /// Calls `body` with each file's pieces in order, and whether the piece ends its file.
-    public func forEachPiece(_ body: (_ piece: [UInt8], _ endsFile: Bool) throws -> Void) throws {
+    /// Where pieces are cut.
+    public enum Cut: Sendable {
+        /// After a line end.
+        case lines
+        /// Before a line end between two characters that are not spaces, where GPT-2's word pattern cuts the text
+        /// the same way whether it sees the whole text or the pieces.
+        case betweenWords
+    }
+
+    /// Calls `body` with each file's pieces in order, and whether the piece ends its file; a piece without a place to
+    /// cut is cut after its last whole character.
+    public func forEachPiece(cut: Cut = .lines, _ body: (_ piece: [UInt8], _ endsFile: Bool) throws -> Void) throws {
         for file in files {
             let handle: FileHandle
             do {
@@ -41,20 +54,36 @@ public struct TextCorpus: Sendable {
             while true {
                 let chunk: Data?
                 do {
-                    chunk = try handle.read(upToCount: Self.pieceSize)
+                    chunk = try handle.read(upToCount: pieceSize)
                 } catch {
                     throw CorpusError.unreadable(path: file.path, reason: (error as NSError).localizedDescription)
                 }
                 guard let chunk, !chunk.isEmpty else { break }
                 carried += chunk
-                // Keep what follows the last line end for the next piece; in a piece without one, what follows the last
-                // start of a character, so no character is cut.
-                let cut = carried.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }
-                    ?? carried.lastIndex { $0 & 0xC0 != 0x80 } ?? carried.count
-                try body(Array(carried[..<cut]), false)
-                carried = Array(carried[cut...])
+                let end = Self.cutPoint(carried, cut) ?? carried.lastIndex { $0 & 0xC0 != 0x80 } ?? carried.count
+                try body(Array(carried[..<end]), false)
+                carried = Array(carried[end...])
             }
             try body(carried, true)
+        }
+    }
+}
+
+extension TextCorpus {
+    /// Where the last piece of `bytes` should end (the rest is kept for the next), if there is a place to cut.
+    static func cutPoint(_ bytes: [UInt8], _ cut: Cut) -> Int? {
+        let newline = UInt8(ascii: "\n")
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        switch cut {
+        case .lines:
+            return bytes.lastIndex(of: newline).map { $0 + 1 }
+        case .betweenWords:
+            var i = bytes.count - 2
+            while i >= 1 {
+                if bytes[i] == newline && !isSpace(bytes[i - 1]) && !isSpace(bytes[i + 1]) { return i }
+                i -= 1
+            }
+            return nil
         }
     }
 }

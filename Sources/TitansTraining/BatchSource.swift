@@ -79,6 +79,19 @@ extension ByteDataset: BatchSource {
     }
 }
 
+extension TokenDataset: BatchSource {
+    public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
+        let b = randomWindows(size: size, length: length, generator: &generator)
+        return TrainingBatch(inputs: b.inputs, targets: b.targets)
+    }
+
+    public func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch] {
+        heldOutWindows(size: size, length: length, limit: limit).map { TrainingBatch(inputs: $0.inputs, targets: $0.targets) }
+    }
+
+    public func bitsPerByte(ofLoss loss: Double) -> Double? { bitsPerByte(nats: loss) }
+}
+
 /// The recall task, scored on the answers to its questions (every question's, or the probe's only), with probe
 /// distances drawn from `distances` (log-uniformly: as many short as long distances per octave).
 public struct RecallBatches: BatchSource {

@@ -32,6 +32,10 @@ public struct Tokenizer: Sendable {
     let addedTokens: [UInt8: [(bytes: [UInt8], id: Int)]]
     /// Id → token text.
     let tokens: [Int: String]
+    /// The token that ends a document, when the tokenizer has one by a usual name (`<|endoftext|>`, `</s>`, …): put
+    /// between documents in token files.
+    public let separator: Int?
+    static let separatorNames = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<eos>", "<|eos|>"]
 
     /// Reads a `tokenizer.json`; a file of another kind, or using a step this package does not implement, is refused
     /// with a message naming it.
@@ -67,6 +71,8 @@ public struct Tokenizer: Sendable {
         var tokens = Dictionary(self.model.vocabulary.map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         for token in added { tokens[token.id] = token.content }
         self.tokens = tokens
+        let byContent = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
+        separator = Self.separatorNames.lazy.compactMap { byContent[$0] }.first
         vocabularySize = (tokens.keys.max() ?? -1) + 1
         self.name = name
         self.json = json
@@ -81,12 +87,17 @@ public struct Tokenizer: Sendable {
     /// The ids of any byte string: as ``encode(_:)`` for UTF-8 text; a byte that is not part of valid UTF-8 stands
     /// alone (between the stretches around it, like an added token) as its byte-alphabet character (byte-level), its
     /// `<0xXX>` token (byte fallback) or the unknown token.
-    public func encode(bytes: [UInt8]) -> [Int] {
+    ///
+    /// With `continuing`, the bytes continue a text encoded before (the next piece of a long document): nothing that
+    /// marks the start of a text (a prepended `▁`) is put before them.
+    public func encode(bytes: [UInt8], continuing: Bool = false) -> [Int] {
         var ids: [Int] = []
         var stretchStart = 0, i = 0
         var cache: [Substring: [Int]] = [:]  // words recur: each is encoded once per call
         func flush(upTo end: Int) {
-            if end > stretchStart { ids += encodeStretch(bytes[stretchStart..<end], first: stretchStart == 0, cache: &cache) }
+            guard end > stretchStart else { return }
+            let continues = continuing && stretchStart == 0
+            ids += encodeStretch(bytes[stretchStart..<end], first: stretchStart == 0 && !continuing, continues: continues, cache: &cache)
         }
         while i < bytes.count {
             if let match = addedToken(in: bytes, at: i) {
@@ -121,12 +132,12 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Steps
 
-    private func encodeStretch(_ bytes: ArraySlice<UInt8>, first: Bool, cache: inout [Substring: [Int]]) -> [Int] {
+    private func encodeStretch(_ bytes: ArraySlice<UInt8>, first: Bool, continues: Bool, cache: inout [Substring: [Int]]) -> [Int] {
         let text = String(decoding: bytes, as: UTF8.self)
-        let normalized = normalizer.map { $0(text) } ?? text
+        let normalized = normalizer.map { $0(text, prepending: !continues) } ?? text
         guard let preTokenizer else { return normalized.isEmpty ? [] : model.encode(normalized[...]) }
         var ids: [Int] = []
-        for piece in preTokenizer([(normalized, first)]) where !piece.text.isEmpty {
+        for piece in preTokenizer([(normalized, first)], prepending: !continues) where !piece.text.isEmpty {
             let word = piece.text[...]
             if let known = cache[word] {
                 ids += known

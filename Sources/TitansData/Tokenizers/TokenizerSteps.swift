@@ -11,9 +11,10 @@ enum TextNormalizer {
 
     enum Form: String { case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD" }
 
-    func callAsFunction(_ text: String) -> String {
+    /// `text` normalised; without `prepending`, ``prepend(_:)`` steps are skipped (the text continues another).
+    func callAsFunction(_ text: String, prepending: Bool = true) -> String {
         switch self {
-        case .prepend(let prefix): return text.isEmpty ? text : prefix + text
+        case .prepend(let prefix): return text.isEmpty || !prepending ? text : prefix + text
         case let .replace(pattern, content):  // on UTF-8 bytes: a space before a combining mark is still a space
             return String(decoding: TokenDecoder.replacing(Array(pattern.utf8), with: Array(content.utf8), in: Array(text.utf8)),
                           as: UTF8.self)
@@ -22,7 +23,7 @@ enum TextNormalizer {
         case .unicode(.nfkc): return text.precomposedStringWithCompatibilityMapping
         case .unicode(.nfkd): return text.decomposedStringWithCompatibilityMapping
         case .lowercase: return text.lowercased()
-        case .sequence(let steps): return steps.reduce(text) { $1($0) }
+        case .sequence(let steps): return steps.reduce(text) { $1($0, prepending: prepending) }
         }
     }
 }
@@ -38,19 +39,20 @@ enum PreTokenizer {
 
     enum Prepend: String { case always, first, never }
 
-    /// `pieces` (with whether each starts the whole text) cut and rewritten.
-    func callAsFunction(_ pieces: [(text: String, first: Bool)]) -> [(text: String, first: Bool)] {
+    /// `pieces` (with whether each starts the whole text) cut and rewritten; without `prepending`, nothing is put
+    /// before them (the text continues another).
+    func callAsFunction(_ pieces: [(text: String, first: Bool)], prepending: Bool = true) -> [(text: String, first: Bool)] {
         switch self {
         case let .byteLevel(prefixSpace, useRegex):
             return pieces.flatMap { piece -> [(text: String, first: Bool)] in
-                let text = prefixSpace && !piece.text.hasPrefix(" ") ? " " + piece.text : piece.text
+                let text = prepending && prefixSpace && !piece.text.hasPrefix(" ") ? " " + piece.text : piece.text
                 let words = useRegex ? ByteLevel.words(text[...]) : [text[...]]
                 return words.enumerated().map { (ByteLevel.encode($1.utf8), piece.first && $0 == 0) }
             }
         case let .metaspace(replacement, prepend, split):
             return pieces.flatMap { piece -> [(text: String, first: Bool)] in
                 var text = TextNormalizer.replace(" ", with: String(replacement))(piece.text)
-                if !text.hasPrefix(String(replacement)) && (prepend == .always || (prepend == .first && piece.first)) {
+                if prepending && !text.hasPrefix(String(replacement)) && (prepend == .always || (prepend == .first && piece.first)) {
                     text = String(replacement) + text
                 }
                 guard split else { return [(text, piece.first)] }
@@ -67,7 +69,7 @@ enum PreTokenizer {
                 return words.enumerated().map { ($1, piece.first && $0 == 0) }
             }
         case .sequence(let steps):
-            return steps.reduce(pieces) { $1($0) }
+            return steps.reduce(pieces) { $1($0, prepending: prepending) }
         }
     }
 }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import TitansTraining
+
+/// `titans data prepare`: text into a token file for `titans train --tokens`.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Prepare training data.",
+        subcommands: [Prepare.self]
+    )
+
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Encode text (a file, a folder of files, or JSON lines) into a token file with a held-out split.",
+            discussion: "Each file (or each JSON line) is a document, followed by the tokenizer's end-of-text token when "
+                + "it has one. The file is read a piece at a time and the tokens are written as they come, so a corpus "
+                + "larger than memory can be prepared; training maps the result instead of loading it.")
+
+        @Option(help: "A text file, or a folder whose files are all read.") var input: String
+        @Option(help: "A tokenizer.json (e.g. from `titans tokenizer train`).") var tokenizer: String
+        @Option(help: "The token file to write (an existing file is not overwritten).") var output: String
+        @Option(help: "Read the input as JSON lines, each document's text in this string field.") var field: String?
+        @Option(help: "Share of the tokens, from the end, held out for validation.") var validationFraction = 0.1
+
+        func run() throws {
+            guard (0..<1).contains(validationFraction) else {
+                throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the tokens")
+            }
+            guard !FileManager.default.fileExists(atPath: output) else {
+                throw ValidationError("\(output) already exists; choose another --output or remove it")
+            }
+            let tokenizer = try Tokenizer.load(from: URL(fileURLWithPath: tokenizer))
+            let corpus = try TextCorpus(path: input)
+            let source: TokenFile.Source = field.map { .jsonLines(corpus, field: $0) } ?? .text(corpus)
+            let start = Date()
+            var lastReport = start
+            let header = try TokenFile.prepare(source, tokenizer: tokenizer, validationFraction: validationFraction,
+                                               to: URL(fileURLWithPath: output)) { bytes in
+                guard Date().timeIntervalSince(lastReport) >= 10 else { return }
+                lastReport = Date()
+                print(String(format: "  %.1f MB read, %.1f MB/s", Double(bytes) / 1e6, Double(bytes) / 1e6 / lastReport.timeIntervalSince(start)))
+            }
+            let seconds = Date().timeIntervalSince(start)
+            print("\(header.documents) documents, \(header.tokens) tokens (\(header.tokens - header.validationStart) held out) "
+                  + "of \(header.tokenizer) (vocabulary \(header.vocabularySize), \(header.elementBytes * 8)-bit) in "
+                  + String(format: "%.1f s; wrote %@", seconds, output))
+        }
+    }
+}
