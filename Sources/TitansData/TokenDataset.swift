@@ -8,12 +8,15 @@ public struct TokenDataset: Sendable {
     public var header: TokenFile.Header { file.header }
 
     /// The file at `url`, checked to hold at least one training window of `minimumLength` + 1 tokens (and, when it holds
-    /// out any tokens, one held-out window).
+    /// out any tokens, one held-out window), and only tokens inside its vocabulary (one pass over the file).
     public init(contentsOf url: URL, minimumLength: Int) throws {
         file = try TokenFile(contentsOf: url)
         let h = file.header
         guard h.validationStart >= minimumLength + 1 else {
             throw TokenFileError.tooShort(path: url.path, split: "training", tokens: h.validationStart, needed: minimumLength + 1)
+        }
+        if let i = file.firstTokenOutsideVocabulary() {  // a token the model has no row for would stop training
+            throw TokenFileError.damaged(path: url.path, reason: "token \(i) is \(file[i]), outside its vocabulary of \(h.vocabularySize)")
         }
         let held = h.tokens - h.validationStart
         guard held == 0 || held >= minimumLength + 1 else {

@@ -68,8 +68,13 @@ public struct TokenFile: Sendable {
               header.vocabularySize <= (header.elementBytes == 2 ? 1 << 16 : Int(UInt32.max)) else {
             throw TokenFileError.damaged(path: path, reason: "its header holds impossible values")
         }
+        // Every count is bounded by the file's size before any product is formed.
+        guard header.tokens <= data.count, header.documents <= data.count, (0...data.count).contains(header.tokenizerBytes),
+              header.vocabularySize <= Tokenizer.largestVocabulary else {
+            throw TokenFileError.damaged(path: path, reason: "its header holds impossible values")
+        }
         let expected = Self.tokensOffset + header.tokens * header.elementBytes + header.documents * 8 + header.tokenizerBytes
-        guard header.tokenizerBytes >= 0, data.count == expected else {
+        guard data.count == expected else {
             throw TokenFileError.damaged(path: path, reason: "it holds \(data.count) bytes, but its header describes \(expected)")
         }
         self.header = header
@@ -92,6 +97,19 @@ public struct TokenFile: Sendable {
             let offset = Self.tokensOffset + i * header.elementBytes
             return header.elementBytes == 2 ? Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
                 : Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        }
+    }
+
+    /// The first token at or above the vocabulary's size, if any (a file damaged inside its tokens).
+    func firstTokenOutsideVocabulary() -> Int? {
+        data.withUnsafeBytes { raw in
+            let start = Self.tokensOffset, limit = header.vocabularySize
+            for i in 0..<header.tokens {
+                let token = header.elementBytes == 2 ? Int(raw.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self).littleEndian)
+                    : Int(raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self).littleEndian)
+                if token >= limit { return i }
+            }
+            return nil
         }
     }
 

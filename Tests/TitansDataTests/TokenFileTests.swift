@@ -84,6 +84,14 @@ struct TokenFileTests {
         try bytes.prefix(bytes.count - 10).write(to: cut)
         #expect(throws: TokenFileError.self) { try TokenFile(contentsOf: cut) }
         #expect(throws: TokenFileError.notATokenFile(path: input.path)) { try TokenFile(contentsOf: input) }
+        var outside = bytes  // the first token set to 65535, outside the vocabulary of 1,000
+        outside[TokenFile.tokensOffset] = 0xFF
+        outside[TokenFile.tokensOffset + 1] = 0xFF
+        let poisoned = dir.appendingPathComponent("outside.tokens")
+        try outside.write(to: poisoned)
+        #expect(throws: TokenFileError.damaged(path: poisoned.path, reason: "token 0 is 65535, outside its vocabulary of 1000")) {
+            try TokenDataset(contentsOf: poisoned, minimumLength: 4)
+        }
         #expect(throws: TokenFileError.tooShort(path: url.path, split: "training", tokens: try TokenFile(contentsOf: url).header.validationStart,
                                                 needed: 10_001)) { try TokenDataset(contentsOf: url, minimumLength: 10_000) }
     }

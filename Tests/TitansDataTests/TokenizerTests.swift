@@ -74,6 +74,7 @@ struct TokenizerTests {
         #expect(refusal("{\(bpe), \"normalizer\": {\"type\": \"BertNormalizer\"}}")?.contains("BertNormalizer normalizer") == true)
         #expect(refusal("{\(bpe), \"pre_tokenizer\": {\"type\": \"Split\"}}")?.contains("Split pre-tokenizer") == true)
         #expect(refusal("{\(bpe)}") == nil)
+        #expect(refusal(#"{"model": {"type": "BPE", "vocab": {"a": 1073741824}, "merges": []}}"#)?.contains("ids run outside") == true)
         #expect(throws: TokenizerError.unknownID(7, vocabularySize: 1)) { try Tokenizer(json: Data("{\(bpe)}".utf8), name: "t").decode([7]) }
     }
 }

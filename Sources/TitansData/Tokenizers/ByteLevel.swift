@@ -12,7 +12,7 @@ enum ByteLevel {
             if (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte) {
                 table[byte] = Unicode.Scalar(UInt8(byte))
             } else {
-                table[byte] = Unicode.Scalar(next)!  // 256…323: valid scalars
+                table[byte] = Unicode.Scalar(next) ?? "\0"  // 256…323, all valid scalars
                 next += 1
             }
         }

@@ -29,7 +29,9 @@ struct BytePairModel {
         (self.vocabulary, self.merges, self.unknown) = (vocabulary, merges, unknown)
         (self.fuseUnknown, self.byteFallback, self.ignoreMerges) = (fuseUnknown, byteFallback, ignoreMerges)
         var characters: [Unicode.Scalar: Int] = [:]
-        for (token, id) in vocabulary where token.unicodeScalars.count == 1 { characters[token.unicodeScalars.first!] = id }
+        for (token, id) in vocabulary where token.unicodeScalars.count == 1 {
+            if let scalar = token.unicodeScalars.first { characters[scalar] = id }
+        }
         self.characters = characters
     }
 

@@ -37,6 +37,9 @@ public struct Tokenizer: Sendable {
     public let separator: Int?
     static let separatorNames = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<eos>", "<|eos|>"]
 
+    /// The largest vocabulary read (2²⁴; real ones reach a few hundred thousand): a model has a row per token.
+    public static let largestVocabulary = 1 << 24
+
     /// Reads a `tokenizer.json`; a file of another kind, or using a step this package does not implement, is refused
     /// with a message naming it.
     public static func load(from url: URL) throws -> Tokenizer {
@@ -74,6 +77,9 @@ public struct Tokenizer: Sendable {
         let byContent = Dictionary(added.map { ($0.content, $0.id) }, uniquingKeysWith: { first, _ in first })
         separator = Self.separatorNames.lazy.compactMap { byContent[$0] }.first
         vocabularySize = (tokens.keys.max() ?? -1) + 1
+        guard tokens.keys.allSatisfy({ $0 >= 0 }), vocabularySize <= Self.largestVocabulary else {
+            throw TokenizerError.notATokenizer(path: path, reason: "its ids run outside 0–\(Self.largestVocabulary - 1)")
+        }
         self.name = name
         self.json = json
         var crc = CRC32()
