@@ -40,6 +40,7 @@ public struct ByteDataset: Sendable {
     /// Reads the file at `url` in full.
     ///
     /// - Parameters:
+    ///   - url: the file; any file is bytes.
     ///   - validationFraction: the share of bytes, taken from the end, kept for validation, in `[0, 1)`.
     ///   - minimumLength: the window length batches will use; each split (validation only when
     ///     `validationFraction > 0`) must hold at least `minimumLength + 1` bytes (a window plus its shifted target).

@@ -1,4 +1,4 @@
-/// Recall accuracy by distance on ``RecallTask``: for each distance, the fraction of examples whose probe answer (the
+/// Recall accuracy by distance on `RecallTask`: for each distance, the fraction of examples whose probe answer (the
 /// last question's) is the model's most likely next byte after it.
 public enum RecallEvaluation {
     /// Accuracy at each of `distances`, over `examples` fixed examples per distance (the same for every model).

@@ -44,7 +44,7 @@ public protocol TrainableModel: Module {
     static func currentConfigurationJSON(_ json: String) -> String?
     /// `batch` cut into at most `count` smaller batches whose losses, weighted, sum to the loss on `batch` (each
     /// weight the part's share of the scored targets), so they can be computed on separate cores
-    /// (``TrainableModel/accumulateGradients(on:scale:)``). The default keeps the batch whole.
+    /// (``TrainableModel/accumulateGradients(on:scale:parts:)``). The default keeps the batch whole.
     func parts(of batch: Batch, count: Int) -> [(batch: Batch, weight: Double)]
 }
 

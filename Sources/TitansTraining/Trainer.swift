@@ -1,6 +1,6 @@
 import Foundation
 
-/// Trains any ``TrainableModel`` (a ``LanguageModel`` on bytes or the recall task, or a model of another task) on a
+/// Trains any ``TrainableModel`` (a `LanguageModel` on bytes or the recall task, or a model of another task) on a
 /// ``BatchSource`` of its batches: AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
 /// clipping, gradient accumulation, validation, and checkpoints that resume exactly (the parameters, the optimiser's
 /// moments, the step and the data generator's state are all saved).

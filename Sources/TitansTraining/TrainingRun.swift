@@ -155,7 +155,7 @@ public enum RunError: Error, CustomStringConvertible, Equatable {
 
 extension Checkpoint {
     /// The model configuration a checkpoint holds, checked to describe a model (to rebuild it for generation) no larger
-    /// than the parameters the file holds (``ModelConfiguration/minimumParameterCount``).
+    /// than the parameters the file holds (`ModelConfiguration.minimumParameterCount`).
     public func modelConfiguration(file: String) throws -> ModelConfiguration {
         guard let model = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(config.utf8)),
               model.problem == nil else {

@@ -3,7 +3,7 @@ import TitansNN
 /// The memory's inner objective: what each token's gradient step minimises, as a function of the read M(k) and the
 /// value v. The forms of the update need only its gradient with respect to the read (`outputGradient`); the sequential
 /// reference differentiates `value` itself, which is how the tests hold the two equal. The step rules read sizes of
-/// the read's gradient, so every rule works with every objective (Memory/README.md, "Inner objectives").
+/// the read's gradient, so every rule works with every objective (NeuralMemoryForms.md, "Inner objectives").
 public enum InnerLoss: Equatable, Sendable {
     /// ‖M(k) − v‖², the associative-memory loss of Eq. 12: the delta rule and its generalisations.
     case squaredError
@@ -43,7 +43,7 @@ public enum InnerLoss: Equatable, Sendable {
     }
 
     /// How much more sharply this objective curves along the read's gradient g than the squared error does, per token
-    /// `[…, n]`: max(1, ½ gᵀHg / ‖g‖²), H = ∂²ℓ/∂M(k)² (README "Inner objectives"); `nil` where it is 1 everywhere.
+    /// `[…, n]`: max(1, ½ gᵀHg / ‖g‖²), H = ∂²ℓ/∂M(k)² (NeuralMemoryForms.md "Inner objectives"); `nil` where it is 1 everywhere.
     /// The step rules measure a step in units of the squared error's curvature (2), which is safe for an objective
     /// that curves less (the dot product's 0, Huber's 2 or 0) but not for ℓp with p > 2, whose curvature
     /// p(p−1)|e|^(p−2) grows with the error: without it a chunk-bounded step overshot large errors and diverged.

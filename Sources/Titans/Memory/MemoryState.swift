@@ -33,7 +33,7 @@ public struct MemoryState {
 
 /// Where the memory stands part-way through a chunk (§3.2): every gradient of the chunk is taken at
 /// `gradientWeights`, the weights at its start. With a chunk bound (``StepRule/chunkBounded(bound:)``) the chunk's
-/// steps are kept apart from the rest, unscaled, because each token rescales all of them (Memory/README.md, "Step
+/// steps are kept apart from the rest, unscaled, because each token rescales all of them (NeuralMemoryForms.md, "Step
 /// rules"); with any other rule they are folded into `state` as they are taken.
 public struct MemoryCursor {
     /// The memory after the last token; with a chunk bound part-way through a chunk, the part carrying no step of
@@ -103,7 +103,7 @@ public struct MemoryCursor {
 
 /// How far momentum and retention alone have carried a state (M, S) since it was stored, each `[B, H, 1, 1]`: the
 /// retention β = Π(1 − α), the momentum a = Π η and the carried surprise c = Σ_j β_{j→} a_j, so the state is now
-/// (β M + c S, a S) (Memory/README.md, "The chunked dual form").
+/// (β M + c S, a S) (NeuralMemoryForms.md, "The chunked dual form").
 struct CarriedScale {
     var retention: Tensor
     var momentum: Tensor

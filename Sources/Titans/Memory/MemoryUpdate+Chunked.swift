@@ -3,7 +3,7 @@ import TitansNN
 extension MemoryUpdate {
     /// Form 3, the parallel form: a chunk at a time, all its gradients at the chunk-start weights at once, momentum and
     /// retention in closed form, and each token read from its own state `M_i` by an attention-like masked matmul (the
-    /// dual form; README "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
+    /// dual form; NeuralMemoryForms.md "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
         var (reads, start, cursor) = checkpointedGroups(mlp, stream, cursor, chunkSize: chunkSize, rule: rule)
@@ -17,7 +17,7 @@ extension MemoryUpdate {
         return (reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2), cursor)
     }
 
-    /// `n` tokens that continue the cursor's chunk (README "The chunked dual form"). With the chunk's start state
+    /// `n` tokens that continue the cursor's chunk (NeuralMemoryForms.md "The chunked dual form"). With the chunk's start state
     /// (M_p, S_p) after `p` earlier tokens, per-token gradients `u_m` at the chunk-start weights (factored as x_mᵀ δ_m),
     /// R[i, j] = β_i/β_j (retention), A[j, m] = a_j/a_m (momentum), θ_m (per parameter tensor) and ρ_i (the chunk bound):
     ///   S_i = a_i S_p − ρ_i Σ_m θ_m A[i, m] u_m,   M_i = β_i M_p + c_i S_p − ρ_i Σ_m G[i, m] u_m,
@@ -37,7 +37,7 @@ extension MemoryUpdate {
             g.append(g.first.flatMap { theta === sizes.perParameter[0] ? $0 : nil } ?? products * theta.unsqueeze(-2))
         }
         // β_i, a_i: cumulative retention and momentum from the start of these tokens; c_i = Σ_j R[i, j] a_j, how much of
-        // the carried surprise has reached token i (README: c).
+        // the carried surprise has reached token i (NeuralMemoryForms.md: c).
         let beta = chunk.logRetention.map { $0.cumulativeSum(axis: -1).exp() }
         let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
         let surpriseReach = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]

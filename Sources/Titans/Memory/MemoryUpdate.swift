@@ -1,6 +1,6 @@
 import TitansNN
 
-/// The forms of the memory's update and read (paper §3.1–3.2; the derivation is `Sources/Titans/Memory/README.md`),
+/// The forms of the memory's update and read (paper §3.1–3.2; the derivation is the article `Titans.docc/NeuralMemoryForms.md`),
 /// one file each:
 /// - ``sequential(_:_:_:rule:)`` (`MemoryUpdate+References.swift`): Eqs. 12–15 written literally, token by token,
 ///   each gradient taken at `M_{t−1}` by the autodiff engine;
@@ -14,7 +14,7 @@ import TitansNN
 enum MemoryUpdate {
     /// One token's step (Eqs. 13–14): S_t = η_t S_{t−1} − θ_t u_t, M_t = (1 − α_t) M_{t−1} + S_t, for the token's
     /// gradient `u` (per parameter tensor) and its step sizes; with a chunk bound the step joins the chunk's unscaled
-    /// steps instead (README "Step rules"). Closes the chunk after its last token.
+    /// steps instead (NeuralMemoryForms.md "Step rules"). Closes the chunk after its last token.
     static func step(_ cursor: inout MemoryCursor, gradient: [Tensor], sizes: StepSizes, token: MemoryStream, chunkSize: Int) {
         let momentum = token.logMomentum.map { $0.exp().unsqueeze(-1) }  // η_t [B, H, 1, 1]
         let retention = token.logRetention.map { $0.exp().unsqueeze(-1) }  // 1 − α_t

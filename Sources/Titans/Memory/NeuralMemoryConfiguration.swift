@@ -26,7 +26,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Kernel of the depthwise causal convolution after the query, key and value projections; 0 switches it off.
     public var convolutionKernel: Int
     /// The learning rate θ is `maxLearningRate · sigmoid(x W_θ)`; one default for every depth (``defaultMaxLearningRate``),
-    /// which the default step rule keeps stable (Memory/README.md, "Step rules").
+    /// which the default step rule keeps stable (NeuralMemoryForms.md, "Step rules").
     public var maxLearningRate: Double
     /// Momentum η (past surprise, Eq. 14); when off η ≡ 0 and the update is plain gradient descent.
     public var momentum: Bool
@@ -41,7 +41,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 
     /// θ_max unless given: the same for every depth.
     public static let defaultMaxLearningRate = 0.1
-    /// The step rule unless given: the chunk's summed step bounded at half the tokens' errors (Memory/README.md).
+    /// The step rule unless given: the chunk's summed step bounded at half the tokens' errors (NeuralMemoryForms.md, "Step rules").
     public static let defaultStepRule = StepRule.chunkBounded(bound: 0.5)
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int

@@ -2,7 +2,7 @@ import TitansNN
 
 /// How large each token's inner step is: the step-size part of the memory's inner optimiser. The learning-rate gate
 /// gives θ_t (Eq. 14); a rule rescales it from the size of the token's gradient at the chunk's start. The rules, their
-/// reasons and the measurements that chose the default are in `Sources/Titans/Memory/README.md` ("Step rules").
+/// reasons and the measurements that chose the default are in the article "The neural memory and its forms" (`Titans.docc/NeuralMemoryForms.md`, "Step rules").
 public enum StepRule: Codable, Equatable, Sendable {
     /// θ_t as the gate gives it: the paper's rule (a chunk's steps add up, so a chunk of b similar keys takes a step b
     /// times as large).
@@ -10,7 +10,7 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// Normalised LMS per layer: layer l's step is θ_t / ‖x_l‖², x_l the layer's input for the token, so a step's effect
     /// on the token's own layer output does not depend on the input's scale.
     case layerNormalized
-    /// θ_t / κ_t, κ_t the curvature of the token's loss along its own error (README "Step rules"): the step's effect on
+    /// θ_t / κ_t, κ_t the curvature of the token's loss along its own error (NeuralMemoryForms.md "Step rules"): the step's effect on
     /// the token's own read is θ_t times its error, for any depth and width. κ = ‖k‖² for a matrix memory.
     case curvatureNormalized
     /// Per-token gradient-norm clipping: θ_t · min(1, maxNorm / ‖∇ℓ_t‖).

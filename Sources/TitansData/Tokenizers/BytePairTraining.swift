@@ -25,7 +25,7 @@ extension Tokenizer {
         return try trainByteLevel(counts: counts, vocabularySize: vocabularySize, name: name, specialTokens: specialTokens)
     }
 
-    /// Learns a byte-level BPE (GPT-2's layout: ``ByteLevel`` words, the 256 byte characters as the first tokens after
+    /// Learns a byte-level BPE (GPT-2's layout: `ByteLevel` words, the 256 byte characters as the first tokens after
     /// `specialTokens`) from a corpus's word counts: the most frequent adjacent pair of tokens over all words (weighted
     /// by how often each word occurs) is merged into a new token, again until the vocabulary has `vocabularySize`
     /// tokens or no pair occurs twice; ties go to the pair of smaller ids. The result is a Hugging Face

@@ -2,7 +2,7 @@ import Foundation
 
 /// A subword tokenizer: byte-pair encoding as Hugging Face `tokenizers` runs it, read from its `tokenizer.json` —
 /// byte-level BPE as in GPT-2, and BPE with byte fallback as in the Llama family — or trained here
-/// (``trainByteLevel(on:vocabularySize:name:)``).
+/// (``trainByteLevel(on:vocabularySize:name:specialTokens:)``).
 ///
 /// ```swift
 /// let tokenizer = try Tokenizer.load(from: URL(fileURLWithPath: "tokenizer.json"))

@@ -105,8 +105,16 @@ public enum AttentionKernels {
     /// mask: AttentionMasks.slidingWindow(…, persistent: Np))`.
     ///
     /// - Parameters:
-    ///   - persistentKeys, persistentValues: `nil`, or `[B' or 1, H' or 1, Np, d]` and `[…, Np, dv]` (given together);
-    ///     broadcast over the batch and head dims of `k`.
+    ///   - q: queries `[B, H, Tq, d]`.
+    ///   - k: keys `[B, H, Tk, d]`.
+    ///   - v: values `[B, H, Tk, dv]`.
+    ///   - persistentKeys: `nil`, or `[B' or 1, H' or 1, Np, d]`, broadcast over the batch and head dims of `k`.
+    ///   - persistentValues: `[…, Np, dv]`, given with `persistentKeys`.
+    ///   - window: how many positions back each query sees, itself included.
+    ///   - keyOffset: the position of `k`'s first key.
+    ///   - queryOffset: the position of the first query.
+    ///   - scale: the factor on the scores.
+    ///   - block: queries per block.
     /// - Returns: `[B, H, Tq, dv]`.
     public static func slidingWindow(q: Tensor, k: Tensor, v: Tensor, window: Int,
                                      persistentKeys: Tensor? = nil, persistentValues: Tensor? = nil,

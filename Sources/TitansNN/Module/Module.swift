@@ -2,7 +2,7 @@
 ///
 /// Parameters are the stored `Tensor` properties of a module (found by reflection), children its stored
 /// `Module` properties and arrays of modules (arrays of tensors are parameters `name.0`, `name.1`, …); their dotted names (`"layers.0.attention.query.weight"`) key
-/// checkpoints and optimisers. Parameters are updated in place (``Tensor/assign(_:)``), so a module's
+/// checkpoints and optimisers. Parameters are updated in place (`Tensor.assign(_:)`), so a module's
 /// structure never changes after it is built.
 open class Module {
     public init() {}

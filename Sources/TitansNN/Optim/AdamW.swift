@@ -10,7 +10,7 @@ import Foundation
 ///     p ← p − lr·(m̂ / (√v̂ + ε) + wd·p)        (wd only for parameters chosen by `decays`)
 ///
 /// The decay uses `p` from before the step, as PyTorch's `AdamW` does. Parameters are updated in place
-/// (``Tensor/assign(_:)``) with gradient recording off, so models keep their tensors.
+/// (`Tensor.assign(_:)`) with gradient recording off, so models keep their tensors.
 ///
 /// ```swift
 /// let optimizer = AdamW(model.namedParameters(), learningRate: 3e-4, weightDecay: 0.1)
@@ -52,6 +52,11 @@ public final class AdamW {
     /// - Parameters:
     ///   - parameters: named parameters, e.g. `model.namedParameters()`. Names must be distinct; a tensor that
     ///     appears again under another name (tied weights) is optimised once, under its first name.
+    ///   - learningRate: the step size (each step may pass its own).
+    ///   - beta1: the decay of the first moment.
+    ///   - beta2: the decay of the second moment.
+    ///   - epsilon: added to the second moment's root.
+    ///   - weightDecay: the decoupled decay, times the learning rate, of the parameters `decays` chooses.
     ///   - decays: which parameters get weight decay (default: rank ≥ 2).
     public init(_ parameters: [(name: String, tensor: Tensor)], learningRate: Double = 1e-3,
                 beta1: Double = 0.9, beta2: Double = 0.95, epsilon: Double = 1e-8, weightDecay: Double = 0.1,

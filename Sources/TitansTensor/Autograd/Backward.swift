@@ -3,6 +3,8 @@ extension Tensor {
     /// Gradients of `output` with respect to each of `inputs`.
     ///
     /// - Parameters:
+    ///   - output: the tensor differentiated.
+    ///   - inputs: the tensors to differentiate it with respect to.
     ///   - seed: the gradient flowing into `output` (ones when omitted, so `output` is usually a scalar).
     ///   - createGraph: record the backward computation, so the returned gradients can be
     ///     differentiated again (like PyTorch's `create_graph=True`).

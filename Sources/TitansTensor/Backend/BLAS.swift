@@ -8,8 +8,8 @@ import Darwin
 /// Matrix multiply through an optimised BLAS loaded at run time (OpenBLAS on Linux, Accelerate on macOS),
 /// or the built-in kernel when none can be loaded; the fallback is announced once on standard error.
 ///
-/// The library runs on one thread per call (but a large matrix–vector product, ``wideVectorProduct``);
-/// ``GEMMSlabs`` cuts large products into one slab per core.
+/// The library runs on one thread per call (but a large matrix–vector product, `wideVectorProduct`);
+/// `GEMMSlabs` cuts large products into one slab per core.
 ///
 /// Set `TITANS_BLAS=builtin` to force the built-in kernel, or `TITANS_BLAS=/path/to/libblas.so` to load a
 /// specific CBLAS library.
@@ -53,7 +53,7 @@ public enum BLAS {
             guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL),
                   let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm"),
                   let sv = dlsym(handle, "cblas_sgemv"), let dv = dlsym(handle, "cblas_dgemv") else { continue }
-            // One thread inside the library: ``GEMMSlabs`` spreads products over the cores, and idle library threads
+            // One thread inside the library: `GEMMSlabs` spreads products over the cores, and idle library threads
             // would spin (sched_yield) on the core the elementwise ops run on.
             let setThreads = dlsym(handle, "openblas_set_num_threads").map {
                 unsafeBitCast($0, to: (@convention(c) (Int32) -> Void).self)
@@ -73,7 +73,7 @@ public enum BLAS {
     public static var backendName: String { library?.name ?? "built-in" }
 
     /// Row-major `C = alpha * op(A) * op(B) + beta * C` (op transposes when asked); shapes as in CBLAS, on up to
-    /// `threads` cores (default: all, through ``GEMMSlabs``). A product with one row or one column (decoding a single
+    /// `threads` cores (default: all, through `GEMMSlabs`). A product with one row or one column (decoding a single
     /// token) goes to the library's matrix–vector product.
     public static func gemm<T: TensorScalar>(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,

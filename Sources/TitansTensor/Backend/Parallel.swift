@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Splits work across the machine's cores: loops when they are large enough to pay for it (``forRanges(_:grain:_:)``),
+/// Splits work across the machine's cores: loops when they are large enough to pay for it (`forRanges(_:grain:_:)`),
 /// and whole computations, such as the halves of a training batch, one per core (``shards(_:_:)``), inside which
 /// every op stays on its own thread.
 public enum Parallel {

@@ -19,7 +19,7 @@ public final class Tensor {
     var gradNode: GradNode?
     private var isLeafRequiringGrad = false
 
-    /// The accumulated gradient of a leaf after ``backward(seed:)``.
+    /// The accumulated gradient of a leaf after ``backward(seed:createGraph:)``.
     public var grad: Tensor?
 
     init(storage: Storage, shape: [Int], strides: [Int], offset: Int = 0) {
@@ -39,7 +39,7 @@ public final class Tensor {
     public var rank: Int { shape.count }
     public var count: Int { Shape.count(shape) }
 
-    /// Whether gradients flow to this tensor: a leaf marked with ``requiringGrad()`` or the result of an op on one.
+    /// Whether gradients flow to this tensor: a leaf marked with ``requiringGrad(_:)`` or the result of an op on one.
     public var requiresGrad: Bool {
         get { gradNode != nil || isLeafRequiringGrad }
         set {

@@ -22,7 +22,7 @@ public struct ParityCheck {
     /// Output tolerance 1e-4 and gradient tolerance 1e-3, relative to the largest magnitude of the reference tensor.
     public static let outputTolerance = 1e-4, gradientTolerance = 1e-3
 
-    /// Reads and runs one fixture. Throws a ``SafetensorsError`` or a configuration error the user can act on.
+    /// Reads and runs one fixture. Throws a `SafetensorsError` or a configuration error the user can act on.
     public static func run(_ url: URL) throws -> ParityCheck {
         let file = try SafetensorsFile.read(from: url)
         guard let json = file.metadata["config"] else {

@@ -4,7 +4,7 @@ extension TitansPyTorchMemory {
     /// How a titans-pytorch parameter's layout maps onto ours.
     public enum Layout: Sendable {
         case same
-        /// `nn.Linear` stores `[out, in]`; ``Linear`` stores `[in, out]`.
+        /// `nn.Linear` stores `[out, in]`; `Linear` stores `[in, out]`.
         case transposed
         /// Per-head gains stored `[H, 1, d]` there, `[H, d]` here.
         case headGain
