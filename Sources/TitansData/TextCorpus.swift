@@ -1,8 +1,8 @@
 import Foundation
 
 /// Text from a file or from every file under a folder (hidden files and folders skipped, in path order), read a piece
-/// at a time — pieces of about a megabyte, cut after a line end where there is one — so a corpus larger than memory
-/// can be counted or tokenised.
+/// at a time — pieces of about a megabyte, cut where ``Cut`` says — so a corpus larger than memory can be counted or
+/// tokenised.
 public struct TextCorpus: Sendable {
     public let files: [URL]
     /// Bytes read per piece, before the cut.
@@ -17,6 +17,10 @@ public struct TextCorpus: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CorpusError.missing(path: path) }
         let url = URL(fileURLWithPath: path)
         guard isFolder.boolValue else {
+            // A pipe or a device would block or never end.
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else {
+                throw CorpusError.notARegularFile(path: path)
+            }
             files = [url]
             return
         }
@@ -32,15 +36,15 @@ public struct TextCorpus: Sendable {
 
     /// Where pieces are cut.
     public enum Cut: Sendable {
-        /// After a line end.
+        /// After a line end; a line is never cut, however long.
         case lines
         /// Before a line end between two characters that are not spaces, where GPT-2's word pattern cuts the text
         /// the same way whether it sees the whole text or the pieces.
         case betweenWords
     }
 
-    /// Calls `body` with each file's pieces in order, and whether the piece ends its file; a piece without a place to
-    /// cut is cut after its last whole character.
+    /// Calls `body` with each file's pieces in order, and whether the piece ends its file; between words, a piece
+    /// without a place to cut is cut after its last whole character.
     public func forEachPiece(cut: Cut = .lines, _ body: (_ piece: [UInt8], _ endsFile: Bool) throws -> Void) throws {
         for file in files {
             let handle: FileHandle
@@ -60,7 +64,8 @@ public struct TextCorpus: Sendable {
                 }
                 guard let chunk, !chunk.isEmpty else { break }
                 carried += chunk
-                let end = Self.cutPoint(carried, cut) ?? carried.lastIndex { $0 & 0xC0 != 0x80 } ?? carried.count
+                guard let end = Self.cutPoint(carried, cut) ?? (cut == .lines ? nil : carried.lastIndex { $0 & 0xC0 != 0x80 })
+                else { continue }  // a line longer than a piece: read on to its end
                 try body(Array(carried[..<end]), false)
                 carried = Array(carried[end...])
             }
@@ -91,12 +96,14 @@ extension TextCorpus {
 /// Why a corpus cannot be read. Each message says what to do.
 public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case missing(path: String)
+    case notARegularFile(path: String)
     case noFiles(folder: String)
     case unreadable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .missing(let path): return "no file or folder at \(path); check the path"
+        case .notARegularFile(let path): return "\(path) is not a regular file (a pipe or a device?); save the text to a file first"
         case .noFiles(let folder): return "the folder \(folder) holds no files to read; point at a text file or a folder of them"
         case let .unreadable(path, reason): return "cannot read \(path) (\(reason)); check its permissions"
         }

@@ -46,9 +46,12 @@ extension TokenFile {
             }
         case let .jsonLines(corpus, field):
             for file in corpus.files {
-                var line = 0
-                try TextCorpus(files: [file]).forEachPiece(cut: .lines) { piece, _ in
-                    for record in piece.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                var line = 0, single = TextCorpus(files: [file])
+                single.pieceSize = corpus.pieceSize
+                try single.forEachPiece(cut: .lines) { piece, _ in
+                    var records = piece.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                    if piece.last == UInt8(ascii: "\n") { records.removeLast() }  // nothing follows the last line end
+                    for record in records {
                         line += 1
                         guard record.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { continue }
                         guard let object = try? JSONSerialization.jsonObject(with: Data(record)) as? [String: Any] else {

@@ -58,10 +58,17 @@ struct TokenFileTests {
         let header = try TokenFile.prepare(.jsonLines(try TextCorpus(path: input.path), field: "text"), tokenizer: tokenizer,
                                            validationFraction: 0, to: url)
         #expect(header.documents == 2)
+        // A record longer than a piece is read whole.
+        var long = try TextCorpus(path: input.path)
+        long.pieceSize = 8
+        #expect(try TokenFile.prepare(.jsonLines(long, field: "text"), tokenizer: tokenizer, validationFraction: 0,
+                                      to: dir.appendingPathComponent("long.tokens")).documents == 2)
         let bad = dir.appendingPathComponent("bad.jsonl")
-        try Data("{\"text\": \"ok\"}\n{\"body\": \"no text\"}\n".utf8).write(to: bad)
-        #expect(throws: TokenFileError.badRecord(path: bad.path, line: 2, reason: "it has no text field \"text\" (a string); name the field with --field")) {
-            try TokenFile.prepare(.jsonLines(try TextCorpus(path: bad.path), field: "text"), tokenizer: tokenizer,
+        try Data("{\"text\": \"ok\"}\n{\"text\": \"fine\"}\n{\"body\": \"no text\"}\n".utf8).write(to: bad)
+        var small = try TextCorpus(path: bad.path)
+        small.pieceSize = 16  // a piece per line: the line count carries across pieces
+        #expect(throws: TokenFileError.badRecord(path: bad.path, line: 3, reason: "it has no text field \"text\" (a string); name the field with --field")) {
+            try TokenFile.prepare(.jsonLines(small, field: "text"), tokenizer: tokenizer,
                                   validationFraction: 0, to: dir.appendingPathComponent("bad.tokens"))
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("bad.tokens").path))
