@@ -8,6 +8,12 @@ import Foundation
 ///
 /// Bytes: filler `a`…`z`, keys `A`…`P`, values `0`…`9` and `!"$%&'` (16), markers `#` and `?`. Within a sequence
 /// every fact has its own key, and every question asks about a fact that came before it.
+///
+/// ```swift
+/// let task = RecallTask(length: 256, facts: 4)
+/// var rng = RandomGenerator(seed: 0)
+/// let batch = task.batch(size: 8, distances: 16...192, generator: &rng)   // inputs, targets, questions
+/// ```
 public struct RecallTask: Sendable {
     public static let filler = Array(UInt8(ascii: "a")...UInt8(ascii: "z")).map(Int.init)
     public static let keys = Array(UInt8(ascii: "A")...UInt8(ascii: "P")).map(Int.init)

@@ -3,6 +3,11 @@ import Foundation
 /// Text from a file or from every file under a folder (hidden files and folders skipped, in path order), read a piece
 /// at a time — pieces of about a megabyte, cut where ``Cut`` says — so a corpus larger than memory can be counted or
 /// tokenised.
+///
+/// ```swift
+/// var counts = ByteLevelWordCounts()
+/// try TextCorpus(path: "corpus/").forEachPiece { piece, _ in counts.add(piece) }
+/// ```
 public struct TextCorpus: Sendable {
     public let files: [URL]
     /// Bytes read per piece, before the cut.

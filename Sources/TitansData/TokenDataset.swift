@@ -3,6 +3,12 @@ import Foundation
 /// Training windows from a ``TokenFile``: random windows of the tokens before ``TokenFile/Header/validationStart``,
 /// consecutive windows of the held-out tokens after it, each with its targets one token on; read from the mapped file,
 /// so only the windows drawn are paged in.
+///
+/// ```swift
+/// let data = try TokenDataset(contentsOf: URL(fileURLWithPath: "corpus.tokens"), minimumLength: 512)
+/// var rng = RandomGenerator(seed: 0)
+/// let (inputs, targets) = data.randomWindows(size: 8, length: 512, generator: &rng)
+/// ```
 public struct TokenDataset: Sendable {
     public let file: TokenFile
     public var header: TokenFile.Header { file.header }

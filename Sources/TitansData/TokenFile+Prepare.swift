@@ -76,7 +76,8 @@ extension TokenFile {
         for end in documentEnds { withUnsafeBytes(of: UInt64(end).littleEndian) { ends += $0 } }
         try writer.write(bytes: ends)
         try writer.write(bytes: Array(tokenizer.json))
-        let header = Header(tokenizer: tokenizer.name, fingerprint: String(tokenizer.fingerprint, radix: 16),
+        // The name is cut so the header always fits in its room before the tokens.
+        let header = Header(tokenizer: String(tokenizer.name.prefix(256)), fingerprint: String(tokenizer.fingerprint, radix: 16),
                             vocabularySize: tokenizer.vocabularySize, elementBytes: writer.elementBytes, tokens: total,
                             documents: documentEnds.count, validationStart: validationStart, validationBytes: validationBytes,
                             separator: tokenizer.separator, tokenizerBytes: tokenizer.json.count)

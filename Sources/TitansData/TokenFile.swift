@@ -12,6 +12,14 @@ import Foundation
 ///     [t]     the tokenizer's tokenizer.json, so a model trained on the file can encode and decode text
 ///
 /// The header names the tokenizer (its name and fingerprint) and says where the held-out tokens start.
+///
+/// ```swift
+/// let tokenizer = try Tokenizer.load(from: URL(fileURLWithPath: "tokenizer.json"))
+/// try TokenFile.prepare(.text(try TextCorpus(path: "corpus/")), tokenizer: tokenizer, validationFraction: 0.01,
+///                       to: URL(fileURLWithPath: "corpus.tokens"))
+/// let file = try TokenFile(contentsOf: URL(fileURLWithPath: "corpus.tokens"))
+/// let first = file.tokens(0..<16)
+/// ```
 public struct TokenFile: Sendable {
     public struct Header: Codable, Equatable, Sendable {
         public var tokenizer: String

@@ -19,6 +19,12 @@ public struct TrainingBatch {
 
 /// Where training batches come from. Training batches draw on the trainer's generator (so a resumed run continues the
 /// same stream); validation batches are fixed.
+///
+/// ```swift
+/// let source: any BatchSource<TrainingBatch> = try ByteDataset(contentsOf: url, minimumLength: 256)
+/// var rng = RandomGenerator(seed: 0)
+/// let batch = source.trainingBatch(size: 8, length: 256, generator: &rng)
+/// ```
 public protocol BatchSource<Batch> {
     associatedtype Batch
     func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> Batch
@@ -33,6 +39,11 @@ extension BatchSource {
 
 /// A model ``Trainer`` can train: a module with a loss on the batches of its data, and a configuration that
 /// checkpoints keep so the model can be rebuilt and a resumed run checked.
+///
+/// ```swift
+/// let model = LanguageModel(.standard(.lmm), generator: &rng)   // a TrainableModel over TrainingBatch
+/// let loss = model.accumulateGradients(on: batch, scale: 1)        // adds the batch's gradient to every parameter
+/// ```
 public protocol TrainableModel: Module {
     associatedtype Batch
     /// The loss to minimise on `batch`, a scalar (mean per scored target).

@@ -38,6 +38,12 @@ public struct MetricsRecord: Codable, Equatable, Sendable {
 }
 
 /// A JSON-lines file of ``MetricsRecord``s, appended one line per record as training goes.
+///
+/// ```swift
+/// let log = MetricsLog(url: URL(fileURLWithPath: "runs/mag/metrics.jsonl"))
+/// try log.append(MetricsRecord(step: 1, loss: 5.5))
+/// let losses = try log.read().compactMap(\.loss)
+/// ```
 public struct MetricsLog: Sendable {
     public let url: URL
 

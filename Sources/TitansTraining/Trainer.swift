@@ -4,6 +4,12 @@ import Foundation
 /// ``BatchSource`` of its batches: AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
 /// clipping, gradient accumulation, validation, and checkpoints that resume exactly (the parameters, the optimiser's
 /// moments, the step and the data generator's state are all saved).
+///
+/// ```swift
+/// let trainer = Trainer(model: LanguageModel(.standard(.mag), generator: &rng), source: dataset,
+///                       configuration: TrainingConfiguration(steps: 1000, batchSize: 8))
+/// let report = try trainer.trainStep()   // loss, gradient norm, learning rate of step 1
+/// ```
 public final class Trainer<Model: TrainableModel> {
     public let model: Model
     public let configuration: TrainingConfiguration

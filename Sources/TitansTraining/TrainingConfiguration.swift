@@ -1,4 +1,9 @@
 /// How a model is trained. `Codable`: it goes into the checkpoint's metadata beside the model's configuration.
+///
+/// ```swift
+/// let configuration = TrainingConfiguration(steps: 2000, batchSize: 8, sequenceLength: 512, learningRate: 1e-3)
+/// if let problem = configuration.problem { print(problem) }
+/// ```
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var steps: Int
     public var batchSize: Int

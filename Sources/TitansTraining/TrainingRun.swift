@@ -3,6 +3,12 @@ import Foundation
 /// A training run kept in a folder: `checkpoint.safetensors` (the latest, rewritten atomically every
 /// `checkpointInterval` steps and at the end), `metrics.jsonl` (one line per step and per validation) and `loss.svg`
 /// (the loss curve, drawn at the end and when training stops on a non-finite loss).
+///
+/// ```swift
+/// let run = try TrainingRun(trainer: trainer, folder: URL(fileURLWithPath: "runs/mag"), checkpointInterval: 100)
+/// run.tensorBoard = try TensorBoardLog(folder: URL(fileURLWithPath: "runs/mag/events"))
+/// try run.run(onStep: { event in print(event.report.step, event.report.loss) })
+/// ```
 public final class TrainingRun<Model: TrainableModel> {
     public let trainer: Trainer<Model>
     public let folder: URL

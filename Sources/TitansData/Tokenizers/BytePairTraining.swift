@@ -2,6 +2,12 @@ import Foundation
 
 /// How often each word occurs in a corpus, as the byte-level pre-tokenizer cuts it: what training a byte-level BPE
 /// reads, gathered a piece of text at a time so a corpus need not fit in memory.
+///
+/// ```swift
+/// var counts = ByteLevelWordCounts()
+/// counts.add(Array("the memory learns while it reads".utf8))
+/// let tokenizer = try Tokenizer.trainByteLevel(counts: counts, vocabularySize: 300, name: "tiny")
+/// ```
 public struct ByteLevelWordCounts: Sendable {
     var counts: [String: Int] = [:]
 

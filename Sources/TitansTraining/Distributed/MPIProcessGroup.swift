@@ -12,6 +12,13 @@ import Darwin
 ///
 /// Calls come from one thread (MPI initialised at `MPI_THREAD_SINGLE`); MPI's default error handler ends the job on
 /// any communication failure, so a rank that dies stops the others instead of leaving them waiting.
+///
+/// ```swift
+/// // mpirun -np 2 app: every rank runs the same code
+/// let group = try MPIProcessGroup.fromEnvironment()
+/// print("rank \(group.rank) of \(group.size)")
+/// defer { group.finish() }
+/// ```
 public final class MPIProcessGroup: ProcessGroup {
     public let rank: Int
     public let size: Int

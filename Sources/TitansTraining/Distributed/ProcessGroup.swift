@@ -6,6 +6,12 @@ import Foundation
 /// processes `mpirun` (or `srun`) started.
 ///
 /// Every rank must make the same calls in the same order with the same counts (they are collective).
+///
+/// ```swift
+/// let group = try MPIProcessGroup.fromEnvironment()   // SingleProcess() without a launcher
+/// try trainer.join(group)
+/// let total = group.sum([localLoss])[0]
+/// ```
 public protocol ProcessGroup: AnyObject {
     var rank: Int { get }
     var size: Int { get }

@@ -5,6 +5,11 @@ import Foundation
 /// bytes (4), the data (a protobuf `Event`) and the masked CRC-32C of the data (4), all little-endian. The first event
 /// names the format version (`brain.Event:2`); each later one holds the scalars of one step. Every record is written
 /// with one `write(2)` and synced at each checkpoint, so a killed run leaves a readable file.
+///
+/// ```swift
+/// let events = try TensorBoardLog(folder: URL(fileURLWithPath: "runs/mag/events"))
+/// try events.scalars([("loss", 2.31), ("learning_rate", 3e-3)], step: 100)
+/// ```
 public final class TensorBoardLog {
     public let url: URL
     private let handle: FileHandle
