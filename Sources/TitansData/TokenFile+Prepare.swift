@@ -143,10 +143,7 @@ private struct TokenWriter {
                 throw TokenFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
             }
             let tokens = (data ?? Data()).withUnsafeBytes { raw in
-                (0..<(end - start)).map { i in
-                    elementBytes == 2 ? Int(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
-                        : Int(raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-                }
+                (0..<(end - start)).map { TokenFile.token(raw, at: elementBytes * $0, width: elementBytes) }
             }
             total += try tokenizer.decode(tokens.filter { $0 != tokenizer.separator }).count
         }

@@ -101,23 +101,21 @@ public struct TokenFile: Sendable {
     /// Token `i`.
     @inline(__always)
     public subscript(i: Int) -> Int {
-        data.withUnsafeBytes { raw in
-            let offset = Self.tokensOffset + i * header.elementBytes
-            return header.elementBytes == 2 ? Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
-                : Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
-        }
+        data.withUnsafeBytes { Self.token($0, at: Self.tokensOffset + i * header.elementBytes, width: header.elementBytes) }
+    }
+
+    /// The token stored at byte `offset` of `raw` as a little-endian integer of `width` (2 or 4) bytes.
+    @inline(__always)
+    static func token(_ raw: UnsafeRawBufferPointer, at offset: Int, width: Int) -> Int {
+        width == 2 ? Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
+            : Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
     /// The first token at or above the vocabulary's size, if any (a file damaged inside its tokens).
     func firstTokenOutsideVocabulary() -> Int? {
         data.withUnsafeBytes { raw in
-            let start = Self.tokensOffset, limit = header.vocabularySize
-            for i in 0..<header.tokens {
-                let token = header.elementBytes == 2 ? Int(raw.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self).littleEndian)
-                    : Int(raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self).littleEndian)
-                if token >= limit { return i }
-            }
-            return nil
+            let width = header.elementBytes
+            return (0..<header.tokens).first { Self.token(raw, at: Self.tokensOffset + width * $0, width: width) >= header.vocabularySize }
         }
     }
 

@@ -15,8 +15,7 @@ extension TrainableModel {
             if value.isFinite { (loss * scale).backward() }
             return value
         }
-        var seen = Set<ObjectIdentifier>()
-        let parameters = self.parameters().filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let parameters = self.parameters().distinctTensors
         let results = Parallel.shards(parts.count) { i -> (value: Double, gradients: [Tensor?]) in
             let loss = self.loss(on: parts[i].batch)
             let value = loss.item()
@@ -44,5 +43,13 @@ extension TrainableModel {
             let values = Parallel.shards(parts.count) { self.loss(on: parts[$0].batch).item() }
             return zip(parts, values).map { $0.weight * $1 }.reduce(0, +)
         }
+    }
+}
+
+extension Array where Element == Tensor {
+    /// Each tensor once, in the order first seen (a tied weight is a parameter under several names).
+    var distinctTensors: [Tensor] {
+        var seen = Set<ObjectIdentifier>()
+        return filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 }

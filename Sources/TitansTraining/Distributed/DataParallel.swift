@@ -23,8 +23,7 @@ extension TrainableModel {
 /// ranks counts zero on the others. Returns the whole batch's loss. A group of one returns `loss` and changes nothing.
 func sumOverRanks(gradientsOf parameters: [Tensor], loss: Double, in group: any ProcessGroup) -> Double {
     guard group.size > 1 else { return loss }
-    var seen = Set<ObjectIdentifier>()
-    let parameters = parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
+    let parameters = parameters.distinctTensors
     // Doubles: the loss, whether each parameter was reached, then the float64 gradients; floats: the float32 ones.
     var doubles = [loss] + parameters.map { $0.grad == nil ? 0 : 1 }, floats: [Float] = []
     for parameter in parameters {
