@@ -10,6 +10,10 @@ import Foundation
 /// ```
 public struct ByteDataset: Sendable {
     /// Which part of the bytes a batch comes from.
+    ///
+    /// ```swift
+    /// let (inputs, targets) = data.batch(split: .validation, batchSize: 4, length: 128, generator: &rng)
+    /// ```
     public enum Split: String, Sendable, CaseIterable {
         case train
         case validation
@@ -173,6 +177,10 @@ public struct ByteDataset: Sendable {
 }
 
 /// The batches of ``ByteDataset/sequentialBatches(split:batchSize:length:)``, in order.
+///
+/// ```swift
+/// for (inputs, targets) in data.validationBatches(batchSize: 8, length: 256) { total += model.loss(inputs, targets) }
+/// ```
 public struct SequentialBatches: Sequence, Sendable {
     let dataset: ByteDataset
     let split: ByteDataset.Split
@@ -188,6 +196,12 @@ public struct SequentialBatches: Sequence, Sendable {
     /// The number of batches.
     public var count: Int { (windowCount + batchSize - 1) / batchSize }
 
+    /// The batches in order, each a window of `length` inputs and its shifted targets.
+    ///
+    /// ```swift
+    /// var batches = data.validationBatches(batchSize: 8, length: 256).makeIterator()
+    /// let first = batches.next()
+    /// ```
     public struct Iterator: IteratorProtocol {
         let batches: SequentialBatches
         var nextWindow = 0
@@ -207,6 +221,10 @@ public struct SequentialBatches: Sequence, Sendable {
 }
 
 /// Why a dataset could not be loaded. Each message says what is wrong and what to do.
+///
+/// ```swift
+/// do { _ = try ByteDataset(contentsOf: url, minimumLength: 256) } catch let error as DatasetError { print(error) }   // says what to do
+/// ```
 public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case fileNotFound(path: String)
     case isDirectory(path: String)

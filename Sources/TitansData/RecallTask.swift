@@ -37,6 +37,12 @@ public struct RecallTask: Sendable {
 
     /// A question in an example: the target position whose prediction answers it, the answer, and the distance from
     /// the fact's value byte to the question's key byte.
+    ///
+    /// ```swift
+    /// for question in task.batch(size: 1, distances: 64...64, generator: &rng).questions[0] {
+    ///     print(question.position, question.answer, question.distance)
+    /// }
+    /// ```
     public struct Question: Sendable, Equatable {
         public let position: Int
         public let answer: Int

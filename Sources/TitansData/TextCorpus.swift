@@ -16,30 +16,30 @@ public struct TextCorpus: Sendable {
     /// These files.
     public init(files: [URL]) { self.files = files }
 
-    /// The files of `path`; a path that does not exist, or a folder without files, is refused.
+    /// The files of `path` (a folder's regular files, symbolic links followed); a path that does not exist, a pipe or
+    /// device, or a folder without files, is refused.
     public init(path: String) throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CorpusError.missing(path: path) }
         let url = URL(fileURLWithPath: path)
-        guard isFolder.boolValue else {
-            // A pipe or a device would block or never end.
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else {
-                throw CorpusError.notARegularFile(path: path)
+        switch FileKind(path: path) {
+        case .missing: throw CorpusError.missing(path: path)
+        case .special: throw CorpusError.notARegularFile(path: path)  // a pipe or a device would block or never end
+        case .regular: files = [url]
+        case .directory:
+            let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
+            var found: [URL] = []
+            while let next = walker?.nextObject() as? URL {
+                if FileKind(path: next.path) == .regular { found.append(next) }
             }
-            files = [url]
-            return
+            files = found.sorted { $0.path < $1.path }
+            guard !files.isEmpty else { throw CorpusError.noFiles(folder: path) }
         }
-        let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey],
-                                                    options: [.skipsHiddenFiles])
-        var found: [URL] = []
-        while let next = walker?.nextObject() as? URL {
-            if (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { found.append(next) }
-        }
-        files = found.sorted { $0.path < $1.path }
-        guard !files.isEmpty else { throw CorpusError.noFiles(folder: path) }
     }
 
     /// Where pieces are cut.
+    ///
+    /// ```swift
+    /// try corpus.forEachPiece(cut: .lines) { piece, _ in … }   // JSON lines: never inside a line
+    /// ```
     public enum Cut: Sendable {
         /// After a line end; a line is never cut, however long.
         case lines
@@ -99,6 +99,10 @@ extension TextCorpus {
 }
 
 /// Why a corpus cannot be read. Each message says what to do.
+///
+/// ```swift
+/// do { _ = try TextCorpus(path: "corpus/") } catch let error as CorpusError { print(error) }   // says what to do
+/// ```
 public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case missing(path: String)
     case notARegularFile(path: String)

@@ -3,6 +3,10 @@ import Foundation
 extension TokenFile {
     /// What a token file is made from: text files (each file a document), or JSON lines (each line a document, its
     /// text in a named string field).
+    ///
+    /// ```swift
+    /// let source = TokenFile.Source.jsonLines(try TextCorpus(path: "docs.jsonl"), field: "text")
+    /// ```
     public enum Source: Sendable {
         case text(TextCorpus)
         case jsonLines(TextCorpus, field: String)

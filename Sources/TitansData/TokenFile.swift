@@ -21,6 +21,12 @@ import Foundation
 /// let first = file.tokens(0..<16)
 /// ```
 public struct TokenFile: Sendable {
+    /// What a token file says of itself: its tokenizer, sizes and split.
+    ///
+    /// ```swift
+    /// let header = try TokenFile(contentsOf: url).header
+    /// print(header.tokenizer, header.tokens, header.tokens - header.validationStart)   // held-out tokens
+    /// ```
     public struct Header: Codable, Equatable, Sendable {
         public var tokenizer: String
         /// ``Tokenizer/fingerprint`` of the tokenizer that made the file, in hex.
@@ -132,6 +138,10 @@ public struct TokenFile: Sendable {
 }
 
 /// Why a token file cannot be read or used. Each message says what to do.
+///
+/// ```swift
+/// do { _ = try TokenDataset(contentsOf: url, minimumLength: 512) } catch let error as TokenFileError { print(error) }   // says what to do
+/// ```
 public enum TokenFileError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case notATokenFile(path: String)

@@ -1,5 +1,10 @@
 /// Recall accuracy by distance on `RecallTask`: for each distance, the fraction of examples whose probe answer (the
 /// last question's) is the model's most likely next byte after it.
+///
+/// ```swift
+/// let accuracy = RecallEvaluation.accuracy(of: model, task: RecallTask(length: 256, facts: 4),
+///                                          distances: [16, 64, 192], examples: 64)   // one fraction per distance
+/// ```
 public enum RecallEvaluation {
     /// Accuracy at each of `distances`, over `examples` fixed examples per distance (the same for every model).
     public static func accuracy(of model: LanguageModel, task: RecallTask, distances: [Int], examples: Int,

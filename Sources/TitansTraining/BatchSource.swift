@@ -4,6 +4,12 @@ import Foundation
 
 /// A batch for training or validation: inputs and next-token targets `[batch, length]`, and which target
 /// positions the loss scores (`nil`: all of them).
+///
+/// ```swift
+/// let batch = TrainingBatch(inputs: IndexTensor(shape: [1, 4], [72, 101, 108, 108]),
+///                           targets: IndexTensor(shape: [1, 4], [101, 108, 108, 111]))
+/// let loss = model.loss(on: batch)
+/// ```
 public struct TrainingBatch {
     public var inputs: IndexTensor
     public var targets: IndexTensor
@@ -105,6 +111,11 @@ extension TokenDataset: BatchSource {
 
 /// The recall task, scored on the answers to its questions (every question's, or the probe's only), with probe
 /// distances drawn from `distances` (log-uniformly: as many short as long distances per octave).
+///
+/// ```swift
+/// let source = RecallBatches(task: RecallTask(length: 256, facts: 4), distances: 16...192)
+/// let trainer = Trainer(model: model, source: source, configuration: TrainingConfiguration(sequenceLength: 256))
+/// ```
 public struct RecallBatches: BatchSource {
     public let task: RecallTask
     public let distances: ClosedRange<Int>

@@ -2,6 +2,11 @@ import Foundation
 import TitansEval
 
 /// One line of a run's `metrics.jsonl`: a training step's figures, or a validation's.
+///
+/// ```swift
+/// let record = MetricsRecord(step: 10, validationLoss: 1.6, bitsPerByte: 2.3)
+/// print(record.namedValues)   // [("validation_loss", 1.6), ("bits_per_byte", 2.3)]
+/// ```
 public struct MetricsRecord: Codable, Equatable, Sendable {
     public var step: Int
     public var loss: Double?

@@ -1,4 +1,9 @@
 /// The mean of the last `window` values added: the smoothed loss of progress lines and loss curves.
+///
+/// ```swift
+/// var mean = RunningMean(window: 20)
+/// let smoothed = mean.add(4.2)   // the mean of the last 20 values added
+/// ```
 public struct RunningMean: Sendable {
     public let window: Int
     private var recent: [Double] = []

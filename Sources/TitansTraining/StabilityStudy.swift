@@ -3,8 +3,17 @@ import TitansEval
 
 /// Trains small models for a fixed budget over a grid of memory depths, chunk sizes, inner learning rates and step
 /// rules, and records which diverge and how far each learns: the evidence behind the memory's default step rule.
+///
+/// ```swift
+/// let study = StabilityStudy(text: try ByteDataset(contentsOf: url, minimumLength: 128))
+/// let outcome = try study.run(StabilityStudy.Cell(task: .text, rule: .plain, depth: 2, chunkSize: 16, maxLearningRate: 0.1))
+/// ```
 public struct StabilityStudy {
     /// What a cell trains on.
+    ///
+    /// ```swift
+    /// for task in StabilityStudy.Task.allCases { print(task.rawValue) }   // text, recall
+    /// ```
     public enum Task: String, CaseIterable, Sendable {
         /// Bytes of real text, random windows.
         case text
@@ -13,6 +22,10 @@ public struct StabilityStudy {
     }
 
     /// One training run of the grid.
+    ///
+    /// ```swift
+    /// let cell = StabilityStudy.Cell(task: .text, rule: .plain, depth: 4, chunkSize: 64, maxLearningRate: 0.1)
+    /// ```
     public struct Cell: Equatable, Sendable {
         public var task: Task
         public var rule: StepRule
@@ -31,6 +44,11 @@ public struct StabilityStudy {
     }
 
     /// How a cell ended.
+    ///
+    /// ```swift
+    /// let outcome = try study.run(cell)
+    /// print(outcome.divergedAt.map { "diverged at \($0)" } ?? "stable, loss \(outcome.finalLoss)")
+    /// ```
     public struct Outcome: Sendable {
         /// The step at which the loss or a gradient became non-finite, or the loss exceeded ``blowUpLoss`` (the run stops).
         public var divergedAt: Int?
@@ -129,6 +147,11 @@ public struct StabilityStudy {
         return Outcome(divergedAt: nil, finalLoss: last, validationLoss: trainer.validationLoss(), recallBeyondWindow: beyond)
     }
 
+    /// Why a study cannot run. Each message says what to do.
+    ///
+    /// ```swift
+    /// do { _ = try study.run(cell) } catch let error as StabilityStudy.StudyError { print(error) }
+    /// ```
     public enum StudyError: Error, CustomStringConvertible {
         case noText
         case invalidModel(String)

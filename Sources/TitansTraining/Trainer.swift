@@ -131,6 +131,11 @@ func sortedJSON<T: Encodable>(_ value: T) throws -> Data {
 }
 
 /// What one optimiser step did.
+///
+/// ```swift
+/// let report = try trainer.trainStep()
+/// print(report.step, report.loss, report.gradientNorm, report.learningRate)
+/// ```
 public struct StepReport: Sendable {
     public let step: Int
     public let loss: Double
@@ -140,6 +145,10 @@ public struct StepReport: Sendable {
 }
 
 /// Why training stopped.
+///
+/// ```swift
+/// do { try trainer.trainStep() } catch let error as TrainingError { print(error) }   // says what to do
+/// ```
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFinite(step: Int, what: String, value: Double)
     public var description: String {

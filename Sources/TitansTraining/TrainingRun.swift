@@ -69,6 +69,10 @@ public final class TrainingRun<Model: TrainableModel> {
     }
 
     /// What happened at a step: the step's report and, at validation steps, the validation loss.
+    ///
+    /// ```swift
+    /// try run.run(onStep: { event in if let v = event.validationLoss { print(event.report.step, v) } })
+    /// ```
     public struct Event {
         public let report: StepReport
         public let tokensPerSecond: Double
@@ -77,6 +81,10 @@ public final class TrainingRun<Model: TrainableModel> {
     }
 
     /// How a call to ``run(until:stopRequested:onStep:)`` ended.
+    ///
+    /// ```swift
+    /// if try run.run(stopRequested: { interrupted }) == .stopped { print("checkpointed; resume later") }
+    /// ```
     public enum Outcome: Equatable {
         /// It trained up to the step it was asked to reach.
         case reachedStep
@@ -128,6 +136,10 @@ public final class TrainingRun<Model: TrainableModel> {
 }
 
 /// Why a run cannot start or continue. Each message says what to do.
+///
+/// ```swift
+/// do { _ = try TrainingRun(trainer: trainer, folder: folder, checkpointInterval: 100) } catch let error as RunError { print(error) }   // says what to do
+/// ```
 public enum RunError: Error, CustomStringConvertible, Equatable {
     case folderHoldsARun(folder: String)
     case notAFolder(path: String)

@@ -51,6 +51,20 @@ struct TokenizerTests {
         }
     }
 
+    /// The Llama-style tokenizer round-trips UTF-8 text (its normaliser writes spaces as U+2581, so text holding that
+    /// character, and bytes that are not UTF-8, come back otherwise, as with the library).
+    @Test func byteFallbackRoundTripsText() throws {
+        let tokenizer = try Self.tokenizer("llama")
+        let alphabet = Array("ab cdé記憶🧠\n\t  xyz,.'\"".unicodeScalars)
+        var rng = RandomGenerator(seed: 4)
+        for _ in 0..<200 {
+            var text = String.UnicodeScalarView()
+            for _ in 0..<Int(rng.next() % 30) { text.append(alphabet[Int(rng.next() % UInt64(alphabet.count))]) }
+            let sample = String(text)
+            #expect(try tokenizer.decode(tokenizer.encode(sample)) == Array(sample.utf8), "\(sample.debugDescription)")
+        }
+    }
+
     /// With byte fallback, bytes that are not UTF-8 become their byte tokens and decode back.
     @Test func byteFallbackSpellsInvalidBytes() throws {
         let tokenizer = try Self.tokenizer("llama")

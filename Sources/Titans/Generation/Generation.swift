@@ -33,6 +33,11 @@ extension LanguageModel {
 }
 
 /// Why generation stopped before it was done.
+///
+/// ```swift
+/// do { _ = try model.generate(prompt: prompt, maxTokens: 10, sampler: Sampler(), generator: &rng) }
+/// catch let error as GenerationError { print(error) }   // damaged or diverged weights
+/// ```
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
     /// The logits at a position (counted from the prompt's first token) held NaN or infinity.
     case nonFiniteLogits(position: Int)

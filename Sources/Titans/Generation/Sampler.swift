@@ -3,6 +3,11 @@ import TitansNN
 
 /// How the next token is drawn from a model's logits: temperature, then top-k, then top-p (nucleus) truncation, then
 /// a draw from the renormalised distribution. Temperature 0 takes the most likely token (greedy).
+///
+/// ```swift
+/// let sampler = Sampler(temperature: 0.8, topK: 0, topP: 0.95)
+/// let bytes = try model.generate(prompt: prompt, maxTokens: 100, sampler: sampler, generator: &rng)
+/// ```
 public struct Sampler: Sendable, Equatable {
     /// Divides the logits; 0 means greedy.
     public var temperature: Double

@@ -4,6 +4,11 @@ import TitansNN
 /// value v. The forms of the update need only its gradient with respect to the read (`outputGradient`); the sequential
 /// reference differentiates `value` itself, which is how the tests hold the two equal. The step rules read sizes of
 /// the read's gradient, so every rule works with every objective (NeuralMemoryForms.md, "Inner objectives").
+///
+/// ```swift
+/// var memory = NeuralMemoryConfiguration(width: 64, heads: 4)
+/// memory.innerLoss = .huber(delta: 1)              // or InnerLoss("huber:1"), as --inner-loss
+/// ```
 public enum InnerLoss: Equatable, Sendable {
     /// ‖M(k) − v‖², the associative-memory loss of Eq. 12: the delta rule and its generalisations.
     case squaredError

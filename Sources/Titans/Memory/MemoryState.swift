@@ -2,6 +2,11 @@ import TitansNN
 
 /// The memory's state between tokens (Eqs. 13–14): the weights `M` and the surprise `S` of every parameter tensor of
 /// the memory model, each `[batch, heads, input, output]` (batch 1 before the first update, broadcast over sequences).
+///
+/// ```swift
+/// let state = memory.initialState.cursor.memory   // M₀ and zero surprise
+/// print(state.weights.map(\.shape))
+/// ```
 public struct MemoryState {
     public var weights: [Tensor]
     public var surprise: [Tensor]
@@ -35,6 +40,12 @@ public struct MemoryState {
 /// `gradientWeights`, the weights at its start. With a chunk bound (``StepRule/chunkBounded(bound:)``) the chunk's
 /// steps are kept apart from the rest, unscaled, because each token rescales all of them (NeuralMemoryForms.md, "Step
 /// rules"); with any other rule they are folded into `state` as they are taken.
+///
+/// ```swift
+/// let (_, state) = memory(x)
+/// print(state.cursor.tokens)          // tokens taken in the chunk under way
+/// let weights = state.cursor.memory   // M and S after the last token
+/// ```
 public struct MemoryCursor {
     /// The memory after the last token; with a chunk bound part-way through a chunk, the part carrying no step of
     /// this chunk (the chunk-start memory evolved by momentum and retention alone).

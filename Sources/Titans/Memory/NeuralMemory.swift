@@ -135,6 +135,11 @@ public final class NeuralMemory: Module {
 
 /// Where a ``NeuralMemory`` stands between calls: the memory part-way through its current chunk, and the last inputs of
 /// each convolution. Its size is bounded by the memory's and the kernel's, whatever the length streamed.
+///
+/// ```swift
+/// let (y, state) = memory(firstHalf)
+/// let (rest, _) = memory(secondHalf, state: state.detached())   // the same outputs as one call
+/// ```
 public struct NeuralMemoryState {
     public var cursor: MemoryCursor
     var convolutionHistory: [Tensor?]

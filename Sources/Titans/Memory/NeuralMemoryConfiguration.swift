@@ -1,7 +1,17 @@
 /// Everything that defines one layer of neural long-term memory (paper §3, §4.4). `Codable`, so a
 /// checkpoint's metadata can rebuild the layer.
+///
+/// ```swift
+/// let configuration = NeuralMemoryConfiguration(width: 256, heads: 4, memoryDepth: 2, chunkSize: 16)
+/// let memory = NeuralMemory(configuration, generator: &rng)
+/// ```
 public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// The activation between the memory MLP's layers.
+    ///
+    /// ```swift
+    /// var memory = NeuralMemoryConfiguration(width: 64, heads: 4)
+    /// memory.activation = .gelu
+    /// ```
     public enum Activation: String, Codable, Sendable { case silu, gelu }
 
     /// Model width `d` of the layer's input and output.

@@ -3,6 +3,12 @@ import TitansNN
 /// How large each token's inner step is: the step-size part of the memory's inner optimiser. The learning-rate gate
 /// gives θ_t (Eq. 14); a rule rescales it from the size of the token's gradient at the chunk's start. The rules, their
 /// reasons and the measurements that chose the default are in the article "The neural memory and its forms" (`Titans.docc/NeuralMemoryForms.md`, "Step rules").
+///
+/// ```swift
+/// var memory = NeuralMemoryConfiguration(width: 64, heads: 4)
+/// memory.stepRule = .chunkBounded(bound: 0.5)     // the default; .plain is the paper's
+/// let rule = StepRule("chunk-bounded:0.25")       // as the command line's --step-rule
+/// ```
 public enum StepRule: Codable, Equatable, Sendable {
     /// θ_t as the gate gives it: the paper's rule (a chunk's steps add up, so a chunk of b similar keys takes a step b
     /// times as large).

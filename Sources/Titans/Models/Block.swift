@@ -2,6 +2,11 @@ import TitansNN
 
 /// One pre-norm residual block of a ``LanguageModel``: `x + mixer(x)` (the architecture's sequence mixer, which
 /// normalises its own input), then `x + SwiGLU(RMSNorm(x))`.
+///
+/// ```swift
+/// let block = Block(.standard(.mag), index: 0, dtype: .float32, generator: &rng)
+/// let (y, state) = block(x, state: nil)
+/// ```
 public final class Block: Module {
     /// The architecture's sequence mixer (`Mixers/`); its parameters are named as the block's own
     /// (`blocks.0.attention.query.weight`), as they were before mixers had a type of their own.

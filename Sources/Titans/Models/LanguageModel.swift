@@ -3,6 +3,11 @@ import TitansNN
 /// What a ``LanguageModel`` carries between calls: every block's state. Its size is bounded for every architecture but
 /// Transformer++ (whose full-attention cache holds every past position): sliding windows keep their window, memories
 /// their chunk.
+///
+/// ```swift
+/// let (logits, state) = model(prompt)
+/// let (next, _) = model(IndexTensor(shape: [1, 1], [42]), state: state)   // one more token, at constant cost
+/// ```
 public struct LanguageModelState {
     var blocks: [(any MixerState)?]
     /// Tokens seen so far.

@@ -1,5 +1,11 @@
 /// Everything that defines a language model of this package: the architecture, its sizes, and the memory.
 /// `Codable`: checkpoints keep it in their metadata, so a model can be rebuilt from the file alone.
+///
+/// ```swift
+/// var configuration = ModelConfiguration.standard(.mal)   // width 256, 4 blocks of 4 heads
+/// configuration.memory.memoryDepth = 3
+/// if let problem = configuration.problem { print(problem) }
+/// ```
 public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var architecture: Architecture
     public var vocabularySize: Int

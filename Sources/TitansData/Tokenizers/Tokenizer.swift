@@ -198,6 +198,10 @@ public struct Tokenizer: Sendable {
 }
 
 /// Why a tokenizer cannot be read or used. Each message says what to do.
+///
+/// ```swift
+/// do { _ = try Tokenizer.load(from: url) } catch let error as TokenizerError { print(error) }   // says what to do
+/// ```
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case notATokenizer(path: String, reason: String)

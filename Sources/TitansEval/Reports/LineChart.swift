@@ -15,8 +15,18 @@ import Darwin
 ///
 /// Robust to awkward data: non-finite points (and non-positive x on a log axis) are skipped, empty series still appear in
 /// the legend, a single point or equal min/max gets a sensible range, and every piece of text is XML-escaped.
+///
+/// ```swift
+/// let chart = LineChart(title: "Loss", xLabel: "step", yLabel: "nats",
+///                       series: [.init(name: "training", x: [1, 2, 3], y: [5.2, 4.1, 3.7])])
+/// try chart.write(to: URL(fileURLWithPath: "loss.svg"))
+/// ```
 public struct LineChart: Sendable {
     /// One named line.
+    ///
+    /// ```swift
+    /// LineChart.Series(name: "validation", points: [(x: 100, y: 2.4), (x: 200, y: 2.2)], colour: "#d62728")
+    /// ```
     public struct Series: Sendable {
         public var name: String
         public var points: [(x: Double, y: Double)]

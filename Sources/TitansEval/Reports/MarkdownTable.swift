@@ -3,7 +3,17 @@
 /// Columns are padded to equal widths so the raw text reads well in a terminal too. `|` in a cell is escaped as `\|`
 /// and line breaks become `<br>`, so no cell can break the table. Short rows are padded with empty cells; a row longer
 /// than the header adds columns with empty headers.
+///
+/// ```swift
+/// let table = MarkdownTable(headers: ["model", "accuracy"], rows: [["mag", "0.97"]], alignments: [.left, .right])
+/// print(table.render())
+/// ```
 public struct MarkdownTable: Sendable {
+    /// How a column is aligned (the colons of the alignment row).
+    ///
+    /// ```swift
+    /// MarkdownTable(headers: ["a", "b"], rows: [], alignments: [.center, .right])
+    /// ```
     public enum Alignment: Sendable, Equatable {
         /// No colon in the alignment row (renderers usually left-align).
         case none

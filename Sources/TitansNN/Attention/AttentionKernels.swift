@@ -13,6 +13,12 @@
 /// (tested in float64). The fast kernels bound the size of the score matrices built in the forward pass; with
 /// gradient recording on, the autograd graph keeps every tile's probabilities alive until backward, so training
 /// memory is the sum over tiles (still `O(N·w)` for the windowed kernel, `O(N²/2)` for causal).
+///
+/// ```swift
+/// // q, k, v: [batch, heads, time, headWidth]
+/// let full = AttentionKernels.causal(q: q, k: k, v: v)
+/// let local = AttentionKernels.slidingWindow(q: q, k: k, v: v, window: 64)
+/// ```
 public enum AttentionKernels {
     /// The score that masked entries get: `exp(maskedScore - m)` is exactly 0 for any finite row max `m` in float32/64.
     public static let maskedScore: Double = -1e30

@@ -3,6 +3,11 @@
 ///
 /// Every mask is `[queries, keys]` and broadcasts over `[B, H]`. Positions are absolute: query `i` sits at
 /// `queryOffset + i`, key `j` at `keyOffset + j` (unless stated otherwise).
+///
+/// ```swift
+/// let mask = AttentionMasks.causal(queries: 8, keys: 8, queryOffset: 0)   // 0 where allowed, −∞ elsewhere
+/// let y = AttentionKernels.naive(q: q, k: k, v: v, mask: mask)
+/// ```
 public enum AttentionMasks {
     /// Causal: `mask[i, j] = 1` iff `j ≤ queryOffset + i` (keys at positions `0 ..< keys`).
     /// Shape `[queries, keys]`. The mask of ``AttentionKernels/causal(q:k:v:queryOffset:tile:scale:)``.

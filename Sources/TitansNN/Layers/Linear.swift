@@ -1,4 +1,9 @@
 /// `y = x W + b`: a fully connected layer over the last axis, `W` stored `[inputWidth, outputWidth]`.
+///
+/// ```swift
+/// let projection = Linear(256, 64, bias: false, generator: &rng)
+/// let y = projection(x)   // [..., 256] → [..., 64]
+/// ```
 public final class Linear: Module {
     public let weight: Tensor
     public let bias: Tensor?
@@ -21,6 +26,11 @@ public final class Linear: Module {
 }
 
 /// RMSNorm over the last axis with a learned scale (initialised to ones).
+///
+/// ```swift
+/// let norm = RMSNorm(64)
+/// let y = norm(x)   // each row over its last axis, times a learned gain
+/// ```
 public final class RMSNorm: Module {
     public let weight: Tensor
     public let epsilon: Double
@@ -34,6 +44,11 @@ public final class RMSNorm: Module {
 }
 
 /// Depthwise causal 1-D convolution over `[batch, time, channels]` with a learned `[channels, kernel]` filter and bias.
+///
+/// ```swift
+/// let convolution = DepthwiseCausalConvolution(channels: 64, kernel: 4, generator: &rng)
+/// let y = convolution(x)   // x [batch, time, 64]: each channel over its own last 4 steps
+/// ```
 public final class DepthwiseCausalConvolution: Module {
     public let weight: Tensor
     public let bias: Tensor

@@ -2,6 +2,11 @@
 ///
 /// `x` is `[…, width]`; `gate` and `up` map `width → hidden`, `down` maps `hidden → width`, all without bias.
 /// Parameters are named `gate.weight`, `up.weight`, `down.weight` (weights `[in, out]`).
+///
+/// ```swift
+/// let feedForward = SwiGLU(width: 256, hidden: 683, generator: &rng)
+/// let y = feedForward(x)   // [..., 256] → [..., 256]
+/// ```
 public final class SwiGLU: Module {
     public let gate: Linear
     public let up: Linear

@@ -4,6 +4,18 @@
 /// `Module` properties and arrays of modules (arrays of tensors are parameters `name.0`, `name.1`, …); their dotted names (`"layers.0.attention.query.weight"`) key
 /// checkpoints and optimisers. Parameters are updated in place (`Tensor.assign(_:)`), so a module's
 /// structure never changes after it is built.
+///
+/// ```swift
+/// final class TwoLayers: Module {
+///     let first: Linear, second: Linear
+///     init(generator: inout RandomGenerator) {
+///         first = Linear(64, 256, generator: &generator)
+///         second = Linear(256, 64, generator: &generator)
+///     }
+///     func callAsFunction(_ x: Tensor) -> Tensor { second(first(x).silu()) }
+/// }
+/// // namedParameters(): first.weight, first.bias, second.weight, second.bias
+/// ```
 open class Module {
     public init() {}
 

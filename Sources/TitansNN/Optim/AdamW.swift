@@ -204,6 +204,10 @@ public final class AdamW {
 }
 
 /// Why optimiser state could not be loaded. Each message says what is wrong and what to do.
+///
+/// ```swift
+/// do { try optimizer.loadState(state) } catch let error as OptimizerStateError { print(error) }
+/// ```
 public enum OptimizerStateError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingTensor(name: String)
     case unexpectedTensor(name: String)

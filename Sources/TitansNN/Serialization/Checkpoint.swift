@@ -245,6 +245,10 @@ public struct Checkpoint {
 /// Why a checkpoint could not be saved, read or restored. Each message says what is wrong and what to do.
 ///
 /// Damaged or missing files are reported by ``SafetensorsError`` instead.
+///
+/// ```swift
+/// do { _ = try Checkpoint.load(from: url) } catch let error as CheckpointError { print(error) }   // says what to do
+/// ```
 public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
     case notACheckpoint(file: String)
     case unsupportedFormat(file: String, format: String)

@@ -16,6 +16,11 @@ import Musl
 //                and the regions neither overlap nor leave gaps: together they cover the rest exactly.
 
 /// The element types the safetensors format names, with their on-disk spelling.
+///
+/// ```swift
+/// let file = try SafetensorsFile.read(from: url)
+/// let kinds = file.infos.map(\.dtype)   // .float32, .bfloat16, .int64, …
+/// ```
 public enum SafetensorsDType: String, Sendable, CaseIterable, CustomStringConvertible {
     case bool = "BOOL"
     case uint8 = "U8"
@@ -74,6 +79,10 @@ public enum SafetensorsDType: String, Sendable, CaseIterable, CustomStringConver
 /// with a ``SafetensorsError`` (never a crash) that says what is wrong and what to do about it.
 public struct SafetensorsFile: Sendable {
     /// One tensor's entry in the header.
+    ///
+    /// ```swift
+    /// for info in try SafetensorsFile.read(from: url).infos { print(info.name, info.dtype, info.shape) }
+    /// ```
     public struct TensorInfo: Sendable, Equatable {
         public let name: String
         public let dtype: SafetensorsDType
@@ -500,8 +509,16 @@ public struct SafetensorsFile: Sendable {
 // MARK: - Errors
 
 /// Why a safetensors file could not be read or written. Each message says what is wrong and what to do.
+///
+/// ```swift
+/// do { _ = try SafetensorsFile.read(from: url) } catch let error as SafetensorsError { print(error) }
+/// ```
 public enum SafetensorsError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What a caller asked for when the dtype did not fit.
+    ///
+    /// ```swift
+    /// // SafetensorsError.wrongDType(…, requested: .floatingPoint): integers asked for as a float tensor
+    /// ```
     public enum Requested: Sendable, Equatable {
         case floatingPoint
         case integer

@@ -4,6 +4,11 @@
 /// The mode is task-local (thread-local outside Swift concurrency): turning recording off in one task or thread
 /// (as `withoutGradients`, `concatenate`, `embed`, and `gradients(createGraph: false)` do) does not affect ops
 /// running concurrently elsewhere, e.g. tests run in parallel. Child tasks inherit the mode of their parent.
+///
+/// ```swift
+/// let logits = withoutGradients { model(tokens).logits }   // nothing recorded for backward
+/// let recorded = GradMode.with(enabled: true) { GradMode.isEnabled }
+/// ```
 public enum GradMode {
     @TaskLocal private static var enabled = true
 

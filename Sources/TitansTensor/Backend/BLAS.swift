@@ -13,6 +13,10 @@ import Darwin
 ///
 /// Set `TITANS_BLAS=builtin` to force the built-in kernel, or `TITANS_BLAS=/path/to/libblas.so` to load a
 /// specific CBLAS library.
+///
+/// ```swift
+/// print(BLAS.backendName)   // "libopenblas.so.0", or "built-in"
+/// ```
 public enum BLAS {
     private typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
                                               UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,

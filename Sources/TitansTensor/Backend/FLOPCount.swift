@@ -4,6 +4,10 @@ import Synchronization
 /// backward alike. This is the convention of model-FLOPs utilisation (elementwise work is not counted), which
 /// `titans bench models` reports against the measured sgemm peak. Counting is task-local, as ``GradMode`` is: ops
 /// running elsewhere at the same time (tests in parallel) are not counted.
+///
+/// ```swift
+/// let flops = FLOPCount.counting { _ = a.matmul(b) }   // 2·m·n·k
+/// ```
 public enum FLOPCount {
     final class Counter: Sendable {
         let total = Atomic<Int>(0)

@@ -5,6 +5,12 @@ import Synchronization
 /// family's calls and self time (time inside its own op, not in the ops it calls) and the share of the time between
 /// the first and the last op that the ops account for (the rest is the Swift code around them). Off, each op pays one
 /// relaxed atomic load. It profiles whichever threads run ops, one table for all; run it on one model at a time.
+///
+/// ```swift
+/// OpProfile.setEnabled(true)   // or TITANS_PROFILE=1
+/// _ = model(tokens)
+/// print(OpProfile.report())   // time and calls by op family
+/// ```
 public enum OpProfile {
     private static let requested = ProcessInfo.processInfo.environment["TITANS_PROFILE"] == "1"
     private static let enabled = Atomic<Bool>(requested)

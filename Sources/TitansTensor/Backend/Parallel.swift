@@ -5,6 +5,11 @@ import Synchronization
 /// Splits work across the machine's cores: loops when they are large enough to pay for it (`forRanges(_:grain:_:)`),
 /// and whole computations, such as the halves of a training batch, one per core (``shards(_:_:)``), inside which
 /// every op stays on its own thread.
+///
+/// ```swift
+/// let halves = Parallel.shards(2) { part in model.loss(on: parts[part]).item() }   // side by side, a core each
+/// Parallel.setThreadCount(1)                                                       // or TITANS_THREADS=1
+/// ```
 public enum Parallel {
     /// The cores this process uses: `TITANS_THREADS` when set, else every core; ``setThreadCount(_:)`` changes it (a
     /// process sharing the machine with others, such as one rank of several under MPI, takes its share).

@@ -2,7 +2,19 @@
 /// 0xEDB88320), which checkpoints use to refuse damaged files, and Castagnoli's CRC-32C (reflected 0x82F63B78), which
 /// TensorBoard's event records carry. Each detects every burst error of up to 32 bits and every odd number of flipped
 /// bits.
+///
+/// ```swift
+/// var crc = CRC32(.castagnoli)
+/// crc.update(Array("123456789".utf8))
+/// print(String(crc.value, radix: 16))   // e3069283
+/// ```
 public struct CRC32 {
+    /// Which of the two polynomials a checksum uses.
+    ///
+    /// ```swift
+    /// CRC32(.ieee)         // zlib's, for checkpoints
+    /// CRC32(.castagnoli)   // CRC-32C, for TensorBoard records
+    /// ```
     public enum Polynomial: Sendable {
         case ieee, castagnoli
 

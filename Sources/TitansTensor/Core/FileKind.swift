@@ -7,6 +7,10 @@ import Darwin
 
 /// What a path names, following symbolic links: the readers of data and checkpoints read regular files whole, so they
 /// refuse directories and also FIFOs, devices and sockets (reading one would block or never end).
+///
+/// ```swift
+/// guard FileKind(path: path) == .regular else { throw … }   // not a folder, pipe or device
+/// ```
 public enum FileKind: Equatable, Sendable {
     case missing, directory, regular
     /// A FIFO, a device or a socket.

@@ -1,4 +1,9 @@
 /// An N-d array of integer indices: token ids, class targets, argmax results.
+///
+/// ```swift
+/// let tokens = IndexTensor(shape: [1, 5], Array("Hello".utf8).map(Int.init))
+/// let logits = model(tokens).logits   // [1, 5, vocabulary]
+/// ```
 public struct IndexTensor: Equatable, Sendable {
     public let shape: [Int]
     public let values: [Int]

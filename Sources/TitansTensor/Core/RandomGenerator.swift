@@ -2,6 +2,11 @@ import RealModule
 
 /// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64).
 /// The same seed gives the same sequence on every run and platform.
+///
+/// ```swift
+/// var rng = RandomGenerator(seed: 42)   // the same seed, the same numbers, on every machine
+/// let weights = Tensor.randomNormal([64, 64], standardDeviation: 0.02, generator: &rng)
+/// ```
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
     /// The full internal state; store it to resume a sequence exactly.
     public var state: [UInt64]

@@ -1,6 +1,11 @@
 import Foundation
 
 /// A reference-counted, 64-byte aligned buffer of elements that one or more tensors view.
+///
+/// ```swift
+/// let x = Tensor.zeros([4, 4])
+/// let view = x.transposed()   // a new shape and strides over the same Storage
+/// ```
 public final class Storage: @unchecked Sendable {
     public let dtype: DType
     public let count: Int

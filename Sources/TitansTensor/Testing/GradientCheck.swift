@@ -6,6 +6,11 @@
 /// ```
 public enum GradientCheck {
     /// The outcome of a check: the worst disagreement between analytic and numerical gradients.
+    ///
+    /// ```swift
+    /// let result = GradientCheck.first(inputs: [x]) { $0[0].tanh().sum() }
+    /// print(result)   // the largest error and whether it passed
+    /// ```
     public struct Result: CustomStringConvertible, Sendable {
         public let maxAbsoluteError: Double
         public let maxRelativeError: Double

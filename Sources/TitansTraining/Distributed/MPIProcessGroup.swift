@@ -148,6 +148,10 @@ public final class MPIProcessGroup: ProcessGroup {
 }
 
 /// Why data-parallel training cannot start. Each message says what to do.
+///
+/// ```swift
+/// do { try trainer.join(try MPIProcessGroup.fromEnvironment()) } catch let error as DistributedError { print(error) }   // says what to do
+/// ```
 public enum DistributedError: Error, CustomStringConvertible, Equatable {
     case noLibrary(variable: String, tried: [String])
     case callFailed(call: String, status: Int32)

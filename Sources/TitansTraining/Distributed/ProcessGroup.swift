@@ -40,6 +40,11 @@ extension ProcessGroup {
 }
 
 /// A group of one process: sums are the values themselves.
+///
+/// ```swift
+/// let group = SingleProcess()
+/// print(group.sum([1.5])[0])   // 1.5: a group of one
+/// ```
 public final class SingleProcess: ProcessGroup {
     public init() {}
     public var rank: Int { 0 }

@@ -98,6 +98,10 @@ public final class TensorBoardLog {
 }
 
 /// Why an event file could not be written.
+///
+/// ```swift
+/// do { try events.scalars([("loss", 2.0)], step: 1) } catch let error as TensorBoardError { print(error) }   // says what to do
+/// ```
 public enum TensorBoardError: Error, CustomStringConvertible, Equatable {
     case cannotCreate(path: String, reason: String)
     case cannotWrite(path: String, reason: String)

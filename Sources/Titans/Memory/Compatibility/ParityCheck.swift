@@ -4,8 +4,17 @@ import TitansNN
 /// Runs a titans-pytorch parity fixture (format: `tools/parity/README.md` §2) through ``TitansPyTorchMemory``:
 /// rebuilds the module from the fixture's config and weights, runs forward and backward with the fixture's loss,
 /// and measures how far our output and gradients are from titans-pytorch's.
+///
+/// ```swift
+/// let check = try ParityCheck.run(URL(fileURLWithPath: "Tests/TitansTests/Fixtures/parity/defaults_d16_n12.safetensors"))
+/// print(check.passed, check.worstOutput)
+/// ```
 public struct ParityCheck {
     /// One compared tensor: `max |ours − theirs| / max |theirs|`.
+    ///
+    /// ```swift
+    /// for comparison in check.comparisons where !comparison.passed { print(comparison.name, comparison.relativeError) }
+    /// ```
     public struct Comparison: Sendable {
         public let name: String
         public let relativeError: Double

@@ -2,6 +2,11 @@ import Foundation
 
 /// The options of titans-pytorch's `NeuralMemory` (version 0.5.x) that ``TitansPyTorchMemory`` reproduces, with that
 /// package's defaults. `tools/parity/README.md` describes what each one does.
+///
+/// ```swift
+/// let configuration = TitansPyTorchConfiguration(width: 256, heads: 4, chunkSize: 64)
+/// let memory = TitansPyTorchMemory(configuration, generator: &rng)
+/// ```
 public struct TitansPyTorchConfiguration: Codable, Equatable, Sendable {
     /// Model width D.
     public var width: Int
@@ -49,6 +54,11 @@ public struct TitansPyTorchConfiguration: Codable, Equatable, Sendable {
     }
 
     /// An error raised when a titans-pytorch configuration cannot be read or reproduced.
+    ///
+    /// ```swift
+    /// do { _ = try TitansPyTorchConfiguration(titansPyTorchJSON: json) }
+    /// catch let error as TitansPyTorchConfiguration.Unsupported { print(error) }
+    /// ```
     public struct Unsupported: Error, CustomStringConvertible {
         public let description: String
     }

@@ -5,6 +5,11 @@ import TitansNN
 /// one memory step per chunk with the θ-weighted sum of the chunk's gradients, momentum η and forgetting α from the
 /// chunk's mean input, a mean-squared inner loss, a LayerNorm-residual memory MLP with GELU, every token reading the
 /// state `W_⌊(t+1)/C⌋`, and with `commitSize == nil` every chunk's gradient taken at the initial weights.
+///
+/// ```swift
+/// let memory = TitansPyTorchMemory(TitansPyTorchConfiguration(width: 256, heads: 4, chunkSize: 64), generator: &rng)
+/// let y = memory(x)   // as titans-pytorch 0.5.5's NeuralMemory computes it
+/// ```
 public final class TitansPyTorchMemory: Module {
     public let configuration: TitansPyTorchConfiguration
     public let retrieveNorm: RMSNorm?

@@ -2,6 +2,10 @@ import TitansNN
 
 extension TitansPyTorchMemory {
     /// How a titans-pytorch parameter's layout maps onto ours.
+    ///
+    /// ```swift
+    /// for (name, tensor, layout) in memory.titansPyTorchParameters() { print(name, tensor.shape, layout) }
+    /// ```
     public enum Layout: Sendable {
         case same
         /// `nn.Linear` stores `[out, in]`; `Linear` stores `[in, out]`.

@@ -3,6 +3,10 @@ import TitansNN
 extension ModelConfiguration {
     /// The Titans variants (paper §4) and the baselines trained under the same loop (§5). This is the registration:
     /// adding an architecture is a mixer in its own file of this folder, a case here and its line in `mixer(_:dtype:generator:)`.
+    ///
+    /// ```swift
+    /// for architecture in ModelConfiguration.Architecture.allCases { print(architecture.commandLineName) }
+    /// ```
     public enum Architecture: String, Codable, CaseIterable, Sendable {
         /// Memory as a context (§4.1): segments attend over [persistent ‖ retrieved memory ‖ segment].
         case mac

@@ -2,6 +2,11 @@ import TitansNN
 
 /// Keys and values an attention layer keeps between calls: rotated keys and values `[B, H, n, d]` of the positions
 /// `keyOffset ..< position`. A sliding-window layer keeps only its window, so its cache does not grow.
+///
+/// ```swift
+/// let (y, cache) = attention(x, state: nil)
+/// let (next, _) = attention(oneToken, state: cache)   // keys and values of the window kept
+/// ```
 public struct AttentionCache: MixerState {
     var keys: Tensor?
     var values: Tensor?
@@ -12,6 +17,10 @@ public struct AttentionCache: MixerState {
 
 /// What MAC's attention keeps within a segment (paper Eqs. 22–23): the rotated keys and values `[B, H, n, d]` of the
 /// retrieved memory tokens and of the segment's tokens so far.
+///
+/// ```swift
+/// let (y, cache) = layer.segment(x, retrieved: h, position: 0, cache: nil, persistent: nil)
+/// ```
 public struct SegmentCache {
     var retrievedKeys: Tensor
     var retrievedValues: Tensor
@@ -21,6 +30,11 @@ public struct SegmentCache {
 
 /// Multi-head causal self-attention with rotary positions: full (Transformer++) or over a sliding window, optionally
 /// with persistent tokens every position sees (paper Eq. 27, MAG's SW-Attn*).
+///
+/// ```swift
+/// let attention = AttentionLayer(width: 256, heads: 4, window: 64, dtype: .float32, generator: &rng)
+/// let (y, cache) = attention(x, cache: nil)
+/// ```
 public final class AttentionLayer: Module {
     public let query: Linear
     public let key: Linear

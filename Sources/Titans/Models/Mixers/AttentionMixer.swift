@@ -4,6 +4,11 @@ import TitansNN
 /// MAC, MAG and MAL that hold no memory (``ModelConfiguration/memoryLayers``), which attend with the persistent tokens
 /// over their window (MAC's over a window of its segment length: the same cost per token as attention within
 /// segments, not the same mask).
+///
+/// ```swift
+/// let attention = AttentionMixer(configuration, window: 64, dtype: .float32, generator: &rng)   // nil: full causal
+/// let (y, cache) = attention(x, state: nil)
+/// ```
 public final class AttentionMixer: Module, SequenceMixer {
     public let mixerNorm: RMSNorm
     public let attention: AttentionLayer

@@ -2,6 +2,11 @@ import TitansNN
 
 /// MAC, memory as a context (paper §4.1, Eqs. 21–25), as a block's mixer: the norm, the persistent tokens and the
 /// layer that does the work.
+///
+/// ```swift
+/// let mac = MemoryAsContext(.standard(.mac), dtype: .float32, generator: &rng)
+/// let (y, state) = mac(x, state: nil)
+/// ```
 public final class MemoryAsContext: Module, SequenceMixer {
     public let mixerNorm: RMSNorm
     public let memoryAsContext: MemoryAsContextLayer
@@ -20,6 +25,11 @@ public final class MemoryAsContext: Module, SequenceMixer {
 }
 
 /// Where a ``MemoryAsContextLayer`` stands between calls.
+///
+/// ```swift
+/// let (y, state) = mac(x, state: nil)
+/// let (more, _) = mac(next, state: state)   // continues inside the segment under way
+/// ```
 public struct MemoryAsContextState: MixerState {
     /// The memory as it is written by the attention outputs (Eq. 24), token by token.
     var memory: NeuralMemoryState
@@ -42,6 +52,12 @@ public struct MemoryAsContextState: MixerState {
 /// (N_l = C), and a token sees only the h of itself and earlier tokens of its segment, so nothing leaks from the future;
 /// the persistent tokens are seen by all; ⊗ is RMSNorm(y) ⊙ sigmoid(RMSNorm(M(y))) as in MAG; attention does not cross
 /// segments.
+///
+/// ```swift
+/// let layer = MemoryAsContextLayer(width: 256, heads: 4, segment: 64, memory: memoryConfiguration, dtype: .float32,
+///                                  generator: &rng)
+/// let (y, state) = layer(x, state: nil, persistent: nil)
+/// ```
 public final class MemoryAsContextLayer: Module {
     public let attention: AttentionLayer
     public let memory: NeuralMemory

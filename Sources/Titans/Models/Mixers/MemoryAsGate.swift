@@ -2,6 +2,11 @@ import TitansNN
 
 /// MAG, memory as a gate (paper §4.2, Eqs. 26–28): sliding-window attention whose every position also sees the
 /// persistent tokens, gated with the memory's reads over [persistent ‖ x].
+///
+/// ```swift
+/// let mag = MemoryAsGate(.standard(.mag), dtype: .float32, generator: &rng)
+/// let (y, state) = mag(x, state: nil)
+/// ```
 public final class MemoryAsGate: Module, SequenceMixer {
     public let mixerNorm: RMSNorm
     public let attention: AttentionLayer
@@ -27,6 +32,11 @@ public final class MemoryAsGate: Module, SequenceMixer {
 
 /// The gating ⊗ of MAG and MAC (paper §4.2: "normalize the outputs y and M(x̃) using learnable vector-valued weights,
 /// followed by a non-linearity σ"): `RMSNorm(y) ⊙ sigmoid(RMSNorm(m))`.
+///
+/// ```swift
+/// let gate = MemoryGate(width: 256, dtype: .float32)
+/// let out = gate(attentionOutput, memoryOutput)   // norm(y) ⊙ σ(norm(m))
+/// ```
 public final class MemoryGate: Module {
     public let attentionNorm: RMSNorm
     public let memoryNorm: RMSNorm

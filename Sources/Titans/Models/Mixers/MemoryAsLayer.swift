@@ -2,6 +2,11 @@ import TitansNN
 
 /// MAL, memory as a layer (paper §4.3, Eqs. 29–31): the memory over [persistent ‖ x], then sliding-window attention,
 /// each a residual step with its own norm.
+///
+/// ```swift
+/// let mal = MemoryAsLayer(.standard(.mal), dtype: .float32, generator: &rng)
+/// let (y, state) = mal(x, state: nil)
+/// ```
 public final class MemoryAsLayer: Module, SequenceMixer {
     public let mixerNorm: RMSNorm
     public let memory: NeuralMemory

@@ -1,6 +1,11 @@
 import TitansNN
 
 /// LMM (paper §4.4, §5): the neural memory alone over [persistent ‖ x].
+///
+/// ```swift
+/// let lmm = MemoryOnly(.standard(.lmm), dtype: .float32, generator: &rng)
+/// let (y, state) = lmm(x, state: nil)
+/// ```
 public final class MemoryOnly: Module, SequenceMixer {
     public let mixerNorm: RMSNorm
     public let memory: NeuralMemory

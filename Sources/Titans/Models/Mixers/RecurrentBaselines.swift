@@ -1,5 +1,10 @@
 /// The recurrent baselines of the paper's tables (§5.1) as presets of the neural memory: LMM-architecture
 /// models whose memory recurrence is the baseline's. How close each is to the published model is in the README.
+///
+/// ```swift
+/// let configuration = ModelConfiguration.recurrentBaseline(.deltaNet, width: 256, layers: 4, heads: 4)
+/// let model = LanguageModel(configuration, generator: &rng)   // a baseline under the same loop
+/// ```
 public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
     /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting).
     case deltaNet

@@ -2,6 +2,11 @@ import TitansNN
 
 /// What a sequence mixer carries from one call to the next (attention caches, the memory's cursor). Its size is what
 /// streaming and generation keep.
+///
+/// ```swift
+/// let (logits, state) = model(prompt)   // state holds each block's MixerState: its cache or memory
+/// let (next, _) = model(IndexTensor(shape: [1, 1], [10]), state: state)
+/// ```
 public protocol MixerState {
     /// How many numbers the state holds.
     var storedElementCount: Int { get }
@@ -11,6 +16,10 @@ public protocol MixerState {
 /// itself) and returns what the block adds to `x`, carrying its own state between calls so that feeding a sequence in
 /// pieces gives the outputs of one call. Each architecture is one mixer in one file of this folder, registered in
 /// `Architecture.swift`.
+///
+/// ```swift
+/// func run<M: SequenceMixer>(_ mixer: M, _ x: Tensor) -> Tensor { mixer(x, state: nil).0 }
+/// ```
 public protocol SequenceMixer: Module {
     associatedtype State: MixerState
     func callAsFunction(_ x: Tensor, state: State?) -> (Tensor, State)
@@ -35,11 +44,21 @@ enum PersistentMemory {
 }
 
 /// The state of a neural memory that writes the persistent tokens once, at the start of a sequence.
+///
+/// ```swift
+/// let lmm = MemoryOnly(.standard(.lmm), dtype: .float32, generator: &rng)
+/// let (y, state) = lmm(x, state: nil)   // state: a PrefixedMemoryState
+/// ```
 public struct PrefixedMemoryState: MixerState {
     var memory: NeuralMemoryState?
 }
 
 /// The state of a mixer with an attention layer and a memory (MAG, MAL).
+///
+/// ```swift
+/// let (y, state) = mag(x, state: nil)   // MAG's and MAL's state: the attention cache and the memory
+/// let (more, _) = mag(next, state: state)
+/// ```
 public struct HybridState: MixerState {
     var attention: AttentionCache
     var memory: PrefixedMemoryState
