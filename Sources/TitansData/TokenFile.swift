@@ -62,12 +62,19 @@ public struct TokenFile: Sendable {
 
     /// Maps the file at `url`; a file that is not a token file, or shorter than its header says, is refused.
     public init(contentsOf url: URL) throws {
-        let path = url.path
+        let data: Data
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw TokenFileError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw TokenFileError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
         }
+        try self.init(data: data, url: url)
+    }
+
+    /// A token file's bytes, checked as ``init(contentsOf:)`` checks a file; `url` names it in errors.
+    public init(data: Data, url: URL) throws {
+        let path = url.path
+        self.data = data
         self.url = url
         guard data.count >= 16, Array(data.prefix(8)) == Self.magic else { throw TokenFileError.notATokenFile(path: path) }
         let version = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian }
@@ -92,6 +99,10 @@ public struct TokenFile: Sendable {
             throw TokenFileError.damaged(path: path, reason: "it holds \(data.count) bytes, but its header describes \(expected)")
         }
         self.header = header
+        let ends = documentEnds
+        guard zip(ends, ends.dropFirst()).allSatisfy({ $0 <= $1 }), ends.allSatisfy({ (0...header.tokens).contains($0) }) else {
+            throw TokenFileError.damaged(path: path, reason: "its document ends are not increasing offsets into its tokens")
+        }
     }
 
     /// The tokenizer that made the file.
@@ -132,7 +143,7 @@ public struct TokenFile: Sendable {
     public var documentEnds: [Int] {
         let start = Self.tokensOffset + header.tokens * header.elementBytes
         return (0..<header.documents).map { d in
-            Int(data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 8 * d, as: UInt64.self).littleEndian })
+            Int(clamping: data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: start + 8 * d, as: UInt64.self).littleEndian })
         }
     }
 }

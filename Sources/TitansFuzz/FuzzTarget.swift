@@ -2,7 +2,9 @@ import Foundation
 import TitansTraining
 
 /// What one fuzzing input goes through: everything `titans generate` and `titans train --resume` do with a file
-/// before building a model. Every outcome but a thrown error or success (a crash, a hang, a huge allocation) is a bug.
+/// before building a model, or, for a token file or a tokenizer.json, what `titans train --tokens` and
+/// `titans tokenizer` do with it. Every outcome but a thrown error or success (a crash, a hang, a huge allocation) is a
+/// bug.
 enum FuzzTarget {
     /// How an input ended, for the plain loop's tally.
     enum Outcome: Hashable {
@@ -11,9 +13,38 @@ enum FuzzTarget {
         case plainSafetensors
         case checkpointWithoutModel
         case checkpointWithModel
+        case refusedTokenFile
+        case tokenFile
+        case refusedTokenizer
+        case tokenizer
     }
 
+    /// Text every tokenizer input encodes and decodes: ASCII, accents, CJK, an emoji, invalid UTF-8, an added token.
+    static let sample = Array("Hello, wörld! 記憶 🧠  <|endoftext|></s>\n\t".utf8) + [0xFF, 0xC3]
+
     static func run(_ bytes: Data) -> Outcome {
+        if bytes.starts(with: Array("TITANSTK".utf8)) { return tokenFile(bytes) }
+        if bytes.first == UInt8(ascii: "{") { return tokenizer(bytes) }
+        return safetensors(bytes)
+    }
+
+    private static func tokenFile(_ bytes: Data) -> Outcome {
+        guard let file = try? TokenFile(data: bytes, url: URL(fileURLWithPath: "input.tokens")) else { return .refusedTokenFile }
+        _ = file.tokens(0..<min(file.header.tokens, 64))
+        _ = file.documentEnds
+        if let tokenizer = try? file.tokenizer() { _ = tokenizer.encode(bytes: sample) }
+        return .tokenFile
+    }
+
+    private static func tokenizer(_ bytes: Data) -> Outcome {
+        guard let tokenizer = try? Tokenizer(json: bytes, name: "input") else { return .refusedTokenizer }
+        let ids = tokenizer.encode(bytes: sample)
+        _ = try? tokenizer.decode(ids)
+        _ = try? tokenizer.decode(Array(0..<min(tokenizer.vocabularySize, 64)))
+        return .tokenizer
+    }
+
+    private static func safetensors(_ bytes: Data) -> Outcome {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(bytes: bytes, fileName: "input")

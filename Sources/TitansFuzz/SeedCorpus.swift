@@ -29,6 +29,15 @@ enum SeedCorpus {
                                    ("b", Tensor(shape: [2], [0.5, -1], dtype: .float64)), ("empty", Tensor.zeros([0, 4]))],
                                   metadata: ["note": "plain"], to: folder.appendingPathComponent("plain.safetensors"))
         try handWritten().write(to: folder.appendingPathComponent("dtypes.safetensors"))
+        // A small byte-level tokenizer and a token file made with it.
+        let text = Array(String(repeating: "the memory learns while it reads; 記憶 🧠\n", count: 8).utf8)
+        let tokenizer = try Tokenizer.trainByteLevel(on: [text], vocabularySize: 270, name: "seed")
+        try tokenizer.write(to: folder.appendingPathComponent("tokenizer.json"))
+        let scratch = folder.appendingPathComponent(".seed-text.txt")
+        try Data(text).write(to: scratch)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try TokenFile.prepare(.text(try TextCorpus(path: scratch.path)), tokenizer: tokenizer, validationFraction: 0.2,
+                              to: folder.appendingPathComponent("seed.tokens"))
     }
 
     /// F16, BF16, I64, I32, U8 and BOOL tensors of two elements each.

@@ -99,6 +99,13 @@ struct TokenFileTests {
         #expect(throws: TokenFileError.damaged(path: poisoned.path, reason: "token 0 is 65535, outside its vocabulary of 1000")) {
             try TokenDataset(contentsOf: poisoned, minimumLength: 4)
         }
+        var ends = bytes  // the document's end set to 2⁶⁴ − 1 (found by the fuzzer: it once trapped)
+        let endOffset = TokenFile.tokensOffset + 2 * (try TokenFile(contentsOf: url).header.tokens)
+        for i in 0..<8 { ends[endOffset + i] = 0xFF }
+        try ends.write(to: poisoned)
+        #expect(throws: TokenFileError.damaged(path: poisoned.path, reason: "its document ends are not increasing offsets into its tokens")) {
+            try TokenFile(contentsOf: poisoned)
+        }
         #expect(throws: TokenFileError.tooShort(path: url.path, split: "training", tokens: try TokenFile(contentsOf: url).header.validationStart,
                                                 needed: 10_001)) { try TokenDataset(contentsOf: url, minimumLength: 10_000) }
     }
