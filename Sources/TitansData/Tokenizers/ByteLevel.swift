@@ -51,18 +51,20 @@ enum ByteLevel {
             index = text.unicodeScalars.index(after: index)
         }
         indices.append(text.endIndex)
+        let classes = scalars.map(classify)
         var words: [Substring] = []
         var i = 0
         while i < scalars.count {
-            let end = match(scalars, at: i)
+            let end = match(scalars, classes, at: i)
             words.append(text[indices[i]..<indices[end]])
             i = end
         }
         return words
     }
 
-    /// Where the pattern's match at `i` ends: its alternatives tried in order, as a backtracking matcher does.
-    private static func match(_ s: [Unicode.Scalar], at i: Int) -> Int {
+    /// Where the pattern's match at `i` ends: its alternatives tried in order, as a backtracking matcher does
+    /// (`classes[j]` is the class of `s[j]`).
+    private static func match(_ s: [Unicode.Scalar], _ classes: [Class], at i: Int) -> Int {
         let n = s.count
         // 's 't 're 've 'm 'll 'd
         if s[i] == "'" && i + 1 < n {
@@ -71,23 +73,19 @@ enum ByteLevel {
                 if i + 1 + tail.count <= n, Array(s[(i + 1)..<(i + 1 + tail.count)]) == tail { return i + 1 + tail.count }
             }
         }
-        let start = s[i] == " " && i + 1 < n ? i + 1 : i  // the optional leading space
-        for kind in [isLetter, isNumber, isOther] as [(Unicode.Scalar) -> Bool] {
-            // ` ?X+`: with the space if X follows it, else without (a space is neither a letter, a number nor other).
-            for from in Set([start, i]).sorted(by: >) where kind(s[from]) {
-                var end = from
-                while end < n && kind(s[end]) { end += 1 }
-                return end
-            }
+        // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: a character has one class, so the first character after the
+        // optional space picks the alternative; the run of that class is the match.
+        let from = s[i] == " " && i + 1 < n && classes[i + 1] != .space ? i + 1 : i
+        if classes[from] != .space {
+            var end = from
+            while end < n && classes[end] == classes[from] { end += 1 }
+            return end
         }
         // `\s+(?!\S)`: the whitespace run, less its last character when a non-space follows; else `\s+`.
         var end = i
-        while end < n && isSpace(s[end]) { end += 1 }
-        if end > i {
-            if end < n && end - i > 1 { return end - 1 }
-            return end
-        }
-        return i + 1
+        while end < n && classes[end] == .space { end += 1 }
+        if end < n && end - i > 1 { return end - 1 }
+        return end
     }
 
     /// The pattern's classes of a character: `\s`, `\p{L}`, `\p{N}`, or none of them.
@@ -110,9 +108,4 @@ enum ByteLevel {
     /// The classes of ASCII, looked up instead of asking Unicode's tables (most text is ASCII).
     private static let asciiClasses: [Class] = (0..<128).map { slowClassify(Unicode.Scalar(UInt8($0))) }
 
-    static func isSpace(_ c: Unicode.Scalar) -> Bool { classify(c) == .space }
-    static func isLetter(_ c: Unicode.Scalar) -> Bool { classify(c) == .letter }
-    static func isNumber(_ c: Unicode.Scalar) -> Bool { classify(c) == .number }
-    /// `[^\s\p{L}\p{N}]`.
-    static func isOther(_ c: Unicode.Scalar) -> Bool { classify(c) == .other }
 }
