@@ -11,9 +11,8 @@ import Testing
             return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         }
         let before = calls("linearScan")
-        OpProfile.setEnabled(true)
-        for _ in 0..<3 { _ = Tensor.linearScan(a, b, axis: 0) }
-        OpProfile.setEnabled(false)
+        // Only this test's ops: other tests run memory updates (linear scans) at the same time.
+        OpProfile.countingOnlyHere { for _ in 0..<3 { _ = Tensor.linearScan(a, b, axis: 0) } }
         _ = Tensor.linearScan(a, b, axis: 0)  // not counted
         #expect(calls("linearScan") == before + 3)
         #expect(OpProfile.report().hasPrefix("op profile:"))
@@ -27,10 +26,10 @@ import Testing
         }
         let x = Tensor.ones([1000, 250]).requiringGrad()  // 1 MB of float32
         let before = megabytes("cumulativeSum")
-        OpProfile.setEnabled(true)
-        _ = x.cumulativeSum(axis: 0)
-        _ = withoutGradients { x.cumulativeSum(axis: 0) }
-        OpProfile.setEnabled(false)
+        OpProfile.countingOnlyHere {
+            _ = x.cumulativeSum(axis: 0)
+            _ = withoutGradients { x.cumulativeSum(axis: 0) }
+        }
         #expect(abs(megabytes("cumulativeSum") - before - 1) < 1e-9)
     }
 }

@@ -39,10 +39,26 @@ public enum OpProfile {
 
     private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
+    /// Set inside ``countingOnlyHere(_:)``: the ops of this task are the ones counted.
+    @TaskLocal private static var countedHere = false
+    /// How many ``countingOnlyHere(_:)`` calls are running: while any is, ops of other tasks are not counted.
+    private static let confinedRuns = Atomic<Int>(0)
+
+    /// Counts the ops `body` runs on this task and no others (tests, which run beside other tests' ops).
+    static func countingOnlyHere<R>(_ body: () throws -> R) rethrows -> R {
+        confinedRuns.add(1, ordering: .relaxed)
+        setEnabled(true)
+        defer {
+            setEnabled(false)
+            confinedRuns.subtract(1, ordering: .relaxed)
+        }
+        return try $countedHere.withValue(true, operation: body)
+    }
+
     /// Runs one op's `body`, counting it under `family` when profiling.
     @inline(__always)
     static func measure<R>(_ family: String, _ body: () -> R) -> R {
-        guard isEnabled else { return body() }
+        guard isEnabled, confinedRuns.load(ordering: .relaxed) == 0 || countedHere else { return body() }
         let start = now()
         state.withLock { s in
             s.childTime.append(0)
