@@ -134,6 +134,28 @@ struct MemoryUpdateTests {
         }
     }
 
+    /// The forms continue each other's cursors (a prompt read in chunks, then decoding, then chunks again), for every
+    /// rule: the one-token step's factored steps and carried scalars are formed when the chunked form takes over, part-way
+    /// through a chunk or at its end; with and without the residual wrapper's gain.
+    @Test(arguments: rules)
+    func formsContinueEachOther(rule: StepRule) {
+        for residualNorm in [false, true] {
+            let s = Self.setup(depth: 2, momentum: true, forgetting: true, length: 9, residualNorm: residualNorm)
+            let reference = Self.miniBatch(s, chunkSize: 3, rule: rule)
+            var cursor = MemoryCursor(start: s.state)
+            var reads: [Tensor] = []
+            var start = 0
+            for (n, chunked) in [(2, true), (2, false), (1, true), (3, false), (1, true)] {
+                let form = chunked ? MemoryUpdate.chunked : MemoryUpdate.recurrent
+                let read: Tensor
+                (read, cursor) = form(s.mlp, s.stream.slice(start..<(start + n)), cursor, 3, rule)
+                reads.append(read)
+                start += n
+            }
+            Self.expectEqual((Tensor.concatenate(reads, axis: 2), cursor.memory), reference, tolerance: 1e-6)
+        }
+    }
+
     /// The LayerNorm-residual wrapper, whose gain the inner loop updates too, in every setting.
     @Test(arguments: cases)
     func residualNormMemoryAgrees(depth: Int, momentum: Bool, forgetting: Bool) {

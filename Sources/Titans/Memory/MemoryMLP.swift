@@ -102,20 +102,15 @@ struct MemoryMLP {
             inputs.append(keys)
             deltas.append(shortcutDelta)
         }
-        return GradientFactors(inputs: inputs, deltas: deltas, gain: gainGradient, output: outputGradient,
+        return GradientFactors(gradients: TokenGradients(inputs: inputs, deltas: deltas, gain: gainGradient), output: outputGradient,
                                objectiveCurvature: loss.curvatureFactor(read, values, outputGradient: outputGradient))
     }
 }
 
-/// Every token's gradient of the inner loss at one set of weights, factored: token `m`'s gradient for layer `l` is the
-/// outer product `inputs[l][m]ᵀ deltas[l][m]` (the layer's input times the loss's derivative at the layer's output).
+/// Every token's gradient of the inner loss at one set of weights, factored (``TokenGradients``), with what the step
+/// rules read besides.
 struct GradientFactors {
-    /// Each matrix's input `[B, H, n, input]` (the layers', then the shortcut's).
-    var inputs: [Tensor]
-    /// dℓ/d(layer output) `[B, H, n, output]`.
-    var deltas: [Tensor]
-    /// With the residual wrapper, each token's gradient for the gain `[B, H, n, headWidth]`.
-    var gain: Tensor?
+    var gradients: TokenGradients
     /// dℓ/dM(k) `[B, H, n, headWidth]`.
     var output: Tensor
     /// The objective's curvature factor `[B, H, n]`, `nil` for 1 (``GradientSizes/objectiveCurvature``).
@@ -124,9 +119,42 @@ struct GradientFactors {
     /// The sizes the step rules read (a rank-1 gradient's norm is the product of its factors' norms).
     var sizes: GradientSizes {
         func squaredNorms(_ t: Tensor) -> Tensor { t.squared().sum(axis: -1) }
-        let inputNorms = inputs.map(squaredNorms)
-        let layers = zip(inputNorms, deltas).map { $0 * squaredNorms($1) }
-        return GradientSizes(inputs: inputNorms, parameters: layers + (gain.map { [squaredNorms($0)] } ?? []),
+        let inputNorms = gradients.inputs.map(squaredNorms)
+        let layers = zip(inputNorms, gradients.deltas).map { $0 * squaredNorms($1) }
+        return GradientSizes(inputs: inputNorms, parameters: layers + (gradients.gain.map { [squaredNorms($0)] } ?? []),
                              output: squaredNorms(output), objectiveCurvature: objectiveCurvature)
+    }
+}
+
+/// Per-token gradients of the memory's parameter tensors, never formed: token `m`'s gradient of matrix `l` is the outer
+/// product `inputs[l][m]ᵀ deltas[l][m]` (the layer's input times the loss's derivative at the layer's output), of the
+/// gain `gain[m]`. Weighted sums of them are read and formed through the factors (the dual form,
+/// NeuralMemoryForms.md "The chunked dual form").
+struct TokenGradients {
+    /// Each matrix's input `[B, H, n, input]` (the layers', then the shortcut's).
+    var inputs: [Tensor]
+    /// dℓ/d(layer output) `[B, H, n, output]`.
+    var deltas: [Tensor]
+    /// With the residual wrapper, each token's gradient for the gain `[B, H, n, headWidth]`.
+    var gain: Tensor?
+
+    /// Σ_m w_m u_m formed, for parameter tensor `l` (the matrices, then the gain), token weights `w` `[B, H, n]`.
+    func combined(_ l: Int, _ w: Tensor) -> Tensor {
+        let weights = w.unsqueeze(-1)
+        if l == inputs.count, let gain { return (gain * weights).sum(axis: 2, keepDims: true) }
+        return (inputs[l] * weights).transposed().matmul(deltas[l])
+    }
+
+    /// Row i of `z` `[B, H, r, input]` times Σ_m W[i, m] u_m of matrix `l`, for weights `W` `[B, H, r or 1, n]`, without
+    /// forming the sums: ((z Xᵀ) ⊙ W) Δ.
+    func read(_ z: Tensor, through l: Int, weights: Tensor) -> Tensor {
+        (z.matmul(inputs[l].transposed()) * weights).matmul(deltas[l])
+    }
+
+    /// These tokens followed by `later`'s.
+    func appending(_ later: TokenGradients) -> TokenGradients {
+        func join(_ a: Tensor, _ b: Tensor) -> Tensor { Tensor.concatenate([a, b], axis: 2) }
+        return TokenGradients(inputs: zip(inputs, later.inputs).map(join), deltas: zip(deltas, later.deltas).map(join),
+                              gain: gain.flatMap { g in later.gain.map { join(g, $0) } })
     }
 }

@@ -39,7 +39,9 @@ public struct MemoryState {
 /// Where the memory stands part-way through a chunk (§3.2): every gradient of the chunk is taken at
 /// `gradientWeights`, the weights at its start. With a chunk bound (``StepRule/chunkBounded(bound:)``) the chunk's
 /// steps are kept apart from the rest, unscaled, because each token rescales all of them (NeuralMemoryForms.md, "Step
-/// rules"); with any other rule they are folded into `state` as they are taken.
+/// rules"); with any other rule the chunked form folds them into `state` as it takes them. While decoding, the
+/// one-token step keeps the chunk's new steps factored (`pending`) and how far momentum and retention have carried
+/// the rest as scalars (`carriedScale`), so a token never rewrites the memory; ``settled`` forms them.
 ///
 /// ```swift
 /// let (_, state) = memory(x)
@@ -50,12 +52,14 @@ public struct MemoryCursor {
     /// The memory after the last token; with a chunk bound part-way through a chunk, the part carrying no step of
     /// this chunk (the chunk-start memory evolved by momentum and retention alone).
     var state: MemoryState
-    /// With a chunk bound part-way through a chunk: the chunk's steps so far, unscaled.
+    /// With a chunk bound part-way through a chunk: the chunk's steps so far, unscaled (those taken before `pending`).
     var steps: MemoryState?
-    /// With a chunk bound, while decoding: the carried part kept as scalars over `state`, so a token need not rewrite
-    /// it — the carried memory is (β M + c S, a S) (``carried``).
+    /// While decoding: how far momentum and retention alone have carried `state` and `steps` since they were stored,
+    /// as scalars, so a token need not rewrite them (``carried``).
     var carriedScale: CarriedScale?
-    /// With `steps`: ρ of the last token `[B, H]`, the scale all of the chunk's steps take.
+    /// While decoding: the steps taken since `carriedScale` started, factored, unscaled and positive.
+    var pending: FactoredSteps?
+    /// With `steps` or `pending` under a chunk bound: ρ of the last token `[B, H]`, the scale all of the chunk's steps take.
     var rowScale: Tensor?
     /// The step rule's running load of the chunk so far `[B, H]` (``StepRule/chunkBounded(bound:)``).
     var load: Tensor?
@@ -65,7 +69,9 @@ public struct MemoryCursor {
     public internal(set) var tokens: Int
 
     /// Whether nothing of a chunk is under way: the cursor is its state alone.
-    var isAtChunkBoundary: Bool { tokens == 0 && steps == nil && carriedScale == nil && rowScale == nil && load == nil }
+    var isAtChunkBoundary: Bool {
+        tokens == 0 && steps == nil && carriedScale == nil && pending == nil && rowScale == nil && load == nil
+    }
 
     /// A cursor at a chunk boundary.
     init(start: MemoryState) {
@@ -74,13 +80,35 @@ public struct MemoryCursor {
         tokens = 0
     }
 
-    /// The part of the memory that carries no step of this chunk's (all of it without a chunk bound).
+    /// The part of the memory that carries no step of this chunk's (all of it without a chunk bound and decoding).
     var carried: MemoryState { carriedScale.map { $0.applied(to: state) } ?? state }
 
-    /// M and S after the last token.
+    /// The chunk's steps so far, formed, unscaled: `steps` carried forward plus `pending`; `nil` when there are none.
+    var chunkSteps: MemoryState? {
+        let earlier = steps.map { s in carriedScale.map { $0.applied(to: s) } ?? s }
+        guard let formed = pending?.formed else { return earlier }
+        return earlier.map { MemoryState(weights: zip($0.weights, formed.weights).map(+), surprise: zip($0.surprise, formed.surprise).map(+)) }
+            ?? formed
+    }
+
+    /// M and S after the last token: the carried memory less the chunk's steps, times ρ under a chunk bound.
     public var memory: MemoryState {
-        guard let steps, let rowScale else { return carried }
+        guard let steps = chunkSteps else { return carried }
         return carried.minus(steps, scaledBy: rowScale)
+    }
+
+    /// The same cursor with nothing kept as scalars or factors (the form the chunked update continues from): under a
+    /// chunk bound the steps stay apart, formed; otherwise they join the state.
+    var settled: MemoryCursor {
+        guard carriedScale != nil || pending != nil else { return self }
+        var settled = self
+        if rowScale != nil {
+            (settled.state, settled.steps) = (carried, chunkSteps)
+        } else {
+            (settled.state, settled.steps) = (memory, nil)
+        }
+        (settled.carriedScale, settled.pending) = (nil, nil)
+        return settled
     }
 
     /// After `count` tokens' steps: the rule's load so far, the tokens counted, and the chunk closed after its last.
@@ -94,7 +122,7 @@ public struct MemoryCursor {
     /// are taken.
     mutating func closeChunk() {
         state = memory
-        (steps, carriedScale, rowScale, load, tokens) = (nil, nil, nil, nil, 0)
+        (steps, carriedScale, pending, rowScale, load, tokens) = (nil, nil, nil, nil, nil, 0)
         gradientWeights = state.weights
     }
 
@@ -105,6 +133,7 @@ public struct MemoryCursor {
         cut.steps = steps?.detached()
         cut.carriedScale = carriedScale.map { CarriedScale(retention: $0.retention.detach(), momentum: $0.momentum.detach(),
                                                            surprise: $0.surprise.detach()) }
+        cut.pending = pending?.detached()
         cut.rowScale = rowScale?.detach()
         cut.load = load?.detach()
         cut.gradientWeights = gradientWeights.map { $0.detach() }

@@ -6,7 +6,7 @@ extension MemoryUpdate {
     /// dual form; NeuralMemoryForms.md "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
-        var (reads, start, cursor) = checkpointedGroups(mlp, stream, cursor, chunkSize: chunkSize, rule: rule)
+        var (reads, start, cursor) = checkpointedGroups(mlp, stream, cursor.settled, chunkSize: chunkSize, rule: rule)
         while start < stream.length {
             let end = min(stream.length, start + chunkSize - cursor.tokens)
             let read: Tensor
@@ -66,7 +66,7 @@ extension MemoryUpdate {
 
         /// Token i's `input` times matrix `l` of its own M_i (the dual form).
         func read(_ input: Tensor, _ l: Int) -> Tensor {
-            let own = (g[l] * input.matmul(factors.inputs[l].transposed())).matmul(factors.deltas[l])
+            let own = factors.gradients.read(input, through: l, weights: g[l])
             return carried(input, base, l) - scaledSteps(own, prior.map { carried(input, $0, l) })
         }
 
@@ -77,7 +77,7 @@ extension MemoryUpdate {
             z = l < mlp.depth - 1 ? mlp.activate(out) : out
         }
         if mlp.shortcut { z = z + read(chunk.queries, mlp.depth) }
-        if let gainGradients = factors.gain {  // each token's own gain, the same combination of per-token gradients
+        if let gainGradients = factors.gradients.gain {  // each token's own gain, the same combination of per-token gradients
             let own = g[mlp.matrixCount].matmul(gainGradients)
             z = mlp.wrap(z, gain: carriedGain(base) - scaledSteps(own, prior.map(carriedGain)), input: chunk.queries)
         }
@@ -97,12 +97,7 @@ extension MemoryUpdate {
                         },
                         surprise: state.surprise.map { s in aLast.map { s * $0 } ?? Tensor.zeros(like: s) })
         }
-        /// Σ_m w_m u_m for parameter tensor `l`, with token weights `w` `[B, H, n]`.
-        func combined(_ l: Int, _ w: Tensor) -> Tensor {
-            let weights = w.unsqueeze(-1)
-            if l == mlp.matrixCount, let gain = factors.gain { return (gain * weights).sum(axis: 2, keepDims: true) }
-            return (factors.inputs[l] * weights).transposed().matmul(factors.deltas[l])
-        }
+        let combined = factors.gradients.combined
         var steps = MemoryState(weights: g.indices.map { combined($0, g[$0].select(axis: -2, index: last)) },
                                 surprise: sizes.perParameter.indices.map { combined($0, lastMomentumRow * sizes.perParameter[$0]) })
         if let prior {

@@ -35,11 +35,13 @@ extension NeuralMemoryState {
 }
 
 extension MemoryCursor {
-    /// The chunk-start weights are the state's own at a chunk boundary, and counted once.
+    /// Each tensor counted once: the chunk-start weights are often the state's own, and decoding's factored steps share
+    /// coefficient rows between parameter tensors.
     var storedElementCount: Int {
-        state.storedElementCount + (steps?.storedElementCount ?? 0) + count([rowScale, load])
-            + (carriedScale.map { count([$0.retention, $0.momentum, $0.surprise]) } ?? 0)
-            + (tokens > 0 ? count(gradientWeights) : 0)
+        let kept: [Tensor?] = state.weights + state.surprise + (steps.map { $0.weights + $0.surprise } ?? []) + [rowScale, load]
+            + (carriedScale.map { [$0.retention, $0.momentum, $0.surprise] } ?? []) + (pending?.tensors ?? []) + gradientWeights
+        var seen = Set<ObjectIdentifier>()
+        return count(kept.filter { $0.map { seen.insert(ObjectIdentifier($0)).inserted } ?? false })
     }
 }
 
