@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import TitansTraining
 
-/// `titans data prepare`: text into a token file for `titans train --tokens`.
+/// `titans data prepare`: text into a token file for `titans train --tokens`; `titans data task`: generated task
+/// examples as JSON lines for `titans train --tasks`.
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Prepare training data.",
-        subcommands: [Prepare.self]
+        subcommands: [Prepare.self, Task.self]
     )
 
     struct Prepare: ParsableCommand {
@@ -45,6 +46,33 @@ struct DataCommand: ParsableCommand {
             print("\(header.documents) documents, \(header.tokens) tokens (\(header.tokens - header.validationStart) held out) "
                   + "of \(header.tokenizer) (vocabulary \(header.vocabularySize), \(header.elementBytes * 8)-bit) in "
                   + String(format: "%.1f s; wrote %@", seconds, output))
+        }
+    }
+
+    struct Task: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write examples of a built-in long-context task as JSON lines, for `titans train --tasks` and `titans eval jsonl`.",
+            discussion: "Each line is {\"prompt\": …, \"answer\": …, \"task\": …} with the example's numeric fields "
+                + "(length, distance, …). Mix lengths for a curriculum: --lengths 256,512,1024. The default seed differs "
+                + "from titans eval's, so evaluation examples are not training examples.")
+
+        @Option(help: "The task: \(TaskCatalog.names.joined(separator: ", ")).") var task: String
+        @Option(help: "Lengths in bytes (prompt and answer), comma-separated.") var lengths: String
+        @Option(help: "Examples per length.") var count: Int
+        @Option(help: "The JSON-lines file to write (an existing file is not overwritten).") var output: String
+        @Option(help: "A text file to hide the facts in (default: the built-in prose).") var haystack: String?
+        @Option(help: "mqar: key–value pairs per example.") var pairs = 8
+        @Option(help: "Seed of the examples.") var seed: UInt64 = 1
+
+        func run() throws {
+            guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+            guard !FileManager.default.fileExists(atPath: output) else {
+                throw ValidationError("\(output) already exists; choose another --output or remove it")
+            }
+            let task = try TaskData.task(named: task, haystack: haystack, pairs: pairs)
+            let examples = TaskData.examples(of: task, lengths: try TaskData.lengths(lengths, for: task), count: count, seed: seed)
+            try PromptAnswerFile.write(examples, task: task.name, to: URL(fileURLWithPath: output))
+            print("wrote \(examples.count) \(task.name) examples to \(output)")
         }
     }
 }

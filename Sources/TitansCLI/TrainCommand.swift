@@ -17,9 +17,11 @@ struct TrainCommand: ParsableCommand {
     /// The training defaults, read from the library.
     static let defaults = TrainingConfiguration.standard
 
-    @Option(help: "The data: any file, read as bytes (or --tokens; required unless resuming a run that recorded it).") var data: String?
+    @Option(help: "The data: any file, read as bytes (or --tokens or --tasks; required unless resuming a run that recorded it).") var data: String?
     @Option(help: "The data as tokens: a token file made by `titans data prepare` (its tokenizer goes into the checkpoint).")
     var tokens: String?
+    @Option(help: "Prompt–answer examples as JSON lines (from `titans data task` or your own), scored on the answers only; each row packs whole examples.")
+    var tasks: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Optimiser steps (default \(defaults.steps)).") var steps: Int?
     @Option(help: "Sequences per micro-batch (default \(defaults.batchSize)).") var batchSize: Int?
@@ -75,17 +77,17 @@ struct TrainCommand: ParsableCommand {
                 .contains { $0 != nil } || seed != nil || model.anyGiven
             guard !given else {
                 throw ValidationError("a resumed run takes its model and training settings from the checkpoint; "
-                                      + "drop those flags (only --data or --tokens, --output, --checkpoint-interval and --tensorboard may be given)")
+                                      + "drop those flags (only --data, --tokens or --tasks, --output, --checkpoint-interval and --tensorboard may be given)")
             }
             let url = URL(fileURLWithPath: resume)
             let saved = try loadCheckpoint(resume)
             (config, training) = try saved.trainingSettings(file: resume)
-            source = try TrainingData.resumed(saved.metadata, data: data, tokens: tokens)
+            source = try TrainingData.resumed(saved.metadata, data: data, tokens: tokens, tasks: tasks)
             checkpoint = saved
             interval = checkpointInterval ?? saved.metadata["checkpoint_interval"].flatMap(Int.init).map { max($0, 1) } ?? Self.defaultCheckpointInterval
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
         } else {
-            source = try TrainingData.chosen(data: data, tokens: tokens, validationFraction: validationFraction)
+            source = try TrainingData.chosen(data: data, tokens: tokens, tasks: tasks, validationFraction: validationFraction)
             checkpoint = nil
             interval = checkpointInterval ?? Self.defaultCheckpointInterval
             let d = Self.defaults

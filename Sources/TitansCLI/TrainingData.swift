@@ -2,48 +2,57 @@ import ArgumentParser
 import Foundation
 import TitansTraining
 
-/// What `titans train` reads: the bytes of any file (`--data`), or a token file made by `titans data prepare`
-/// (`--tokens`), whose tokenizer the checkpoint then carries.
+/// What `titans train` reads: the bytes of any file (`--data`), a token file made by `titans data prepare`
+/// (`--tokens`), whose tokenizer the checkpoint then carries, or prompt–answer examples (`--tasks`), scored on the
+/// answers only.
 enum TrainingData {
     case bytes(path: String, validationFraction: Double)
     case tokens(path: String)
+    case tasks(path: String, validationFraction: Double)
 
-    /// The data a new run names; exactly one of `data` and `tokens`.
-    static func chosen(data: String?, tokens: String?, validationFraction: Double?) throws -> TrainingData {
-        switch (data, tokens) {
-        case let (data?, nil):
-            let fraction = validationFraction ?? ByteDataset.defaultValidationFraction
-            guard (0..<1).contains(fraction) else {
-                throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the bytes")
-            }
-            return .bytes(path: data, validationFraction: fraction)
-        case let (nil, tokens?):
+    /// The data a new run names; exactly one of `data`, `tokens` and `tasks`.
+    static func chosen(data: String?, tokens: String?, tasks: String?, validationFraction: Double?) throws -> TrainingData {
+        let named = [data, tokens, tasks].compactMap { $0 }
+        guard named.count == 1 else {
+            throw ValidationError(named.isEmpty
+                ? "pass the training data with --data FILE (any file: its bytes), --tokens FILE (from titans data prepare) or --tasks FILE.jsonl (prompt–answer examples)"
+                : "pass one of --data, --tokens and --tasks, not several")
+        }
+        if let tokens {
             guard validationFraction == nil else {
                 throw ValidationError("a token file holds out its own tokens (titans data prepare --validation-fraction); drop --validation-fraction")
             }
             return .tokens(path: tokens)
-        case (nil, nil): throw ValidationError("pass the training data with --data FILE (any file: its bytes) or --tokens FILE (from titans data prepare)")
-        case (_?, _?): throw ValidationError("pass either --data or --tokens, not both")
         }
+        let fraction = validationFraction ?? ByteDataset.defaultValidationFraction
+        guard (0..<1).contains(fraction) else {
+            throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the data")
+        }
+        return tasks.map { .tasks(path: $0, validationFraction: fraction) } ?? .bytes(path: named[0], validationFraction: fraction)
     }
 
-    /// The data a checkpoint's run was trained on, unless `data` or `tokens` names it again (moved files).
-    static func resumed(_ metadata: [String: String], data: String?, tokens: String?) throws -> TrainingData {
+    /// The data a checkpoint's run was trained on, unless `data`, `tokens` or `tasks` names it again (moved files).
+    static func resumed(_ metadata: [String: String], data: String?, tokens: String?, tasks: String?) throws -> TrainingData {
+        let fraction = metadata["validation_fraction"].flatMap(Double.init) ?? ByteDataset.defaultValidationFraction
         if metadata["tokens"] != nil || tokens != nil {
-            guard data == nil else { throw ValidationError("this run trains on a token file; give --tokens, not --data") }
+            guard data == nil, tasks == nil else { throw ValidationError("this run trains on a token file; give --tokens, not --data or --tasks") }
             guard let path = tokens ?? metadata["tokens"] else { throw ValidationError("pass the run's token file with --tokens") }
             return .tokens(path: path)
+        }
+        if metadata["tasks"] != nil || tasks != nil {
+            guard data == nil else { throw ValidationError("this run trains on prompt–answer examples; give --tasks, not --data") }
+            guard let path = tasks ?? metadata["tasks"] else { throw ValidationError("pass the run's examples with --tasks") }
+            return .tasks(path: path, validationFraction: fraction)
         }
         guard let path = data ?? metadata["data"] else {
             throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
         }
-        let fraction = metadata["validation_fraction"].flatMap(Double.init) ?? ByteDataset.defaultValidationFraction
         return .bytes(path: path, validationFraction: fraction)
     }
 
     var path: String {
         switch self {
-        case .bytes(let path, _), .tokens(let path): return path
+        case .bytes(let path, _), .tokens(let path), .tasks(let path, _): return path
         }
     }
 
@@ -55,6 +64,10 @@ enum TrainingData {
         case let .bytes(path, fraction):
             let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: path), validationFraction: fraction, minimumLength: sequenceLength)
             return (dataset, 256, ["data": path, "validation_fraction": String(fraction)])
+        case let .tasks(path, fraction):
+            let examples = try PromptAnswerFile.read(URL(fileURLWithPath: path))
+            let batches = try TaskBatches(examples: examples, validationFraction: fraction, sequenceLength: sequenceLength)
+            return (batches, 256, ["tasks": path, "validation_fraction": String(fraction)])
         case .tokens(let path):
             let dataset = try TokenDataset(contentsOf: URL(fileURLWithPath: path), minimumLength: sequenceLength)
             let tokenizer = try dataset.file.tokenizer()

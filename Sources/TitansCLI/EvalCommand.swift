@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import TitansEval
+import TitansTraining
+
+/// `titans eval`: a checkpoint's exact-match accuracy on a built-in long-context task or on the user's own examples.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score a checkpoint on a long-context task: exact-match accuracy of greedy decoding, grouped by length or any field.",
+        discussion: "Tasks: s-niah-pk, s-niah-n, s-niah-w (single needle in a haystack, the paper's Table 2), qa1 … qa5 "
+            + "(BABILong-style reasoning, Fig. 6), mqar (many key–value pairs, one asked), or jsonl: your own examples "
+            + "(--data, one {\"prompt\": …, \"answer\": …} per line, with any numeric fields to group by). Generated "
+            + "examples are the same for every model with the same --seed. Byte-level checkpoints only."
+    )
+
+    @Argument(help: "The task: \(TaskCatalog.names.joined(separator: ", ")), or jsonl.") var task: String
+    @Option(help: "A checkpoint written by `titans train`.") var checkpoint: String
+    @Option(help: "Lengths in bytes (prompt and answer) of the generated examples, comma-separated.") var lengths = "256,512,1024,2048"
+    @Option(help: "Generated examples per length.") var examples = 50
+    @Option(help: "A text file to hide the facts in (default: the built-in prose; s-niah-pk always uses its noise).") var haystack: String?
+    @Option(help: "mqar: key–value pairs per example.") var pairs = 8
+    @Option(help: "jsonl: the examples, one {\"prompt\": …, \"answer\": …} per line.") var data: String?
+    @Option(help: "Group accuracy by this numeric field (default: length for generated tasks; all together for jsonl).") var groupBy: String?
+    @Option(help: "Seed of the generated examples.") var seed: UInt64 = 0
+    @Option(help: "Examples scored together.") var batchSize = 8
+
+    func run() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        let (model, tokenizer) = try GenerateCommand.load(checkpoint)
+        guard tokenizer == nil else {
+            throw CommandError("\(checkpoint) reads tokens of a tokenizer; the tasks are scored on bytes, so evaluate a model trained on bytes (titans train --data or --tasks)")
+        }
+        let (examples, name) = try chosenExamples()
+        let start = Date()
+        let results = TaskEvaluation.correct(of: model, on: examples, batchSize: batchSize)
+        let field = groupBy ?? (task == "jsonl" ? nil : "length")
+        let groups = TaskEvaluation.accuracy(examples, results, by: field)
+        print("\(name): \(examples.count) examples, \(model.configuration.architecture.rawValue) from \(checkpoint), "
+              + String(format: "%.1f s", Date().timeIntervalSince(start)))
+        let table = MarkdownTable(headers: [field ?? "examples", "accuracy", "correct"],
+                                  rows: groups.map { [$0.label, String(format: "%.1f%%", 100 * $0.accuracy), "\($0.correct) / \($0.count)"] },
+                                  alignments: [.right, .right, .right])
+        print(table.render(), terminator: "")
+        let correct = results.filter { $0 }.count
+        print(String(format: "overall: %.1f%% (%d / %d)", 100 * Double(correct) / Double(max(1, results.count)), correct, results.count))
+    }
+
+    /// The examples to score and a name for them.
+    private func chosenExamples() throws -> ([TaskExample], String) {
+        if task == "jsonl" {
+            guard let data else { throw ValidationError("jsonl scores your own examples: pass them with --data FILE.jsonl") }
+            return (try PromptAnswerFile.read(URL(fileURLWithPath: data)), data)
+        }
+        guard data == nil else { throw ValidationError("--data is for the jsonl task; \(task) generates its examples") }
+        let task = try TaskData.task(named: self.task, haystack: haystack, pairs: pairs)
+        let lengths = try TaskData.lengths(lengths, for: task)
+        guard examples >= 1 else { throw ValidationError("--examples must be at least 1") }
+        return (TaskData.examples(of: task, lengths: lengths, count: examples, seed: seed), task.name)
+    }
+}
+
+/// Generated task examples as the command line asks for them.
+enum TaskData {
+    /// The built-in task `name`, with a haystack file when one is given.
+    static func task(named name: String, haystack: String?, pairs: Int) throws -> any LongContextTask {
+        guard pairs >= 1 && pairs <= AssociativeRecallTask.mostPairs else {
+            throw ValidationError("--pairs must be in 1...\(AssociativeRecallTask.mostPairs)")
+        }
+        let text = try haystack.map { try Haystack(contentsOf: URL(fileURLWithPath: $0)) } ?? .prose
+        guard let task = TaskCatalog.task(named: name, haystack: text, pairs: pairs) else {
+            throw ValidationError("unknown task \(name); the tasks are \(TaskCatalog.names.joined(separator: ", ")) (and jsonl for titans eval)")
+        }
+        return task
+    }
+
+    /// Comma-separated lengths, each long enough for the task.
+    static func lengths(_ text: String, for task: any LongContextTask) throws -> [Int] {
+        let lengths = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !lengths.isEmpty, let all = lengths as? [Int], all.allSatisfy({ $0 >= task.minimumLength }) else {
+            throw ValidationError("--lengths takes whole numbers of bytes, comma-separated, each at least \(task.minimumLength) for \(task.name) (its facts and question alone)")
+        }
+        return all
+    }
+
+    /// `count` examples of each length; each length's examples come from their own seed, so they do not change when
+    /// other lengths are added.
+    static func examples(of task: any LongContextTask, lengths: [Int], count: Int, seed: UInt64) -> [TaskExample] {
+        lengths.flatMap { length in
+            var generator = RandomGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(length))
+            return (0..<count).map { _ in task.example(length: length, generator: &generator) }
+        }
+    }
+}
