@@ -53,7 +53,7 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write examples of a built-in long-context task as JSON lines, for `titans train --tasks` and `titans eval jsonl`.",
             discussion: "Each line is {\"prompt\": …, \"answer\": …, \"task\": …} with the example's numeric fields "
-                + "(length, distance, …). Mix lengths for a curriculum: --lengths 256,512,1024. The default seed differs "
+                + "(length, distance, …), in a shuffled order. Mix lengths for a curriculum: --lengths 256,512,1024. The default seed differs "
                 + "from titans eval's, so evaluation examples are not training examples.")
 
         @Option(help: "The task: \(TaskCatalog.names.joined(separator: ", ")).") var task: String
@@ -70,7 +70,9 @@ struct DataCommand: ParsableCommand {
                 throw ValidationError("\(output) already exists; choose another --output or remove it")
             }
             let task = try TaskData.task(named: task, haystack: haystack, pairs: pairs)
-            let examples = TaskData.examples(of: task, lengths: try TaskData.lengths(lengths, for: task), count: count, seed: seed)
+            // Lengths mixed, so a held-out share from the file's end holds every length.
+            var order = RandomGenerator(seed: seed)
+            let examples = order.shuffled(TaskData.examples(of: task, lengths: try TaskData.lengths(lengths, for: task), count: count, seed: seed))
             try PromptAnswerFile.write(examples, task: task.name, to: URL(fileURLWithPath: output))
             print("wrote \(examples.count) \(task.name) examples to \(output)")
         }

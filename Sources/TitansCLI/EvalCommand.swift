@@ -11,16 +11,20 @@ struct EvalCommand: ParsableCommand {
         discussion: "Tasks: s-niah-pk, s-niah-n, s-niah-w (single needle in a haystack, the paper's Table 2), qa1 … qa5 "
             + "(BABILong-style reasoning, Fig. 6), mqar (many key–value pairs, one asked), or jsonl: your own examples "
             + "(--data, one {\"prompt\": …, \"answer\": …} per line, with any numeric fields to group by). Generated "
-            + "examples are the same for every model with the same --seed. Byte-level checkpoints only."
+            + "examples are the same for every model with the same --seed. `titans eval text --data FILE` gives bits per "
+            + "byte on any text instead (windows of --sequence-length from a fresh state, the file's last "
+            + "--validation-fraction or all of it). Byte-level checkpoints only."
     )
 
-    @Argument(help: "The task: \(TaskCatalog.names.joined(separator: ", ")), or jsonl.") var task: String
+    @Argument(help: "The task: \(TaskCatalog.names.joined(separator: ", ")), jsonl, or text (bits per byte).") var task: String
     @Option(help: "A checkpoint written by `titans train`.") var checkpoint: String
     @Option(help: "Lengths in bytes (prompt and answer) of the generated examples, comma-separated.") var lengths = "256,512,1024,2048"
     @Option(help: "Generated examples per length.") var examples = 50
     @Option(help: "A text file to hide the facts in (default: the built-in prose; s-niah-pk always uses its noise).") var haystack: String?
     @Option(help: "mqar: key–value pairs per example.") var pairs = 8
-    @Option(help: "jsonl: the examples, one {\"prompt\": …, \"answer\": …} per line.") var data: String?
+    @Option(help: "jsonl: the examples, one {\"prompt\": …, \"answer\": …} per line; text: any file.") var data: String?
+    @Option(help: "text: bytes per window.") var sequenceLength = 512
+    @Option(help: "text: the share of the file, from its end, to score (0: all of it).") var validationFraction = 0.0
     @Option(help: "Group accuracy by this numeric field (default: length for generated tasks; all together for jsonl).") var groupBy: String?
     @Option(help: "Seed of the generated examples.") var seed: UInt64 = 0
     @Option(help: "Examples scored together.") var batchSize = 8
@@ -31,6 +35,7 @@ struct EvalCommand: ParsableCommand {
         guard tokenizer == nil else {
             throw CommandError("\(checkpoint) reads tokens of a tokenizer; the tasks are scored on bytes, so evaluate a model trained on bytes (titans train --data or --tasks)")
         }
+        if task == "text" { return try scoreText(model) }
         let (examples, name) = try chosenExamples()
         let start = Date()
         let results = TaskEvaluation.correct(of: model, on: examples, batchSize: batchSize)
@@ -44,6 +49,25 @@ struct EvalCommand: ParsableCommand {
         print(table.render(), terminator: "")
         let correct = results.filter { $0 }.count
         print(String(format: "overall: %.1f%% (%d / %d)", 100 * Double(correct) / Double(max(1, results.count)), correct, results.count))
+    }
+
+    /// Bits per byte of `model` on the text of `--data`.
+    private func scoreText(_ model: LanguageModel) throws {
+        guard let data else { throw ValidationError("text scores a file: pass it with --data FILE") }
+        guard sequenceLength >= 1 else { throw ValidationError("--sequence-length must be at least 1") }
+        guard (0..<1).contains(validationFraction) else { throw ValidationError("--validation-fraction must be in [0, 1)") }
+        let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: data), validationFraction: validationFraction,
+                                      minimumLength: sequenceLength)
+        let start = Date()
+        var nats = 0.0, bytes = 0
+        for (inputs, targets) in dataset.sequentialBatches(split: validationFraction > 0 ? .validation : .train, batchSize: batchSize,
+                                                           length: sequenceLength) {
+            nats += TrainingBatch(inputs: inputs, targets: targets).loss(model.logits(inputs)).item() * Double(targets.count)
+            bytes += targets.count
+        }
+        print(String(format: "%@: %.4f bits per byte over %d bytes (windows of %d from a fresh state), %@ from %@, %.1f s",
+                     data, ByteDataset.bitsPerByte(nats: nats / Double(bytes)), bytes, sequenceLength,
+                     model.configuration.architecture.rawValue, checkpoint, Date().timeIntervalSince(start)))
     }
 
     /// The examples to score and a name for them.

@@ -52,7 +52,7 @@ extension RandomGenerator {
     mutating func pick<T>(_ items: [T]) -> T { items[uniformIndex(items.count)] }
 
     /// `items` in a uniformly random order.
-    mutating func shuffled<T>(_ items: [T]) -> [T] {
+    public mutating func shuffled<T>(_ items: [T]) -> [T] {
         var items = items
         for i in items.indices.reversed() { items.swapAt(i, uniformIndex(i + 1)) }
         return items

@@ -1,0 +1,50 @@
+import Foundation
+
+/// How large `titans reproduce` runs its studies: the models' size, the training, the lengths and the seeds. `quick`
+/// checks the whole pipeline in minutes on two cores; `full` is the run whose report the README shows.
+///
+/// ```swift
+/// let scale = ReproductionScale.quick
+/// print(scale.width, scale.steps, scale.lengthMultiples)   // 64 150 [1, 2, 4, 8, 16]
+/// ```
+public struct ReproductionScale: Codable, Sendable, Equatable {
+    public var name: String
+    /// Model width and blocks (heads of 16; window and segment 64; the memory's chunks 16).
+    public var width: Int
+    public var layers: Int
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    /// Training examples generated per task of a study's mix.
+    public var examplesPerTask: Int
+    /// Examples per task and length when scoring.
+    public var evaluationExamples: Int
+    public var seeds: [UInt64]
+    /// Lengths tested, as multiples of the training length.
+    public var lengthMultiples: [Int]
+    /// Whether every model of a study runs, or only a few (the Titans variant a study is about and one baseline).
+    public var allModels: Bool
+
+    public static let quick = ReproductionScale(name: "quick", width: 64, layers: 2, steps: 150, batchSize: 8, learningRate: 3e-3,
+                                                examplesPerTask: 600, evaluationExamples: 20, seeds: [0], lengthMultiples: [1, 2, 4, 8, 16],
+                                                allModels: false)
+    public static let full = ReproductionScale(name: "full", width: 128, layers: 2, steps: 600, batchSize: 8, learningRate: 3e-3,
+                                               examplesPerTask: 3000, evaluationExamples: 50, seeds: [0, 1], lengthMultiples: [1, 2, 4, 8, 16],
+                                               allModels: true)
+
+    /// The model named as on the command line (an architecture or a recurrent baseline) at this scale.
+    public func model(_ name: String) -> ModelConfiguration? {
+        let heads = max(1, width / 16)
+        var config: ModelConfiguration
+        if let kind = ModelConfiguration.Architecture.allCases.first(where: { $0.commandLineName == name }) {
+            config = .standard(kind)
+        } else if let baseline = RecurrentBaseline.allCases.first(where: { $0.commandLineName == name }) {
+            config = .recurrentBaseline(baseline, width: width, layers: layers, heads: heads)
+        } else {
+            return nil
+        }
+        config.resize(width: width, heads: heads)
+        config.layers = layers
+        return config.problem == nil ? config : nil
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A study of `titans reproduce`: which models it trains on which task mix, what it scores, and how it reports it beside
+/// the paper's numbers.
+/// - `needles` — Table 2: S-NIAH PK, N and W at the training length and 2×–16× it.
+/// - `babilong` — Fig. 6: BABILong-style qa1–qa5 accuracy against length.
+///
+/// ```swift
+/// for cell in ReproductionStudy.needles.cells(at: .quick) { print(cell.key) }   // needles/lmm/seed0, …
+/// ```
+public struct ReproductionStudy: Sendable {
+    public var name: String
+    public var title: String
+    /// What the paper reports, and what this study changes (the scale, the data).
+    public var about: String
+    /// Every model (command-line names), and the few a quick run trains.
+    public var models: [String]
+    public var quickModels: [String]
+    public var trainingTasks: [any LongContextTask]
+    public var trainingLength: Int
+    /// The paper's numbers for the report, as a Markdown table.
+    public var paperTable: String
+
+    public static let all = [needles, babilong]
+
+    public static let needles = ReproductionStudy(
+        name: "needles", title: "Table 2: single needle in a haystack (S-NIAH)",
+        about: "The paper trains 400M-parameter models on 15B tokens and tests S-NIAH (RULER) at 2K–16K tokens. Here every "
+            + "model is trained on our S-NIAH examples (pass key, number and word needles, lengths from half the training "
+            + "length to it, answer bytes scored) and tested at the training length and 2×, 4×, 8× and 16× it: a test of "
+            + "length generalisation, since nothing longer was seen in training.",
+        models: ["lmm", "mac", "mag", "mal", "sliding-window", "transformer", "delta-net", "gated-delta-net", "ttt-mlp",
+                 "linear-attention", "gated-linear-attention"],
+        quickModels: ["lmm", "mag", "sliding-window"],
+        trainingTasks: NeedleTask.Kind.allCases.map { NeedleTask($0) }, trainingLength: 256,
+        paperTable: """
+            | model | PK 2K | PK 4K | PK 8K | PK 16K | N 2K | N 4K | N 8K | N 16K | W 2K | W 4K | W 8K | W 16K |
+            | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+            | TTT | 98.4 | 98.8 | 98.0 | 88.4 | 60.2 | 36.6 | 10.2 | 4.4 | 78.8 | 28.0 | 4.4 | 0.0 |
+            | Mamba2 | 98.6 | 61.4 | 31.0 | 5.4 | 98.4 | 55.8 | 14.2 | 0.0 | 42.2 | 4.2 | 0.0 | 0.0 |
+            | DeltaNet | 96.8 | 98.8 | 98.6 | 71.4 | 47.2 | 15.4 | 12.8 | 5.4 | 46.2 | 20.0 | 1.6 | 0.0 |
+            | Titans (LMM) | 99.8 | 98.4 | 98.2 | 96.2 | 100.0 | 99.8 | 93.4 | 80.2 | 90.4 | 89.4 | 85.8 | 80.6 |
+            | Titans (MAC) | 99.2 | 98.8 | 99.0 | 98.4 | 99.6 | 98.2 | 97.6 | 97.4 | 98.2 | 98.2 | 95.6 | 95.2 |
+            | Titans (MAG) | 99.4 | 98.0 | 97.4 | 97.4 | 99.2 | 98.8 | 97.2 | 98.6 | 98.0 | 98.0 | 90.2 | 88.2 |
+            | Titans (MAL) | 98.8 | 98.6 | 98.8 | 97.8 | 99.8 | 98.1 | 96.8 | 96.4 | 98.0 | 97.4 | 92.0 | 90.4 |
+
+            """)
+
+    public static let babilong = ReproductionStudy(
+        name: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
+        about: "The paper fine-tunes a small MAC on BABILong (facts of bAbI qa1–qa5 scattered through book text, up to "
+            + "millions of tokens) and shows it ahead of much larger models; the figure gives no numbers. Here every model "
+            + "is trained on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
+            + "length to it, answer words scored) and tested to 16× the training length.",
+        models: ["mac", "mag", "mal", "lmm", "sliding-window", "gated-delta-net"],
+        quickModels: ["mag", "sliding-window"],
+        trainingTasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, trainingLength: 640,
+        paperTable: "Fig. 6 gives no numbers in the text (see `../shared/docs/titans-paper-notes.md` §7.3): fine-tuned "
+            + "Titans (MAC) stays ahead of Mamba, RMT, Llama3.1-8B with retrieval and GPT-4 as the length grows.\n")
+
+    /// The cells of this study at `scale`: each model and seed.
+    public func cells(at scale: ReproductionScale) -> [ReproductionCell] {
+        (scale.allModels ? models : quickModels).flatMap { name in
+            scale.seeds.compactMap { seed in
+                scale.model(name).map { config in
+                    ReproductionCell(study: self.name, label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                                     trainingTasks: trainingTasks, evaluationTasks: trainingTasks, trainingLength: trainingLength)
+                }
+            }
+        }
+    }
+
+    /// A model's name in tables.
+    static func label(_ name: String) -> String {
+        ["lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)"][name]
+            ?? name.replacingOccurrences(of: "-", with: " ")
+    }
+}
