@@ -17,9 +17,19 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "A few small models, briefly (minutes): checks the pipeline, not the paper's claims.") var quick = false
     @Option(help: "Comma-separated studies to run (default: all).") var only: String?
     @Option(help: "Folder for report.md, the charts and results.json.") var output = "titans-reproduce"
+    @Option(help: "Training steps per model (default: the scale's, 150 quick or 600 full).") var steps: Int?
+    @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
 
     func run() throws {
-        let scale = quick ? ReproductionScale.quick : .full
+        var scale = quick ? ReproductionScale.quick : .full
+        if let steps {
+            guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+            scale.steps = steps
+        }
+        if let seeds {
+            guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
+            scale.seeds = (0..<UInt64(seeds)).map { $0 }
+        }
         let names = only.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         var studies = ReproductionStudy.all
         if let names {

@@ -12,7 +12,7 @@ struct ReproductionTests {
         let study = try #require(ReproductionStudy.all.first { $0.name == name })
         for scale in [ReproductionScale.quick, .full] {
             let models = scale.allModels ? study.models : study.quickModels
-            #expect(study.cells(at: scale).count == models.count * scale.seeds.count)
+            #expect(study.cells(at: scale).count == models.count * (study.headline ? scale.seeds.count : 1))
             #expect(Set(study.cells(at: scale).map(\.key)).count == study.cells(at: scale).count)
         }
         #expect(Set(study.quickModels).isSubset(of: study.models))
@@ -32,7 +32,7 @@ struct ReproductionTests {
     }
 
     static func result(_ cell: ReproductionCell, _ accuracy: Double) -> ReproductionResult {
-        ReproductionResult(study: cell.study, model: cell.label, seed: cell.seed, scale: tiny.name, parameters: 1234,
+        ReproductionResult(study: cell.study, model: cell.label, seed: cell.seed, scale: tiny.name, settings: sortedJSONText(tiny), parameters: 1234,
                            configuration: sortedJSONText(cell.configuration), trainingSeconds: 10, evaluationSeconds: 1, finalLoss: 0.5,
                            metrics: Dictionary(uniqueKeysWithValues: cell.trainingTasks.flatMap { task in
                                cell.lengths(tiny).map { (ReproductionCell.metric(task.name, $0), accuracy) }
@@ -45,7 +45,7 @@ struct ReproductionTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try ReproductionResults(loadingFrom: folder).cells.isEmpty)
-        let cells = ReproductionStudy.babilong.cells(at: Self.tiny)
+        let cells = ReproductionStudy.needles.cells(at: Self.tiny)
         var results = ReproductionResults()
         results.cells[cells[0].key] = Self.result(cells[0], 0.5)
         try results.save(to: folder)
@@ -53,6 +53,9 @@ struct ReproductionTests {
         #expect(loaded.cells == results.cells)
         #expect(loaded.done(cells[0], scale: Self.tiny) != nil && loaded.done(cells[1], scale: Self.tiny) == nil)
         #expect(loaded.done(cells[0], scale: .quick) == nil)
+        var longer = Self.tiny
+        longer.steps += 1
+        #expect(loaded.done(cells[0], scale: longer) == nil)
         var wider = cells[0]
         wider.configuration.resize(width: 32, heads: 2)
         #expect(loaded.done(wider, scale: Self.tiny) == nil)

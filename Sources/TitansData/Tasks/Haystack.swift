@@ -32,14 +32,12 @@ public struct Haystack: Sendable {
     /// The text of the file at `url`, read whole; line ends become spaces, so needles sit in running text.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        switch FileKind(path: path) {
-        case .missing: throw HaystackError.missing(path: path)
-        case .directory, .special: throw HaystackError.notARegularFile(path: path)
-        case .regular: break
-        }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw HaystackError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        switch FileKind.contents(of: path) {
+        case .success(let contents): data = contents
+        case .failure(.missing): throw HaystackError.missing(path: path)
+        case .failure(.notARegularFile): throw HaystackError.notARegularFile(path: path)
+        case .failure(.unreadable(let reason)): throw HaystackError.unreadable(path: path, reason: reason)
         }
         let bytes = data.map { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") ? UInt8(ascii: " ") : $0 }
         guard bytes.count >= Self.minimumFileBytes else { throw HaystackError.tooShort(path: path, byteCount: bytes.count) }

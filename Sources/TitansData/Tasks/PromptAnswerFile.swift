@@ -13,14 +13,12 @@ public enum PromptAnswerFile {
     /// Every example of the file at `url`, in order.
     public static func read(_ url: URL) throws -> [TaskExample] {
         let path = url.path
-        switch FileKind(path: path) {
-        case .missing: throw PromptAnswerError.missing(path: path)
-        case .directory, .special: throw PromptAnswerError.notARegularFile(path: path)
-        case .regular: break
-        }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PromptAnswerError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        switch FileKind.contents(of: path) {
+        case .success(let contents): data = contents
+        case .failure(.missing): throw PromptAnswerError.missing(path: path)
+        case .failure(.notARegularFile): throw PromptAnswerError.notARegularFile(path: path)
+        case .failure(.unreadable(let reason)): throw PromptAnswerError.unreadable(path: path, reason: reason)
         }
         var examples: [TaskExample] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {

@@ -26,3 +26,29 @@ public enum FileKind: Equatable, Sendable {
         }
     }
 }
+
+extension FileKind {
+    /// Why a file could not be read whole.
+    public enum ReadFailure: Error, Equatable {
+        case missing
+        /// A folder, FIFO, device or socket.
+        case notARegularFile
+        case unreadable(reason: String)
+    }
+
+    /// The bytes of the regular file at `path`, or why it cannot be read whole (each reader says it in its own words).
+    ///
+    /// ```swift
+    /// switch FileKind.contents(of: path) { case .success(let data): … case .failure(.missing): throw … }
+    /// ```
+    public static func contents(of path: String) -> Result<Data, ReadFailure> {
+        switch FileKind(path: path) {
+        case .missing: return .failure(.missing)
+        case .directory, .special: return .failure(.notARegularFile)
+        case .regular:
+            do { return .success(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                return .failure(.unreadable(reason: (error as NSError).localizedDescription))
+            }
+        }
+    }
+}

@@ -64,7 +64,8 @@ public struct ReproductionCell: Sendable {
                 metrics[Self.metric(task.name, length)] = Double(correct) / Double(examples.count)
             }
         }
-        return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, parameters: model.parameterCount,
+        return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: sortedJSONText(scale),
+                                  parameters: model.parameterCount,
                                   configuration: sortedJSONText(configuration), trainingSeconds: trained.timeIntervalSince(start),
                                   evaluationSeconds: Date().timeIntervalSince(trained),
                                   finalLoss: losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count))), metrics: metrics)

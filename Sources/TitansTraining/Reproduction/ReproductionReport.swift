@@ -53,8 +53,8 @@ public struct ReproductionReport {
         var text = "## \(study.title)\n\n\(study.about)\n\n"
         text += "Scale (`\(scale.name)`): width \(scale.width), \(scale.layers) blocks, \(scale.steps) steps of \(scale.batchSize) "
             + "sequences of \(study.trainingLength) bytes, \(scale.examplesPerTask) training examples per task, "
-            + "\(scale.evaluationExamples) test examples per task and length, seeds \(scale.seeds.map(String.init).joined(separator: ", ")). "
-            + "Accuracy in percent (exact match of greedy decoding)\(scale.seeds.count > 1 ? ", mean ± half the range over seeds" : "").\n\n"
+            + "\(scale.evaluationExamples) test examples per task and length, seeds \(study.seeds(scale).map(String.init).joined(separator: ", ")). "
+            + "Accuracy in percent (exact match of greedy decoding)\(study.seeds(scale).count > 1 ? ", mean ± half the range over seeds" : "").\n\n"
         guard !measured.isEmpty else { return text + "No cell of this study has finished yet.\n\n" }
         let tasks = study.trainingTasks.map(\.name)
         var table = MarkdownTable(headers: ["model", "parameters"] + tasks.flatMap { task in lengths.map { "\(Self.short(task)) \($0)" } }

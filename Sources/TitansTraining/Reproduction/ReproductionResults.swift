@@ -7,6 +7,8 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
     public var model: String
     public var seed: UInt64
     public var scale: String
+    /// The scale's settings as JSON: a cell is reused only under the same settings.
+    public var settings: String
     public var parameters: Int
     /// The model's configuration as JSON.
     public var configuration: String
@@ -19,7 +21,7 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
 }
 
 /// The results of a reproduction so far, kept in `results.json` after every cell (written whole, then renamed) so an
-/// interrupted run continues where it stopped: a cell already there with the same configuration and scale is kept.
+/// interrupted run continues where it stopped: a cell already there with the same model and scale settings is kept.
 ///
 /// ```swift
 /// var results = try ReproductionResults(loadingFrom: folder)
@@ -45,7 +47,8 @@ public struct ReproductionResults: Codable, Sendable {
 
     /// The finished result of `cell` at `scale`, if it is there and was measured with the same model.
     public func done(_ cell: ReproductionCell, scale: ReproductionScale) -> ReproductionResult? {
-        guard let result = cells[cell.key], result.scale == scale.name, result.configuration == sortedJSONText(cell.configuration) else { return nil }
+        guard let result = cells[cell.key], result.settings == sortedJSONText(scale),
+              result.configuration == sortedJSONText(cell.configuration) else { return nil }
         return result
     }
 

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// ```swift
 /// let scale = ReproductionScale.quick
-/// print(scale.width, scale.steps, scale.lengthMultiples)   // 64 150 [1, 2, 4, 8, 16]
+/// print(scale.width, scale.steps, scale.lengthMultiples)   // 64 400 [1, 2, 4, 8, 16]
 /// ```
 public struct ReproductionScale: Codable, Sendable, Equatable {
     public var name: String
@@ -19,16 +19,17 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
     public var examplesPerTask: Int
     /// Examples per task and length when scoring.
     public var evaluationExamples: Int
+    /// The seeds of the headline studies (Tables 1 and 2); the others take the first.
     public var seeds: [UInt64]
     /// Lengths tested, as multiples of the training length.
     public var lengthMultiples: [Int]
     /// Whether every model of a study runs, or only a few (the Titans variant a study is about and one baseline).
     public var allModels: Bool
 
-    public static let quick = ReproductionScale(name: "quick", width: 64, layers: 2, steps: 150, batchSize: 8, learningRate: 3e-3,
+    public static let quick = ReproductionScale(name: "quick", width: 64, layers: 2, steps: 400, batchSize: 8, learningRate: 3e-3,
                                                 examplesPerTask: 600, evaluationExamples: 20, seeds: [0], lengthMultiples: [1, 2, 4, 8, 16],
                                                 allModels: false)
-    public static let full = ReproductionScale(name: "full", width: 128, layers: 2, steps: 600, batchSize: 8, learningRate: 3e-3,
+    public static let full = ReproductionScale(name: "full", width: 128, layers: 2, steps: 900, batchSize: 8, learningRate: 3e-3,
                                                examplesPerTask: 3000, evaluationExamples: 50, seeds: [0, 1], lengthMultiples: [1, 2, 4, 8, 16],
                                                allModels: true)
 
