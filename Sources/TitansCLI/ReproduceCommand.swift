@@ -76,6 +76,7 @@ struct ReproduceCommand: ParsableCommand {
             text += report.markdown(chartFile: chart)
             try report.chart().write(to: folder.appendingPathComponent(chart))
         }
+        text += ReproductionClaims.markdown(results, scale: scale)
         try Data(text.utf8).write(to: folder.appendingPathComponent("report.md"), options: .atomic)
     }
 }

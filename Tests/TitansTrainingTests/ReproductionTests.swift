@@ -84,4 +84,22 @@ struct ReproductionTests {
         #expect(report.chart().series.map(\.name) == ["Titans (LMM)", "Titans (MAG)"])
         #expect(report.chart().series[1].points.allSatisfy { abs($0.y - 0.6) < 1e-12 })
     }
+
+    /// Each claim is judged from the results it needs: agrees, disagrees, or cannot tell when they are missing or close.
+    @Test func claimsAreJudgedOnTheResults() {
+        let cells = ReproductionStudy.needles.cells(at: Self.tiny).filter { $0.seed == 0 }
+        func results(_ accuracy: [String: Double]) -> ReproductionResults {
+            var results = ReproductionResults()
+            for cell in cells { if let a = accuracy[cell.modelName] { results.cells[cell.key] = Self.result(cell, a) } }
+            return results
+        }
+        func verdicts(_ r: ReproductionResults) -> [ReproductionClaims.Verdict] { ReproductionClaims.judged(r, scale: Self.tiny).map(\.verdict) }
+        #expect(verdicts(results([:])) == [.cannotTell, .cannotTell, .cannotTell])
+        let paperLike = ["lmm": 0.6, "mac": 0.9, "mag": 0.8, "mal": 0.8, "delta-net": 0.3, "sliding-window": 0.1]
+        #expect(verdicts(results(paperLike)) == [.agrees, .agrees, .agrees])
+        let contrary = ["lmm": 0.2, "mac": 0.1, "mag": 0.1, "mal": 0.1, "delta-net": 0.5, "sliding-window": 0.6]
+        #expect(verdicts(results(contrary)) == [.disagrees, .disagrees, .disagrees])
+        let close = ["lmm": 0.5, "mac": 0.52, "mag": 0.5, "mal": 0.5, "delta-net": 0.48, "sliding-window": 0.49]
+        #expect(verdicts(results(close)) == [.cannotTell, .cannotTell, .cannotTell])
+    }
 }
