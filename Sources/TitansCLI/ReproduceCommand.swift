@@ -45,7 +45,8 @@ struct ReproduceCommand: ParsableCommand {
             throw CommandError("cannot create the folder \(folder.path) (\((error as NSError).localizedDescription)); choose another --output")
         }
         var results = try ReproductionResults(loadingFrom: folder)
-        let cells = studies.flatMap { $0.cells(at: scale) }
+        var keys = Set<String>()  // a model shared by studies (the needles study's Titans in the ablations) trains once
+        let cells = studies.flatMap { $0.cells(at: scale) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }
         print("\(scale.name) scale: \(cells.count) models to train in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
               + "\(cells.count - left.count) already in \(ReproductionResults.url(in: folder).path). Matmul: \(BLAS.backendName)")

@@ -19,6 +19,19 @@ struct ReproductionTests {
         #expect(study.trainingTasks.allSatisfy { $0.minimumLength <= study.trainingLength })
     }
 
+    /// Each ablation changes the LMM, and the ablation study reuses the needles study's trained Titans models.
+    @Test func ablationsChangeTheModelAndShareTraining() throws {
+        let base = try #require(ReproductionScale.full.model("lmm"))
+        for name in ReproductionScale.ablations.keys {
+            let ablated = try #require(ReproductionScale.full.model("lmm/\(name)"))
+            #expect(sortedJSONText(ablated) != sortedJSONText(base), "\(name) changes nothing")
+        }
+        #expect(ReproductionScale.full.model("lmm/no-such-part") == nil)
+        let needles = Set(ReproductionStudy.needles.cells(at: .full).map(\.key))
+        let shared = ReproductionStudy.ablations.cells(at: .full).filter { needles.contains($0.key) }.map(\.modelName)
+        #expect(shared == ["lmm", "mac", "mag", "mal"])
+    }
+
     /// A cell trains and scores its model: one accuracy per task and tested length.
     @Test func aCellTrainsAndScores() throws {
         var cell = try #require(ReproductionStudy.needles.cells(at: Self.tiny).first)
@@ -87,19 +100,25 @@ struct ReproductionTests {
 
     /// Each claim is judged from the results it needs: agrees, disagrees, or cannot tell when they are missing or close.
     @Test func claimsAreJudgedOnTheResults() {
-        let cells = ReproductionStudy.needles.cells(at: Self.tiny).filter { $0.seed == 0 }
+        let cells = (ReproductionStudy.needles.cells(at: Self.tiny) + ReproductionStudy.ablations.cells(at: Self.tiny)).filter { $0.seed == 0 }
         func results(_ accuracy: [String: Double]) -> ReproductionResults {
             var results = ReproductionResults()
             for cell in cells { if let a = accuracy[cell.modelName] { results.cells[cell.key] = Self.result(cell, a) } }
             return results
         }
         func verdicts(_ r: ReproductionResults) -> [ReproductionClaims.Verdict] { ReproductionClaims.judged(r, scale: Self.tiny).map(\.verdict) }
-        #expect(verdicts(results([:])) == [.cannotTell, .cannotTell, .cannotTell])
-        let paperLike = ["lmm": 0.6, "mac": 0.9, "mag": 0.8, "mal": 0.8, "delta-net": 0.3, "sliding-window": 0.1]
-        #expect(verdicts(results(paperLike)) == [.agrees, .agrees, .agrees])
-        let contrary = ["lmm": 0.2, "mac": 0.1, "mag": 0.1, "mal": 0.1, "delta-net": 0.5, "sliding-window": 0.6]
-        #expect(verdicts(results(contrary)) == [.disagrees, .disagrees, .disagrees])
-        let close = ["lmm": 0.5, "mac": 0.52, "mag": 0.5, "mal": 0.5, "delta-net": 0.48, "sliding-window": 0.49]
-        #expect(verdicts(results(close)) == [.cannotTell, .cannotTell, .cannotTell])
+        #expect(verdicts(results([:])) == Array(repeating: .cannotTell, count: 8))
+        let paperLike = ["lmm": 0.6, "mac": 0.9, "mag": 0.8, "mal": 0.8, "delta-net": 0.3, "sliding-window": 0.1,
+                         "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
+                         "lmm/no-forgetting": 0.3]
+        #expect(verdicts(results(paperLike)) == [.agrees, .agrees, .agrees, .agrees, .agrees, .cannotTell, .agrees, .agrees])
+        let contrary = ["lmm": 0.2, "mac": 0.1, "mag": 0.1, "mal": 0.1, "delta-net": 0.5, "sliding-window": 0.6,
+                        "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
+                        "lmm/no-forgetting": 0.6]
+        #expect(verdicts(results(contrary)) == Array(repeating: .disagrees, count: 8))
+        let close = ["lmm": 0.5, "mac": 0.52, "mag": 0.5, "mal": 0.5, "delta-net": 0.48, "sliding-window": 0.49,
+                     "lmm/linear-memory": 0.5, "lmm/no-momentum": 0.5, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.5,
+                     "lmm/no-forgetting": 0.5]
+        #expect(verdicts(results(close)) == Array(repeating: .cannotTell, count: 8))
     }
 }

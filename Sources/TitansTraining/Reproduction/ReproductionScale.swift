@@ -33,8 +33,28 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
                                                examplesPerTask: 3000, evaluationExamples: 50, seeds: [0, 1], lengthMultiples: [1, 2, 4, 8, 16],
                                                allModels: true)
 
-    /// The model named as on the command line (an architecture or a recurrent baseline) at this scale.
+    /// The parts the ablation study takes away from the LMM (Table 5), by the name after `lmm/`.
+    public static let ablations: [String: @Sendable (inout ModelConfiguration) -> Void] = [
+        "linear-memory": { $0.memory.memoryDepth = 1 },
+        "no-momentum": { $0.memory.momentum = false },
+        "no-forgetting": { $0.memory.forgetting = false },
+        "no-convolution": { $0.memory.convolutionKernel = 0 },
+        "no-persistent": { $0.persistentTokens = 0 },
+    ]
+
+    /// The model named as on the command line (an architecture or a recurrent baseline), or an architecture with a part
+    /// taken away (`lmm/no-momentum`, ``ablations``), at this scale.
     public func model(_ name: String) -> ModelConfiguration? {
+        let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+        guard var config = parts.first.flatMap(model(base:)) else { return nil }
+        if parts.count == 2 {
+            guard let ablate = Self.ablations[parts[1]] else { return nil }
+            ablate(&config)
+        }
+        return config.problem == nil ? config : nil
+    }
+
+    private func model(base name: String) -> ModelConfiguration? {
         let heads = max(1, width / 16)
         var config: ModelConfiguration
         if let kind = ModelConfiguration.Architecture.allCases.first(where: { $0.commandLineName == name }) {
@@ -46,6 +66,6 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
         }
         config.resize(width: width, heads: heads)
         config.layers = layers
-        return config.problem == nil ? config : nil
+        return config
     }
 }

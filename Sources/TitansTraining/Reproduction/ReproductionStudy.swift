@@ -4,12 +4,16 @@ import Foundation
 /// the paper's numbers.
 /// - `needles` — Table 2: S-NIAH PK, N and W at the training length and 2×–16× it.
 /// - `babilong` — Fig. 6: BABILong-style qa1–qa5 accuracy against length.
+/// - `ablations` — Table 5: the LMM without each of its parts, and with each kind of attention, on the long-context
+///   column (the S-NIAH mean); it shares the models `needles` trains.
 ///
 /// ```swift
 /// for cell in ReproductionStudy.needles.cells(at: .quick) { print(cell.key) }   // needles/lmm/seed0, …
 /// ```
 public struct ReproductionStudy: Sendable {
     public var name: String
+    /// The training its cells share with other studies (a cell trained once serves every study that names it).
+    public var training: String
     public var title: String
     /// What the paper reports, and what this study changes (the scale, the data).
     public var about: String
@@ -23,10 +27,10 @@ public struct ReproductionStudy: Sendable {
     /// The paper's numbers for the report, as a Markdown table.
     public var paperTable: String
 
-    public static let all = [needles, babilong]
+    public static let all = [needles, babilong, ablations]
 
     public static let needles = ReproductionStudy(
-        name: "needles", title: "Table 2: single needle in a haystack (S-NIAH)",
+        name: "needles", training: "needles", title: "Table 2: single needle in a haystack (S-NIAH)",
         about: "The paper trains 400M-parameter models on 15B tokens and tests S-NIAH (RULER) at 2K–16K tokens. Here every "
             + "model is trained on our S-NIAH examples (pass key, number and word needles, lengths from half the training "
             + "length to it, answer bytes scored) and tested at the training length and 2×, 4×, 8× and 16× it: a test of "
@@ -49,7 +53,7 @@ public struct ReproductionStudy: Sendable {
             """)
 
     public static let babilong = ReproductionStudy(
-        name: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
+        name: "babilong", training: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
         about: "The paper fine-tunes a small MAC on BABILong (facts of bAbI qa1–qa5 scattered through book text, up to "
             + "millions of tokens) and shows it ahead of much larger models; the figure gives no numbers. Here every model "
             + "is trained on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
@@ -60,12 +64,37 @@ public struct ReproductionStudy: Sendable {
         paperTable: "Fig. 6 gives no numbers in the text (§5.4): fine-tuned Titans (MAC) stays ahead of Mamba, RMT, "
             + "Llama3.1-8B with retrieval and GPT-4 as the length grows.\n")
 
+    public static let ablations = ReproductionStudy(
+        name: "ablations", training: "needles", title: "Table 5: ablations of the LMM (long-context column)",
+        about: "The paper's Table 5 takes one part at a time away from the 400M LMM and adds each kind of attention; its "
+            + "long-context column is the mean of the 12 S-NIAH cells of Table 2. Here the same changes are trained on the "
+            + "S-NIAH mix of the needles study (whose LMM, MAC, MAG and MAL are reused) and the column is the mean S-NIAH "
+            + "accuracy at each tested length. The language-modelling and reasoning columns are not measured yet.",
+        models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
+                 "mac", "mag", "mal"],
+        quickModels: ["lmm", "lmm/no-momentum"],
+        trainingTasks: NeedleTask.Kind.allCases.map { NeedleTask($0) }, trainingLength: 256, headline: false,
+        paperTable: """
+            | model | language modelling ppl | reasoning acc | long context acc |
+            | --- | --- | --- | --- |
+            | LMM | 27.01 | 47.83 | 92.68 |
+            | +Attn (MAC) | 26.67 | 48.65 | 97.95 |
+            | +Attn (MAG) | 25.70 | 48.60 | 96.70 |
+            | +Attn (MAL) | 25.91 | 47.87 | 96.91 |
+            | Linear Memory | 28.49 | 46.97 | 85.34 |
+            | w/o Convolution | 28.73 | 45.82 | 90.28 |
+            | w/o Momentum | 28.98 | 45.49 | 87.12 |
+            | w/o Weight Decay | 29.04 | 45.11 | 85.60 |
+            | w/o Persistent Memory | 27.63 | 46.35 | 92.49 |
+
+            """)
+
     /// The cells of this study at `scale`: each model and seed.
     public func cells(at scale: ReproductionScale) -> [ReproductionCell] {
         (scale.allModels ? models : quickModels).flatMap { name in
             seeds(scale).compactMap { seed in
                 scale.model(name).map { config in
-                    ReproductionCell(study: self.name, label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                    ReproductionCell(study: training, label: Self.label(name), modelName: name, configuration: config, seed: seed,
                                      trainingTasks: trainingTasks, evaluationTasks: trainingTasks, trainingLength: trainingLength)
                 }
             }
@@ -77,7 +106,11 @@ public struct ReproductionStudy: Sendable {
 
     /// A model's name in tables.
     static func label(_ name: String) -> String {
-        ["lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)"][name]
-            ?? name.replacingOccurrences(of: "-", with: " ")
+        [
+            "lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)",
+            "lmm/linear-memory": "LMM, linear memory", "lmm/no-momentum": "LMM without momentum",
+            "lmm/no-forgetting": "LMM without forgetting (weight decay)", "lmm/no-convolution": "LMM without convolution",
+            "lmm/no-persistent": "LMM without persistent memory",
+        ][name] ?? name.replacingOccurrences(of: "-", with: " ")
     }
 }
