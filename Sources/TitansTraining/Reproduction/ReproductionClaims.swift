@@ -47,14 +47,13 @@ public enum ReproductionClaims {
         let claim8 = "The LMM alone beats the recurrent baselines (TTT, DeltaNet, …) on S-NIAH, more so at longer lengths (Table 2)"
         if let lmm = curve(needles, "lmm", results, scale) {
             let others = recurrent.compactMap { name in curve(needles, name, results, scale).map { (name, $0) } }
-            if others.isEmpty {
-                lines.append(Line(claim: claim8, verdict: .cannotTell, reason: "no recurrent baseline was run"))
-            } else {
-                let best = others.max { beyond($0.1) < beyond($1.1) }!
+            if let best = others.max(by: { beyond($0.1) < beyond($1.1) }) {
                 let gap = beyond(lmm) - beyond(best.1)
                 lines.append(Line(claim: claim8, verdict: gap > margin ? .agrees : gap < -margin ? .disagrees : .cannotTell,
                                   reason: "beyond the training length LMM averages \(percent(beyond(lmm))), the best recurrent baseline "
                                       + "(\(best.0)) \(percent(beyond(best.1)))"))
+            } else {
+                lines.append(Line(claim: claim8, verdict: .cannotTell, reason: "no recurrent baseline was run"))
             }
         } else {
             lines.append(Line(claim: claim8, verdict: .cannotTell, reason: "the LMM was not run"))
@@ -116,8 +115,8 @@ public enum ReproductionClaims {
         let claim13 = "Trained at length L, Titans stays accurate at 4L–16L, where attention cannot reach (Fig. 6, Table 2)"
         let attention = ["sliding-window", "transformer"].compactMap { name in curve(needles, name, results, scale).map { (name, $0) } }
         let memory = ["lmm", "mag", "mal", "mac"].compactMap { name in curve(needles, name, results, scale).map { (name, $0) } }
-        if let bestMemory = memory.max(by: { beyond($0.1) < beyond($1.1) }), !attention.isEmpty {
-            let bestAttention = attention.max { beyond($0.1) < beyond($1.1) }!
+        if let bestMemory = memory.max(by: { beyond($0.1) < beyond($1.1) }),
+           let bestAttention = attention.max(by: { beyond($0.1) < beyond($1.1) }) {
             let gap = beyond(bestMemory.1) - beyond(bestAttention.1)
             lines.append(Line(claim: claim13, verdict: gap > margin ? .agrees : gap < -margin ? .disagrees : .cannotTell,
                               reason: "beyond the training length the best Titans variant (\(bestMemory.0)) averages "
