@@ -33,6 +33,7 @@ struct ReproduceCommand: ParsableCommand {
         let names = only.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         var studies = ReproductionStudy.all
         if let names {
+            guard !names.isEmpty else { throw ValidationError("--only takes study names, comma-separated: \(ReproductionStudy.all.map(\.name).joined(separator: ", "))") }
             studies = try names.map { name in
                 guard let study = ReproductionStudy.all.first(where: { $0.name == name }) else { throw ReproductionError.unknownStudy(name) }
                 return study

@@ -15,8 +15,12 @@ public struct TaskBatches: BatchSource {
     /// The byte after the examples of a row, never scored.
     public static let padding: UInt8 = 0
 
-    /// `examples` split for training and validation; each must fit a row (`sequenceLength + 1` bytes).
+    /// `examples` split for training and validation; each must have a prompt and an answer and fit a row
+    /// (`sequenceLength + 1` bytes).
     public init(examples: [TaskExample], validationFraction: Double, sequenceLength: Int) throws {
+        if let index = examples.firstIndex(where: { $0.prompt.isEmpty || $0.answer.isEmpty }) {
+            throw TaskDataError.emptyPart(index: index + 1)
+        }
         if let index = examples.firstIndex(where: { $0.bytes.count > sequenceLength + 1 }) {
             throw TaskDataError.exampleTooLong(index: index + 1, byteCount: examples[index].bytes.count, sequenceLength: sequenceLength)
         }
@@ -78,6 +82,8 @@ public struct TaskBatches: BatchSource {
 public enum TaskDataError: Error, CustomStringConvertible, Equatable {
     /// Example `index` (from 1, in file order) does not fit one row.
     case exampleTooLong(index: Int, byteCount: Int, sequenceLength: Int)
+    /// Example `index` has an empty prompt or answer: nothing to read or nothing to learn.
+    case emptyPart(index: Int)
     case tooFew(count: Int)
 
     public var description: String {
@@ -85,6 +91,8 @@ public enum TaskDataError: Error, CustomStringConvertible, Equatable {
         case let .exampleTooLong(index, count, length):
             return "example \(index) holds \(count) bytes (prompt and answer), more than a row of --sequence-length \(length) takes "
                 + "(\(length + 1) bytes, inputs and the shifted targets); pass --sequence-length \(count - 1) or more, or shorten it"
+        case .emptyPart(let index):
+            return "example \(index) has an empty prompt or answer; every example needs both"
         case .tooFew(let count):
             return "\(count) example(s) leave none for training after the validation share; add examples or lower --validation-fraction"
         }

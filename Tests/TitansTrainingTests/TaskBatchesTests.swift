@@ -68,6 +68,9 @@ struct TaskBatchesTests {
             try TaskBatches(examples: examples, validationFraction: 0, sequenceLength: longest - 2)
         }
         #expect(throws: Never.self) { try TaskBatches(examples: examples, validationFraction: 0, sequenceLength: longest - 1) }
+        #expect(throws: TaskDataError.emptyPart(index: 2)) {
+            try TaskBatches(examples: [examples[0], TaskExample(prompt: [1], answer: [])], validationFraction: 0, sequenceLength: 200)
+        }
         #expect(throws: TaskDataError.tooFew(count: 1)) { try TaskBatches(examples: [examples[0]], validationFraction: 0.5, sequenceLength: 200) }
     }
 
