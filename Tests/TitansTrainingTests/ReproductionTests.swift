@@ -52,6 +52,30 @@ struct ReproductionTests {
                            }))
     }
 
+    /// A model whose training diverges is kept as diverged (no accuracy, the step said), survives a save and a load
+    /// (JSON has no NaN), and shows as such in the report.
+    @Test func aDivergedModelIsReportedAsSuch() throws {
+        var scale = Self.tiny
+        scale.learningRate = 1e6
+        scale.seeds = [0]
+        var cell = try #require(ReproductionStudy.needles.cells(at: scale).first { $0.modelName == "ttt-mlp" })
+        cell.trainingLength = 128
+        let result = try cell.run(scale: scale)
+        let step = try #require(result.divergedAtStep)
+        #expect(result.metrics.isEmpty && result.finalLoss.isNaN && step <= scale.steps)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var results = ReproductionResults()
+        results.cells[cell.key] = result
+        try results.save(to: folder)
+        let loaded = try #require(try ReproductionResults(loadingFrom: folder).cells[cell.key])
+        #expect(loaded.divergedAtStep == step && loaded.finalLoss.isNaN && loaded.metrics.isEmpty)
+        let text = ReproductionReport(study: .needles, scale: scale, results: results).markdown(chartFile: "x.svg")
+        #expect(text.contains("diverged (seed 0 at step \(step))"))
+    }
+
     /// Results survive a save and a load; a cell counts as done only with the same model and scale.
     @Test func resultsResumeOnlyTheSameCells() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")

@@ -48,8 +48,17 @@ public struct ReproductionCell: Sendable {
             steps: scale.steps, batchSize: scale.batchSize, sequenceLength: trainingLength, learningRate: scale.learningRate,
             seed: seed, evaluationInterval: scale.steps, evaluationBatches: 1))
         var losses: [Double] = []
+        let parameters = model.parameterCount, settings = sortedJSONText(scale), configurationText = sortedJSONText(configuration)
         while trainer.step < scale.steps {
-            losses.append(try trainer.trainStep().loss)
+            do {
+                losses.append(try trainer.trainStep().loss)
+            } catch TrainingError.nonFinite(let step, _, _) {
+                // Diverged: reported as such, with no accuracy (every model goes in the table, including those that fail).
+                return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings,
+                                          parameters: parameters, configuration: configurationText,
+                                          trainingSeconds: Date().timeIntervalSince(start), evaluationSeconds: 0, finalLoss: .nan,
+                                          metrics: [:], divergedAtStep: step)
+            }
             progress(trainer.step, scale.steps)
         }
         let trained = Date()
@@ -64,9 +73,9 @@ public struct ReproductionCell: Sendable {
                 metrics[Self.metric(task.name, length)] = Double(correct) / Double(examples.count)
             }
         }
-        return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: sortedJSONText(scale),
-                                  parameters: model.parameterCount,
-                                  configuration: sortedJSONText(configuration), trainingSeconds: trained.timeIntervalSince(start),
+        return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings,
+                                  parameters: parameters,
+                                  configuration: configurationText, trainingSeconds: trained.timeIntervalSince(start),
                                   evaluationSeconds: Date().timeIntervalSince(trained),
                                   finalLoss: losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count))), metrics: metrics)
     }

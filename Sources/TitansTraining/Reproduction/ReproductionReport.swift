@@ -60,9 +60,12 @@ public struct ReproductionReport {
         var table = MarkdownTable(headers: ["model", "parameters"] + tasks.flatMap { task in lengths.map { "\(Self.short(task)) \($0)" } }
                                   + ["train s"])
         for (cell, results) in measured {
-            table.append([cell.label, String(results[0].parameters)]
-                         + tasks.flatMap { task in lengths.map { length in Self.cell(results) { $0.metrics[ReproductionCell.metric(task, length)] } } }
-                         + [String(format: "%.0f", results.map(\.trainingSeconds).reduce(0, +) / Double(results.count))])
+            var row = [cell.label, String(results[0].parameters)]
+                + tasks.flatMap { task in lengths.map { length in Self.cell(results) { $0.metrics[ReproductionCell.metric(task, length)] } } }
+                + [String(format: "%.0f", results.map(\.trainingSeconds).reduce(0, +) / Double(results.count))]
+            let diverged = results.compactMap { r in r.divergedAtStep.map { "seed \(r.seed) at step \($0)" } }
+            if !diverged.isEmpty { row[2] = "diverged (\(diverged.joined(separator: ", ")))" }
+            table.append(row)
         }
         text += table.render() + "\n"
         if tasks.count > 1 {

@@ -14,10 +14,55 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
     public var configuration: String
     public var trainingSeconds: Double
     public var evaluationSeconds: Double
-    /// Mean training loss (nats per answer byte) over the last 20 steps.
+    /// Mean training loss (nats per answer byte) over the last 20 steps (NaN when training diverged).
     public var finalLoss: Double
-    /// By name (`s-niah-pk@256`: accuracy of that task at that length).
+    /// By name (`s-niah-pk@256`: accuracy of that task at that length); none when training diverged.
     public var metrics: [String: Double]
+    /// The step at which the loss or the gradient stopped being finite, when training diverged.
+    public var divergedAtStep: Int? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case study, model, seed, scale, settings, parameters, configuration, trainingSeconds, evaluationSeconds, finalLoss, metrics,
+             divergedAtStep
+    }
+
+    public init(study: String, model: String, seed: UInt64, scale: String, settings: String, parameters: Int, configuration: String,
+                trainingSeconds: Double, evaluationSeconds: Double, finalLoss: Double, metrics: [String: Double],
+                divergedAtStep: Int? = nil) {
+        (self.study, self.model, self.seed, self.scale, self.settings, self.parameters) = (study, model, seed, scale, settings, parameters)
+        (self.configuration, self.trainingSeconds, self.evaluationSeconds) = (configuration, trainingSeconds, evaluationSeconds)
+        (self.finalLoss, self.metrics, self.divergedAtStep) = (finalLoss, metrics, divergedAtStep)
+    }
+
+    // JSON has no NaN: a diverged run's final loss is written as null.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(study: try c.decode(String.self, forKey: .study), model: try c.decode(String.self, forKey: .model),
+                  seed: try c.decode(UInt64.self, forKey: .seed), scale: try c.decode(String.self, forKey: .scale),
+                  settings: try c.decode(String.self, forKey: .settings), parameters: try c.decode(Int.self, forKey: .parameters),
+                  configuration: try c.decode(String.self, forKey: .configuration),
+                  trainingSeconds: try c.decode(Double.self, forKey: .trainingSeconds),
+                  evaluationSeconds: try c.decode(Double.self, forKey: .evaluationSeconds),
+                  finalLoss: try c.decodeIfPresent(Double.self, forKey: .finalLoss) ?? .nan,
+                  metrics: try c.decode([String: Double].self, forKey: .metrics),
+                  divergedAtStep: try c.decodeIfPresent(Int.self, forKey: .divergedAtStep))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(study, forKey: .study)
+        try c.encode(model, forKey: .model)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(scale, forKey: .scale)
+        try c.encode(settings, forKey: .settings)
+        try c.encode(parameters, forKey: .parameters)
+        try c.encode(configuration, forKey: .configuration)
+        try c.encode(trainingSeconds, forKey: .trainingSeconds)
+        try c.encode(evaluationSeconds, forKey: .evaluationSeconds)
+        try c.encode(finalLoss.isFinite ? finalLoss : nil, forKey: .finalLoss)
+        try c.encode(metrics, forKey: .metrics)
+        try c.encodeIfPresent(divergedAtStep, forKey: .divergedAtStep)
+    }
 }
 
 /// The results of a reproduction so far, kept in `results.json` after every cell (written whole, then renamed) so an
