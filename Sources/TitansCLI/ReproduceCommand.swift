@@ -69,7 +69,9 @@ struct ReproduceCommand: ParsableCommand {
     private func write(_ studies: [ReproductionStudy], scale: ReproductionScale, results: ReproductionResults, to folder: URL) throws {
         var text = "# Titans, reproduced at small scale\n\n"
         let total = results.cells.values.filter { $0.scale == scale.name }.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
-        text += "`titans reproduce\(quick ? " --quick" : "")` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
+        let options = (quick ? " --quick" : "") + (only.map { " --only \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
+            + (seeds.map { " --seeds \($0)" } ?? "")
+        text += "`titans reproduce\(options)` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
             + "(matmul: \(BLAS.backendName)); the models in this report took \(String(format: "%.0f", total)) s to train and score. "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
         for study in studies {
