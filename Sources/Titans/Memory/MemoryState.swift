@@ -41,7 +41,7 @@ public struct MemoryState {
 /// steps are kept apart from the rest, unscaled, because each token rescales all of them (NeuralMemoryForms.md, "Step
 /// rules"); with any other rule the chunked form folds them into `state` as it takes them. While decoding, the
 /// one-token step keeps the chunk's new steps factored (`pending`) and how far momentum and retention have carried
-/// the rest as scalars (`carriedScale`), so a token never rewrites the memory; ``settled`` forms them.
+/// the rest as scalars (`carriedScale`), so a token never rewrites the memory; `settled` forms them.
 ///
 /// ```swift
 /// let (_, state) = memory(x)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Task data as JSON lines: one object per line with a `prompt` and an `answer` (strings) and any numeric fields
-/// (`distance`, `length`, …) by which ``TaskEvaluation`` groups accuracy; other fields are ignored, blank lines skipped.
+/// (`distance`, `length`, …) by which `TaskEvaluation` (module TitansEval) groups accuracy; other fields are ignored, blank lines skipped.
 /// `titans data task` writes such files from the built-in tasks; `titans train --tasks` and `titans eval jsonl` read
 /// them.
 ///
