@@ -50,7 +50,10 @@ public enum TaskEvaluation {
         let values = examples.compactMap { $0.fields[field] }
         let distinct = Set(values).sorted()
         let (low, high) = (distinct.first ?? 0, distinct.last ?? 0)
-        func format(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.3g", v) }
+        /// Whole numbers as they are, large ones rounded (bin edges of distances in bytes), small fractions to 3 digits.
+        func format(_ v: Double) -> String {
+            (v == v.rounded() || abs(v) >= 100) && abs(v) < 1e15 ? String(Int(v.rounded())) : String(format: "%.3g", v)
+        }
         func key(_ v: Double) -> Int {
             distinct.count <= bins ? distinct.firstIndex(of: v) ?? 0 : min(bins - 1, Int((v - low) / (high - low) * Double(bins)))
         }

@@ -46,5 +46,7 @@ struct TaskEvaluationTests {
         #expect(binned.map(\.correct) == [25, 25, 0, 0])
         #expect(binned.first?.label == "0–0.25")
         #expect(TaskEvaluation.accuracy(many, many.map { _ in true }, by: nil) == [.init(label: "all", correct: 100, count: 100)])
+        let far = (0..<20).map { TaskExample(prompt: [1], answer: [2], fields: ["distance": Double(57 + 100 * $0)]) }
+        #expect(TaskEvaluation.accuracy(far, far.map { _ in true }, by: "distance", bins: 8).first?.label == "57–295")
     }
 }
