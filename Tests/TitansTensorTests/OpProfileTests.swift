@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TitansTensor
 
@@ -31,5 +32,29 @@ import Testing
             _ = withoutGradients { x.cumulativeSum(axis: 0) }
         }
         #expect(abs(megabytes("cumulativeSum") - before - 1) < 1e-9)
+    }
+
+    /// Which op is inside which is kept per thread: nested ops running side by side on two cores each get their own
+    /// self time (with one shared stack, one thread's inner op was charged to the other's outer op).
+    @Test func selfTimeIsPerThread() {
+        func seconds(_ family: String) -> Double {
+            let line = OpProfile.report().split(separator: "\n").first { $0.split(separator: " ").first == Substring(family) }
+            return line.flatMap { Double($0.split(separator: " ").filter { !$0.isEmpty }[2]) } ?? 0
+        }
+        let before = (outer: seconds("testOuter"), inner: seconds("testInner"), alone: seconds("testAlone"))
+        OpProfile.countingOnlyHere {
+            _ = Parallel.shards(2) { part in
+                if part == 0 {
+                    OpProfile.measure("testOuter") { OpProfile.measure("testInner") { usleep(60_000) } }
+                } else {
+                    usleep(10_000)  // starts inside part 0's outer op, ends inside its inner op
+                    OpProfile.measure("testAlone") { usleep(20_000) }
+                }
+            }
+        }
+        let outer = seconds("testOuter") - before.outer, inner = seconds("testInner") - before.inner
+        let alone = seconds("testAlone") - before.alone
+        #expect(inner >= 0.055 && outer < 0.01, "inner \(inner) s, outer's own \(outer) s")
+        #expect(alone >= 0.018 && alone < 0.05, "alone \(alone) s")
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// An opt-in profile of where time goes, by op family: set `TITANS_PROFILE=1` and the process prints, at exit, each
 /// family's calls and self time (time inside its own op, not in the ops it calls) and the share of the time between
 /// the first and the last op that the ops account for (the rest is the Swift code around them). Off, each op pays one
-/// relaxed atomic load. It profiles whichever threads run ops, one table for all; run it on one model at a time.
+/// relaxed atomic load. It profiles whichever threads run ops, one table for all (so with parts on several cores the
+/// shares are of thread time); which op is inside which is kept per thread. Run it on one model at a time.
 ///
 /// ```swift
 /// OpProfile.setEnabled(true)   // or TITANS_PROFILE=1
@@ -28,9 +29,20 @@ public enum OpProfile {
     private struct Entry { var calls = 0, nanoseconds: UInt64 = 0, recordedBytes = 0 }
     private struct State {
         var table: [String: Entry] = [:]
-        /// Time spent in the ops under each open op (for self time).
-        var childTime: [UInt64] = []
         var first: UInt64?, last: UInt64 = 0
+    }
+    /// The ops open on one thread, each with the time spent in the ops under it (for self time).
+    private final class OpenOps {
+        var childTime: [UInt64] = []
+    }
+    private static let openOpsKey = "titans.op-profile.open-ops"
+    /// This thread's open ops.
+    private static var openOps: OpenOps {
+        let dictionary = Thread.current.threadDictionary
+        if let ops = dictionary[openOpsKey] as? OpenOps { return ops }
+        let ops = OpenOps()
+        dictionary[openOpsKey] = ops
+        return ops
     }
     private static let state: Mutex<State> = {
         if requested { atexit { OpProfile.printReport() } }
@@ -41,6 +53,14 @@ public enum OpProfile {
 
     /// Set inside ``countingOnlyHere(_:)``: the ops of this task are the ones counted.
     @TaskLocal private static var countedHere = false
+
+    /// Whether this thread's ops are the ones ``countingOnlyHere(_:)`` counts, for carrying into other threads.
+    static var isCountedHere: Bool { countedHere }
+
+    /// Runs `body` counted as the caller was (``Parallel/shards(_:_:)`` carries it into the threads of the parts).
+    static func continuing<R>(countedHere counted: Bool, _ body: () throws -> R) rethrows -> R {
+        try $countedHere.withValue(counted, operation: body)
+    }
     /// How many ``countingOnlyHere(_:)`` calls are running: while any is, ops of other tasks are not counted.
     private static let confinedRuns = Atomic<Int>(0)
 
@@ -59,21 +79,21 @@ public enum OpProfile {
     @inline(__always)
     static func measure<R>(_ family: String, _ body: () -> R) -> R {
         guard isEnabled, confinedRuns.load(ordering: .relaxed) == 0 || countedHere else { return body() }
+        let open = openOps
+        open.childTime.append(0)
         let start = now()
-        state.withLock { s in
-            s.childTime.append(0)
-            if s.first == nil { s.first = start }
-        }
+        state.withLock { s in if s.first == nil { s.first = start } }
         let result = body()
         let end = now()
+        let total = end - start
+        let children = open.childTime.popLast() ?? 0
+        if !open.childTime.isEmpty { open.childTime[open.childTime.count - 1] += total }
+        let recorded = (result as? Tensor).map { $0.gradNode != nil ? $0.count * $0.dtype.byteCount : 0 } ?? 0
         state.withLock { s in
-            let total = end - start
-            let children = s.childTime.popLast() ?? 0
             s.table[family, default: Entry()].calls += 1
-            if let t = result as? Tensor, t.gradNode != nil { s.table[family, default: Entry()].recordedBytes += t.count * t.dtype.byteCount }
+            s.table[family, default: Entry()].recordedBytes += recorded
             s.table[family, default: Entry()].nanoseconds += total - min(children, total)
-            if !s.childTime.isEmpty { s.childTime[s.childTime.count - 1] += total }
-            s.last = end
+            s.last = max(s.last, end)
         }
         return result
     }

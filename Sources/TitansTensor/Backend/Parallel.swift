@@ -63,10 +63,10 @@ public enum Parallel {
     }
 
     /// `body(0..<count)`'s results in order, computed concurrently, each on its own thread with every op inside it
-    /// kept on that thread, and with the caller's gradient recording and FLOP counting.
+    /// kept on that thread, and with the caller's gradient recording, FLOP counting and op-profile confinement.
     public static func shards<R>(_ count: Int, _ body: (Int) -> R) -> [R] {
         if count <= 1 || confined { return (0..<count).map(body) }
-        let recording = GradMode.isEnabled, counting = FLOPCount.currentCounter
+        let recording = GradMode.isEnabled, counting = FLOPCount.currentCounter, profiled = OpProfile.isCountedHere
         runningShards.add(1, ordering: .relaxed)
         defer { runningShards.subtract(1, ordering: .relaxed) }
         return [R](unsafeUninitializedCapacity: count) { slots, initialized in
@@ -74,7 +74,9 @@ public enum Parallel {
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 $confined.withValue(true) {
                     GradMode.with(enabled: recording) {
-                        FLOPCount.continuing(counting) { slots.initializeElement(at: i, to: body(i)) }
+                        FLOPCount.continuing(counting) {
+                            OpProfile.continuing(countedHere: profiled) { slots.initializeElement(at: i, to: body(i)) }
+                        }
                     }
                 }
             }
