@@ -100,8 +100,9 @@ enum TaskData {
 
     /// Comma-separated lengths, each long enough for the task.
     static func lengths(_ text: String, for task: any LongContextTask) throws -> [Int] {
-        let lengths = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !lengths.isEmpty, let all = lengths as? [Int], all.allSatisfy({ $0 >= task.minimumLength }) else {
+        let parts = text.split(separator: ",")
+        let all = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !all.isEmpty, all.count == parts.count, all.allSatisfy({ $0 >= task.minimumLength }) else {
             throw ValidationError("--lengths takes whole numbers of bytes, comma-separated, each at least \(task.minimumLength) for \(task.name) (its facts and question alone)")
         }
         return all

@@ -61,9 +61,13 @@ public struct Haystack: Sendable {
             while bytes.count < count { bytes += Prose.sentence(generator: &generator) }
         case .file(let all):
             // A window from a random place; a file shorter than `count` is read around again.
-            let start = generator.uniformIndex(all.count)
+            var from = generator.uniformIndex(all.count)
             bytes = []
-            while bytes.count < count { bytes += all[(bytes.isEmpty ? start : 0)...] }
+            while bytes.count < count {
+                let end = min(all.count, from + count - bytes.count)
+                bytes += all[from..<end]
+                from = end == all.count ? 0 : end
+            }
         }
         bytes = Array(bytes.prefix(count))
         var starts = [0]

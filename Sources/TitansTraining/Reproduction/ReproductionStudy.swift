@@ -73,7 +73,7 @@ public struct ReproductionStudy: Sendable {
         models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
                  "mac", "mag", "mal"],
         quickModels: ["lmm", "lmm/no-momentum"],
-        trainingTasks: NeedleTask.Kind.allCases.map { NeedleTask($0) }, trainingLength: 256, headline: false,
+        trainingTasks: needles.trainingTasks, trainingLength: needles.trainingLength, headline: false,
         paperTable: """
             | model | language modelling ppl | reasoning acc | long context acc |
             | --- | --- | --- | --- |
