@@ -59,14 +59,10 @@ struct EvalCommand: ParsableCommand {
         let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: data), validationFraction: validationFraction,
                                       minimumLength: sequenceLength)
         let start = Date()
-        var nats = 0.0, bytes = 0
-        for (inputs, targets) in dataset.sequentialBatches(split: validationFraction > 0 ? .validation : .train, batchSize: batchSize,
-                                                           length: sequenceLength) {
-            nats += TrainingBatch(inputs: inputs, targets: targets).loss(model.logits(inputs)).item() * Double(targets.count)
-            bytes += targets.count
-        }
+        let score = TextEvaluation.bitsPerByte(of: model, on: dataset, split: validationFraction > 0 ? .validation : .train,
+                                               length: sequenceLength, batchSize: batchSize)
         print(String(format: "%@: %.4f bits per byte over %d bytes (windows of %d from a fresh state), %@ from %@, %.1f s",
-                     data, ByteDataset.bitsPerByte(nats: nats / Double(bytes)), bytes, sequenceLength,
+                     data, score.bitsPerByte, score.bytes, sequenceLength,
                      model.configuration.architecture.rawValue, checkpoint, Date().timeIntervalSince(start)))
     }
 

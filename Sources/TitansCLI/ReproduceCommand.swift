@@ -9,22 +9,27 @@ struct ReproduceCommand: ParsableCommand {
         commandName: "reproduce",
         abstract: "Run the paper's studies at this machine's scale and write report.md, an SVG per study and results.json.",
         discussion: "Studies: \(ReproductionStudy.all.map { "\($0.name) (\($0.title))" }.joined(separator: "; ")). Each model "
-            + "of a study is trained on the study's tasks and scored at the training length and longer. Resumable: "
-            + "every finished model is kept in results.json and skipped when the run is started again with the same "
-            + "--output. --quick trains a few small models briefly to check the whole pipeline in minutes."
+            + "of a study is trained on the study's tasks or text and scored at the training length and longer; every model "
+            + "of a scale has about the same number of parameters and training bytes. The language studies read --corpus "
+            + "(default data/kjv.txt, written by `bash scripts/fetch-corpus`); without it they are left out, said once. "
+            + "Resumable: every finished model is kept in results.json and skipped when the run is started again with the "
+            + "same --output. --quick trains a few small models briefly to check the whole pipeline in minutes."
     )
 
     @Flag(help: "A few small models, briefly (minutes): checks the pipeline, not the paper's claims.") var quick = false
     @Option(help: "Comma-separated studies to run (default: all).") var only: String?
     @Option(help: "Folder for report.md, the charts and results.json.") var output = "titans-reproduce"
-    @Option(help: "Training steps per model (default: the scale's, 150 quick or 600 full).") var steps: Int?
+    @Option(help: "Training steps per model, on tasks and on text alike (default: the scale's: 400 and 150 quick, 900 and 500 full).")
+    var steps: Int?
     @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
+    @Option(help: "Text for the language studies (default: data/kjv.txt when it exists).") var corpus: String?
 
     func run() throws {
         var scale = quick ? ReproductionScale.quick : .full
         if let steps {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
             scale.steps = steps
+            scale.languageSteps = steps
         }
         if let seeds {
             guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
@@ -45,42 +50,77 @@ struct ReproduceCommand: ParsableCommand {
         } catch {
             throw CommandError("cannot create the folder \(folder.path) (\((error as NSError).localizedDescription)); choose another --output")
         }
+        let text = try readCorpus(needed: studies.contains { study in
+            switch study.kind {
+            case .language, .depth, .ablations: return true
+            default: return false
+            }
+        })
         var results = try ReproductionResults(loadingFrom: folder)
-        var keys = Set<String>()  // a model shared by studies (the needles study's Titans in the ablations) trains once
-        let cells = studies.flatMap { $0.cells(at: scale) }.filter { keys.insert($0.key).inserted }
+        var keys = Set<String>()  // a model shared by studies (the ablations' LMM, MAC, MAG and MAL) trains once
+        let cells = studies.flatMap { $0.cells(at: scale, corpus: text) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }
-        print("\(scale.name) scale: \(cells.count) models to train in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
+        print("\(scale.name) scale: \(cells.count) models to train or time in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
               + "\(cells.count - left.count) already in \(ReproductionResults.url(in: folder).path). Matmul: \(BLAS.backendName)")
         let start = Date()
-        var progress = Progress(total: left.count * scale.steps, label: "reproduce")
+        // Progress in training steps; a timed model counts as one.
+        let work = left.map { steps(of: $0, scale) }
+        var progress = Progress(total: work.reduce(0, +), label: "reproduce")
         for (i, cell) in left.enumerated() {
-            let result = try cell.run(scale: scale) { step, _ in
-                progress.update(i * scale.steps + step, "\(cell.key)")
-            }
+            let done = work[..<i].reduce(0, +)
+            progress.update(done, cell.key)
+            let result = try cell.run(scale: scale) { step, _ in progress.update(done + step, cell.key) }
             results.cells[cell.key] = result
             try results.save(to: folder)
-            try write(studies, scale: scale, results: results, to: folder)
+            try write(studies, scale: scale, results: results, corpus: text, to: folder)
         }
-        try write(studies, scale: scale, results: results, to: folder)
+        try write(studies, scale: scale, results: results, corpus: text, to: folder)
         print("Wrote \(folder.appendingPathComponent("report.md").path) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s this run)")
     }
 
+    /// Training steps of a cell (one for a timed one).
+    private func steps(of cell: ReproductionCell, _ scale: ReproductionScale) -> Int {
+        switch cell.workload {
+        case .tasks: return scale.steps
+        case .language: return scale.languageSteps
+        case .throughput: return 1
+        }
+    }
+
+    /// The text of the language studies when they are `needed`: --corpus, or data/kjv.txt when it exists; `nil` (said
+    /// once) when neither is there.
+    private func readCorpus(needed: Bool) throws -> ReproductionCorpus? {
+        guard needed else { return nil }
+        let path = corpus ?? "data/kjv.txt"
+        guard corpus != nil || FileManager.default.fileExists(atPath: path) else {
+            print("No text for the language studies (data/kjv.txt is missing): they are left out. `bash scripts/fetch-corpus` "
+                  + "fetches it; --corpus FILE takes any other.")
+            return nil
+        }
+        do {
+            return try ReproductionCorpus(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ReproductionError.unreadableCorpus(path: path, reason: String(describing: error))
+        }
+    }
+
     /// report.md and one chart per study, from every result so far.
-    private func write(_ studies: [ReproductionStudy], scale: ReproductionScale, results: ReproductionResults, to folder: URL) throws {
+    private func write(_ studies: [ReproductionStudy], scale: ReproductionScale, results: ReproductionResults,
+                       corpus: ReproductionCorpus?, to folder: URL) throws {
         var text = "# Titans, reproduced at small scale\n\n"
         let total = results.cells.values.filter { $0.scale == scale.name }.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
         let options = (quick ? " --quick" : "") + (only.map { " --only \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
-            + (seeds.map { " --seeds \($0)" } ?? "")
+            + (seeds.map { " --seeds \($0)" } ?? "") + (self.corpus.map { " --corpus \($0)" } ?? "")
         text += "`titans reproduce\(options)` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
             + "(matmul: \(BLAS.backendName)); the models in this report took \(String(format: "%.0f", total)) s to train and score. "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
         for study in studies {
-            let report = ReproductionReport(study: study, scale: scale, results: results)
+            let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus)
             let chart = "\(study.name).svg"
             text += report.markdown(chartFile: chart)
             try report.chart().write(to: folder.appendingPathComponent(chart))
         }
-        text += ReproductionClaims.markdown(results, scale: scale)
+        text += ReproductionClaims.markdown(results, scale: scale, corpus: corpus)
         try Data(text.utf8).write(to: folder.appendingPathComponent("report.md"), options: .atomic)
     }
 }

@@ -20,8 +20,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The data: any file, read as bytes (or --tokens or --tasks; required unless resuming a run that recorded it).") var data: String?
     @Option(help: "The data as tokens: a token file made by `titans data prepare` (its tokenizer goes into the checkpoint).")
     var tokens: String?
-    @Option(help: "Prompt–answer examples as JSON lines (from `titans data task` or your own), scored on the answers only; each row packs whole examples.")
+    @Option(help: "Prompt–answer examples as JSON lines (from `titans data task` or your own), scored on the answers; each row packs whole examples.")
     var tasks: String?
+    @Option(help: "--tasks: the loss weight of each prompt byte against 1 for an answer byte (default 0: answers only; a little, such as 0.1, lets the model learn from the text it reads too).")
+    var promptWeight: Double?
     @OptionGroup var model: ModelOptions
     @Option(help: "Optimiser steps (default \(defaults.steps)).") var steps: Int?
     @Option(help: "Sequences per micro-batch (default \(defaults.batchSize)).") var batchSize: Int?
@@ -74,7 +76,7 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
                 .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
-                .contains { $0 != nil } || seed != nil || model.anyGiven
+                .contains { $0 != nil } || seed != nil || promptWeight != nil || model.anyGiven
             guard !given else {
                 throw ValidationError("a resumed run takes its model and training settings from the checkpoint; "
                                       + "drop those flags (only --data, --tokens or --tasks, --output, --checkpoint-interval and --tensorboard may be given)")
@@ -87,7 +89,8 @@ struct TrainCommand: ParsableCommand {
             interval = checkpointInterval ?? saved.metadata["checkpoint_interval"].flatMap(Int.init).map { max($0, 1) } ?? Self.defaultCheckpointInterval
             folder = output.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
         } else {
-            source = try TrainingData.chosen(data: data, tokens: tokens, tasks: tasks, validationFraction: validationFraction)
+            source = try TrainingData.chosen(data: data, tokens: tokens, tasks: tasks, validationFraction: validationFraction,
+                                             promptWeight: promptWeight)
             checkpoint = nil
             interval = checkpointInterval ?? Self.defaultCheckpointInterval
             let d = Self.defaults

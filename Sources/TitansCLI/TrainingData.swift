@@ -4,19 +4,26 @@ import TitansTraining
 
 /// What `titans train` reads: the bytes of any file (`--data`), a token file made by `titans data prepare`
 /// (`--tokens`), whose tokenizer the checkpoint then carries, or prompt–answer examples (`--tasks`), scored on the
-/// answers only.
+/// answers and, with a prompt weight, on the prompts.
 enum TrainingData {
     case bytes(path: String, validationFraction: Double)
     case tokens(path: String)
-    case tasks(path: String, validationFraction: Double)
+    case tasks(path: String, validationFraction: Double, promptWeight: Double)
 
     /// The data a new run names; exactly one of `data`, `tokens` and `tasks`.
-    static func chosen(data: String?, tokens: String?, tasks: String?, validationFraction: Double?) throws -> TrainingData {
+    static func chosen(data: String?, tokens: String?, tasks: String?, validationFraction: Double?,
+                       promptWeight: Double? = nil) throws -> TrainingData {
         let named = [data, tokens, tasks].compactMap { $0 }
         guard named.count == 1 else {
             throw ValidationError(named.isEmpty
                 ? "pass the training data with --data FILE (any file: its bytes), --tokens FILE (from titans data prepare) or --tasks FILE.jsonl (prompt–answer examples)"
                 : "pass one of --data, --tokens and --tasks, not several")
+        }
+        if let promptWeight {
+            guard tasks != nil else { throw ValidationError("--prompt-weight weighs the prompts of --tasks examples; drop it or train on --tasks") }
+            guard promptWeight >= 0 && promptWeight <= 1 else {
+                throw ValidationError("--prompt-weight must be in [0, 1]: 0 scores the answers only, 1 every byte alike")
+            }
         }
         if let tokens {
             guard validationFraction == nil else {
@@ -28,7 +35,8 @@ enum TrainingData {
         guard (0..<1).contains(fraction) else {
             throw ValidationError("--validation-fraction must be in [0, 1), e.g. 0.1 to hold out the last 10% of the data")
         }
-        return tasks.map { .tasks(path: $0, validationFraction: fraction) } ?? .bytes(path: named[0], validationFraction: fraction)
+        return tasks.map { .tasks(path: $0, validationFraction: fraction, promptWeight: promptWeight ?? 0) }
+            ?? .bytes(path: named[0], validationFraction: fraction)
     }
 
     /// The data a checkpoint's run was trained on, unless `data`, `tokens` or `tasks` names it again (moved files).
@@ -42,7 +50,8 @@ enum TrainingData {
         if metadata["tasks"] != nil || tasks != nil {
             guard data == nil else { throw ValidationError("this run trains on prompt–answer examples; give --tasks, not --data") }
             guard let path = tasks ?? metadata["tasks"] else { throw ValidationError("pass the run's examples with --tasks") }
-            return .tasks(path: path, validationFraction: fraction)
+            return .tasks(path: path, validationFraction: fraction,
+                          promptWeight: metadata["prompt_weight"].flatMap(Double.init).map { min(max($0, 0), 1) } ?? 0)
         }
         guard let path = data ?? metadata["data"] else {
             throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")
@@ -52,7 +61,7 @@ enum TrainingData {
 
     var path: String {
         switch self {
-        case .bytes(let path, _), .tokens(let path), .tasks(let path, _): return path
+        case .bytes(let path, _), .tokens(let path), .tasks(let path, _, _): return path
         }
     }
 
@@ -64,10 +73,10 @@ enum TrainingData {
         case let .bytes(path, fraction):
             let dataset = try ByteDataset(contentsOf: URL(fileURLWithPath: path), validationFraction: fraction, minimumLength: sequenceLength)
             return (dataset, 256, ["data": path, "validation_fraction": String(fraction)])
-        case let .tasks(path, fraction):
+        case let .tasks(path, fraction, weight):
             let examples = try PromptAnswerFile.read(URL(fileURLWithPath: path))
-            let batches = try TaskBatches(examples: examples, validationFraction: fraction, sequenceLength: sequenceLength)
-            return (batches, 256, ["tasks": path, "validation_fraction": String(fraction)])
+            let batches = try TaskBatches(examples: examples, validationFraction: fraction, sequenceLength: sequenceLength, promptWeight: weight)
+            return (batches, 256, ["tasks": path, "validation_fraction": String(fraction), "prompt_weight": String(weight)])
         case .tokens(let path):
             let dataset = try TokenDataset(contentsOf: URL(fileURLWithPath: path), minimumLength: sequenceLength)
             let tokenizer = try dataset.file.tokenizer()

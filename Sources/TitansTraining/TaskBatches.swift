@@ -1,8 +1,10 @@
 import Foundation
 
-/// Prompt–answer examples as training batches, scored on the answers only: each row of `length + 1` bytes holds whole
-/// examples drawn at random (an example is never cut between rows), then unscored padding. The last share of the
-/// examples (in file order) is held out for validation, packed in order.
+/// Prompt–answer examples as training batches, scored on the answers (and, with a `promptWeight` above 0, on the
+/// prompts' bytes with that weight as well, so the model also learns to predict the text it reads, which makes
+/// copying from the context easier to learn): each row of `length + 1` bytes holds whole examples drawn at random (an
+/// example is never cut between rows), then unscored padding. The last share of the examples (in file order) is held
+/// out for validation, packed in order and scored on the answers only.
 ///
 /// ```swift
 /// let examples = try PromptAnswerFile.read(URL(fileURLWithPath: "passkeys.jsonl"))
@@ -14,10 +16,12 @@ public struct TaskBatches: BatchSource {
     public let validation: [TaskExample]
     /// The byte after the examples of a row, never scored.
     public static let padding: UInt8 = 0
+    /// The loss weight of a prompt byte, against 1 for an answer byte (0: answers only).
+    public let promptWeight: Double
 
     /// `examples` split for training and validation; each must have a prompt and an answer and fit a row
     /// (`sequenceLength + 1` bytes).
-    public init(examples: [TaskExample], validationFraction: Double, sequenceLength: Int) throws {
+    public init(examples: [TaskExample], validationFraction: Double, sequenceLength: Int, promptWeight: Double = 0) throws {
         if let index = examples.firstIndex(where: { $0.prompt.isEmpty || $0.answer.isEmpty }) {
             throw TaskDataError.emptyPart(index: index + 1)
         }
@@ -26,6 +30,7 @@ public struct TaskBatches: BatchSource {
         }
         let held = validationFraction > 0 ? max(1, Int(Double(examples.count) * validationFraction)) : 0
         guard examples.count - held >= 1 else { throw TaskDataError.tooFew(count: examples.count) }
+        self.promptWeight = promptWeight
         training = Array(examples.dropLast(held))
         validation = Array(examples.suffix(held))
     }
@@ -40,7 +45,7 @@ public struct TaskBatches: BatchSource {
                 used += next.bytes.count
             }
             return row
-        }, length: length)
+        }, length: length, promptWeight: promptWeight)
     }
 
     public func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch] {
@@ -54,24 +59,25 @@ public struct TaskBatches: BatchSource {
             used += example.bytes.count
         }
         return stride(from: 0, to: min(rows.count, size * limit), by: size).map {
-            Self.batch(Array(rows[$0..<min(rows.count, $0 + size)]), length: length)
+            Self.batch(Array(rows[$0..<min(rows.count, $0 + size)]), length: length, promptWeight: 0)
         }
     }
 
-    /// Rows of packed examples as inputs, targets and weights: 1 where the target is an answer byte.
-    static func batch(_ rows: [[TaskExample]], length: Int) -> TrainingBatch {
+    /// Rows of packed examples as inputs, targets and weights: 1 where the target is an answer byte, `promptWeight`
+    /// where it is a prompt byte, 0 for padding.
+    static func batch(_ rows: [[TaskExample]], length: Int, promptWeight: Double) -> TrainingBatch {
         var inputs: [Int] = [], targets: [Int] = [], weights: [Double] = []
         for row in rows {
-            var bytes: [Int] = [], scored: [Bool] = []
+            var bytes: [Int] = [], scored: [Double] = []
             for example in row {
                 bytes += example.bytes.map(Int.init)
-                scored += example.prompt.map { _ in false } + example.answer.map { _ in true }
+                scored += example.prompt.map { _ in promptWeight } + example.answer.map { _ in 1 }
             }
             bytes += Array(repeating: Int(padding), count: length + 1 - bytes.count)
-            scored += Array(repeating: false, count: length + 1 - scored.count)
+            scored += Array(repeating: 0, count: length + 1 - scored.count)
             inputs += bytes.prefix(length)
             targets += bytes.dropFirst()
-            weights += scored.dropFirst().map { $0 ? 1 : 0 }
+            weights += scored.dropFirst()
         }
         return TrainingBatch(inputs: IndexTensor(shape: [rows.count, length], inputs), targets: IndexTensor(shape: [rows.count, length], targets),
                              lossWeights: weights)

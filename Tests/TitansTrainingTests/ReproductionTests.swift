@@ -4,37 +4,84 @@ import Testing
 
 struct ReproductionTests {
     static let tiny = ReproductionScale(name: "tiny", width: 16, layers: 1, steps: 3, batchSize: 2, learningRate: 3e-3, examplesPerTask: 6,
-                                        evaluationExamples: 2, seeds: [0, 1], lengthMultiples: [1, 2], allModels: true)
+                                        evaluationExamples: 2, seeds: [0, 1], lengthMultiples: [1, 2], allModels: true,
+                                        languageSteps: 2, evaluationBytes: 512, depths: [1, 2], depthLengths: [32, 64],
+                                        efficiencyLengths: [16, 32])
 
-    /// Every model a study names exists at both scales (a misspelt name would silently drop out of the report).
+    /// A text of about 48 KB from a few sentences in a seeded order, written to a temporary file.
+    static func corpus(seed: UInt64 = 1) throws -> ReproductionCorpus {
+        let sentences = ["The river ran past the mill. ", "A lamp burned in the window. ", "They walked to the old bridge. ",
+                         "Rain fell on the roofs all night. ", "The baker sang while he worked. "]
+        var generator = RandomGenerator(seed: seed)
+        let text = (0..<1600).map { _ in sentences[generator.uniformIndex(sentences.count)] }.joined()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-\(UUID().uuidString).txt")
+        try Data(text.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        return try ReproductionCorpus(contentsOf: url)
+    }
+
+    /// Every model a study names exists at both scales (a misspelt name would silently drop out of the report), with
+    /// the cells each kind of study makes.
     @Test(arguments: ReproductionStudy.all.map(\.name))
     func everyModelOfEveryStudyExists(name: String) throws {
         let study = try #require(ReproductionStudy.all.first { $0.name == name })
+        let text = try Self.corpus()
         for scale in [ReproductionScale.quick, .full] {
-            let models = scale.allModels ? study.models : study.quickModels
-            #expect(study.cells(at: scale).count == models.count * (study.headline ? scale.seeds.count : 1))
-            #expect(Set(study.cells(at: scale).map(\.key)).count == study.cells(at: scale).count)
+            let models = study.models(at: scale), cells = study.cells(at: scale, corpus: text)
+            #expect(models.allSatisfy { scale.model($0) != nil })
+            let perModel: Int
+            switch study.kind {
+            case .depth: perModel = scale.depthLengths.count
+            case .ablations: perModel = 3
+            default: perModel = 1
+            }
+            #expect(cells.count == models.count * perModel * study.seeds(scale).count)
+            #expect(Set(cells.map(\.key)).count == cells.count)
+            if case .accuracy(let tasks, let length) = study.kind { #expect(tasks.allSatisfy { $0.minimumLength <= length }) }
         }
         #expect(Set(study.quickModels).isSubset(of: study.models))
-        #expect(study.trainingTasks.allSatisfy { $0.minimumLength <= study.trainingLength })
     }
 
-    /// Each ablation changes the LMM, and the ablation study reuses the needles study's trained Titans models.
-    @Test func ablationsChangeTheModelAndShareTraining() throws {
-        let base = try #require(ReproductionScale.full.model("lmm"))
-        for name in ReproductionScale.ablations.keys {
-            let ablated = try #require(ReproductionScale.full.model("lmm/\(name)"))
-            #expect(sortedJSONText(ablated) != sortedJSONText(base), "\(name) changes nothing")
+    /// A cell named by several studies (the ablations' LMM, MAC, MAG and MAL) is the same training in each, so it is
+    /// trained once; without a text the studies that read one make no cells.
+    @Test func studiesShareTheirCellsAndNeedText() throws {
+        let text = try Self.corpus()
+        var seen: [String: ReproductionCell] = [:]
+        for cell in ReproductionStudy.all.flatMap({ $0.cells(at: .full, corpus: text) }) {
+            if let other = seen[cell.key] {
+                #expect(sortedJSONText(other.configuration) == sortedJSONText(cell.configuration), "\(cell.key)")
+                #expect(other.trainingLength == cell.trainingLength && other.multiples == cell.multiples, "\(cell.key)")
+            }
+            seen[cell.key] = cell
         }
-        #expect(ReproductionScale.full.model("lmm/no-such-part") == nil)
-        let needles = Set(ReproductionStudy.needles.cells(at: .full).map(\.key))
-        let shared = ReproductionStudy.ablations.cells(at: .full).filter { needles.contains($0.key) }.map(\.modelName)
-        #expect(shared == ["lmm", "mac", "mag", "mal"])
+        let trained = Set([ReproductionStudy.needles, .babilong, .language].flatMap { $0.cells(at: .full, corpus: text).map(\.key) })
+        let shared = ReproductionStudy.ablations.cells(at: .full, corpus: text).filter { trained.contains($0.key) }
+        #expect(Set(shared.map(\.modelName)) == ["lmm", "mac", "mag", "mal"] && shared.count == 4 * 3)
+        #expect(ReproductionStudy.language.cells(at: .full, corpus: nil).isEmpty && ReproductionStudy.depth.cells(at: .full, corpus: nil).isEmpty)
+        #expect(ReproductionStudy.ablations.cells(at: .full, corpus: nil).allSatisfy { if case .tasks = $0.workload { true } else { false } })
     }
 
-    /// A cell trains and scores its model: one accuracy per task and tested length.
-    @Test func aCellTrainsAndScores() throws {
-        var cell = try #require(ReproductionStudy.needles.cells(at: Self.tiny).first)
+    /// Each ablation and depth changes the LMM, and every model of a scale has MAC's parameter count within 10%.
+    @Test func modelsAreChangedAndMatchedInSize() throws {
+        let base = try #require(ReproductionScale.full.model("lmm"))
+        for name in ReproductionScale.ablations.keys.map({ "lmm/\($0)" }) + ["lmm/depth-1", "lmm/depth-3"] {
+            let changed = try #require(ReproductionScale.full.model(name))
+            #expect(sortedJSONText(changed) != sortedJSONText(base), "\(name) changes nothing")
+        }
+        #expect(ReproductionScale.full.model("lmm/no-such-part") == nil && ReproductionScale.full.model("lmm/depth-0") == nil)
+        for scale in [ReproductionScale.quick, .full] {
+            let target = Double(ReproductionScale.parameterCount(try #require(scale.model("mac"))))
+            let names = Set(ReproductionStudy.all.flatMap { $0.models(at: scale) } + ReproductionStudy.all.flatMap(\.models))
+            for name in names {
+                let count = Double(ReproductionScale.parameterCount(try #require(scale.model(name))))
+                #expect(abs(count - target) / target < 0.1, "\(name) at \(scale.name): \(count) parameters against \(target)")
+            }
+        }
+    }
+
+    /// A cell on tasks trains and scores its model: one accuracy per task and tested length.
+    @Test func aTaskCellTrainsAndScores() throws {
+        var cell = try #require(ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil).first)
         cell.trainingLength = 128
         var steps: [Int] = []
         let result = try cell.run(scale: Self.tiny) { step, _ in steps.append(step) }
@@ -44,12 +91,44 @@ struct ReproductionTests {
         #expect(result.finalLoss.isFinite && result.parameters > 0 && result.scale == "tiny")
     }
 
-    static func result(_ cell: ReproductionCell, _ accuracy: Double) -> ReproductionResult {
-        ReproductionResult(study: cell.study, model: cell.label, seed: cell.seed, scale: tiny.name, settings: sortedJSONText(tiny), parameters: 1234,
-                           configuration: sortedJSONText(cell.configuration), trainingSeconds: 10, evaluationSeconds: 1, finalLoss: 0.5,
-                           metrics: Dictionary(uniqueKeysWithValues: cell.trainingTasks.flatMap { task in
-                               cell.lengths(tiny).map { (ReproductionCell.metric(task.name, $0), accuracy) }
-                           }))
+    /// A cell on text trains (equal bytes per step at every length) and gives bits per byte at its lengths; a timed cell
+    /// gives both speeds at each length.
+    @Test func textAndTimedCellsMeasure() throws {
+        let text = try Self.corpus()
+        let depth = ReproductionStudy.depth.cells(at: Self.tiny, corpus: text)
+        #expect(depth.map { $0.batchSize(Self.tiny) } == [16, 8, 16, 8])
+        var steps = 0
+        let result = try depth[0].run(scale: Self.tiny) { _, _ in steps += 1 }
+        #expect(steps == Self.tiny.languageSteps && Array(result.metrics.keys) == ["bpb@32"])
+        // An untrained byte model is near 8 bits per byte; two steps cannot take it far.
+        #expect((6...10).contains(result.metrics["bpb@32"] ?? 0), "\(result.metrics)")
+        let language = try #require(ReproductionStudy.language.cells(at: Self.tiny, corpus: text).first)
+        #expect(language.lengths(Self.tiny) == ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength })
+
+        let timed = try #require(ReproductionStudy.efficiency.cells(at: Self.tiny, corpus: nil).first)
+        let speed = try timed.run(scale: Self.tiny)
+        #expect(Set(speed.metrics.keys) == ["training@16", "training@32", "forward@16", "forward@32"])
+        #expect(speed.metrics.values.allSatisfy { $0 > 0 && $0.isFinite })
+    }
+
+    /// A result with every metric of `cell` set from `value` (accuracy, bits per byte or speed, by the cell's workload;
+    /// a timed cell's speed at the i-th length is `value × slope^i`).
+    static func result(_ cell: ReproductionCell, _ value: Double, slope: Double = 1, scale: ReproductionScale = tiny) -> ReproductionResult {
+        var metrics: [String: Double] = [:]
+        switch cell.workload {
+        case .tasks(let tasks, _):
+            for task in tasks { for length in cell.lengths(scale) { metrics[ReproductionCell.metric(task.name, length)] = value } }
+        case .language:
+            for length in cell.lengths(scale) { metrics[ReproductionCell.metric("bpb", length)] = value }
+        case .throughput(let lengths):
+            for (i, length) in lengths.enumerated() {
+                metrics[ReproductionCell.metric("training", length)] = value * pow(slope, Double(i))
+                metrics[ReproductionCell.metric("forward", length)] = value
+            }
+        }
+        return ReproductionResult(study: cell.study, model: cell.label, seed: cell.seed, scale: scale.name, settings: cell.settings(scale),
+                                  parameters: 1234, configuration: sortedJSONText(cell.configuration), trainingSeconds: 10,
+                                  evaluationSeconds: 1, finalLoss: 0.5, metrics: metrics)
     }
 
     /// A model whose training diverges is kept as diverged (no accuracy, the step said), survives a save and a load
@@ -58,7 +137,7 @@ struct ReproductionTests {
         var scale = Self.tiny
         scale.learningRate = 1e6
         scale.seeds = [0]
-        var cell = try #require(ReproductionStudy.needles.cells(at: scale).first { $0.modelName == "ttt-mlp" })
+        var cell = try #require(ReproductionStudy.needles.cells(at: scale, corpus: nil).first { $0.modelName == "ttt-mlp" })
         cell.trainingLength = 128
         let result = try cell.run(scale: scale)
         let step = try #require(result.divergedAtStep)
@@ -72,17 +151,17 @@ struct ReproductionTests {
         try results.save(to: folder)
         let loaded = try #require(try ReproductionResults(loadingFrom: folder).cells[cell.key])
         #expect(loaded.divergedAtStep == step && loaded.finalLoss.isNaN && loaded.metrics.isEmpty)
-        let text = ReproductionReport(study: .needles, scale: scale, results: results).markdown(chartFile: "x.svg")
+        let text = ReproductionReport(study: .needles, scale: scale, results: results, corpus: nil).markdown(chartFile: "x.svg")
         #expect(text.contains("diverged (seed 0 at step \(step))"))
     }
 
-    /// Results survive a save and a load; a cell counts as done only with the same model and scale.
+    /// Results survive a save and a load; a cell counts as done only with the same model, scale and text.
     @Test func resultsResumeOnlyTheSameCells() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try ReproductionResults(loadingFrom: folder).cells.isEmpty)
-        let cells = ReproductionStudy.needles.cells(at: Self.tiny)
+        let cells = ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil)
         var results = ReproductionResults()
         results.cells[cells[0].key] = Self.result(cells[0], 0.5)
         try results.save(to: folder)
@@ -97,23 +176,32 @@ struct ReproductionTests {
         wider.configuration.resize(width: 32, heads: 2)
         #expect(loaded.done(wider, scale: Self.tiny) == nil)
 
+        let language = try #require(ReproductionStudy.language.cells(at: Self.tiny, corpus: try Self.corpus(seed: 1)).first)
+        let otherText = try #require(ReproductionStudy.language.cells(at: Self.tiny, corpus: try Self.corpus(seed: 2)).first)
+        results.cells[language.key] = Self.result(language, 2.5)
+        #expect(results.done(language, scale: Self.tiny) != nil && results.done(otherText, scale: Self.tiny) == nil)
+
         try Data("{ not json".utf8).write(to: ReproductionResults.url(in: folder))
         #expect(throws: ReproductionError.self) { try ReproductionResults(loadingFrom: folder) }
     }
 
+    /// Rows of a rendered Markdown table, split into trimmed cells.
+    static func rows(_ text: String) -> [[String]] {
+        text.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
     /// The report gives each measured model a row (the mean and half the range over seeds), leaves out the rest, and
     /// draws a line per model.
-    @Test func reportTablesAndCharts() {
-        let cells = ReproductionStudy.needles.cells(at: Self.tiny)
+    @Test func accuracyTablesAndCharts() throws {
+        let cells = ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil)
         var results = ReproductionResults()
         let mag = cells.filter { $0.modelName == "mag" }
         results.cells[mag[0].key] = Self.result(mag[0], 0.5)
         results.cells[mag[1].key] = Self.result(mag[1], 0.7)
-        let lmm = cells.first { $0.modelName == "lmm" && $0.seed == 0 }!
+        let lmm = try #require(cells.first { $0.modelName == "lmm" && $0.seed == 0 })
         results.cells[lmm.key] = Self.result(lmm, 1)
-        let report = ReproductionReport(study: .needles, scale: Self.tiny, results: results)
-        let text = report.markdown(chartFile: "needles.svg")
-        let rows = text.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let report = ReproductionReport(study: .needles, scale: Self.tiny, results: results, corpus: nil)
+        let rows = Self.rows(report.markdown(chartFile: "needles.svg"))
         #expect(rows.contains { $0.prefix(4) == ["Titans (MAG)", "1234", "60.0 ± 10.0", "60.0 ± 10.0"] })
         #expect(rows.contains { $0.prefix(4) == ["Titans (LMM)", "1234", "100.0", "100.0"] })
         #expect(!rows.contains { $0.prefix(2) == ["Titans (MAC)", "1234"] })
@@ -122,27 +210,81 @@ struct ReproductionTests {
         #expect(report.chart().series[1].points.allSatisfy { abs($0.y - 0.6) < 1e-12 })
     }
 
+    /// The language, depth, ablation and efficiency tables show the numbers of their own trainings only.
+    @Test func languageDepthAblationAndSpeedTables() throws {
+        let text = try Self.corpus()
+        var results = ReproductionResults()
+        func add(_ study: ReproductionStudy, _ value: (ReproductionCell) -> Double, slope: Double = 1) {
+            for cell in study.cells(at: Self.tiny, corpus: text) where cell.seed == 0 && results.cells[cell.key] == nil {
+                results.cells[cell.key] = Self.result(cell, value(cell), slope: slope)
+            }
+        }
+        add(.language) { $0.modelName == "lmm" ? 2.25 : 2.5 }
+        add(.depth) { cell in cell.modelName == "lmm/depth-1" ? 3 : cell.trainingLength == 32 ? 2 : 1.5 }
+        add(.needles) { _ in 0.4 }
+        add(.babilong) { _ in 0.8 }
+        add(.ablations) { if case .language = $0.workload { 2.5 } else { 0.2 } }  // the LMM's three, already there, are kept
+        add(.efficiency, { $0.modelName == "lmm/depth-1" ? 1000 : 500 }, slope: 0.5)
+        func table(_ study: ReproductionStudy) -> [[String]] {
+            Self.rows(ReproductionReport(study: study, scale: Self.tiny, results: results, corpus: text).markdown(chartFile: "x.svg"))
+        }
+        #expect(table(.language).contains { $0.prefix(5) == ["Titans (LMM)", "1234", "2.250", "2.250", "2.250"] })
+        #expect(table(.depth).contains { $0 == ["LMM, memory depth 2", "1234", "2.000", "1.500"] })
+        #expect(table(.depth).contains { $0 == ["LMM, memory depth 1", "1234", "3.000", "3.000"] })
+        // Long context: the mean of S-NIAH (0.4) and BABILong-style (0.8) for the LMM; the ablation's own 0.2s.
+        #expect(table(.ablations).contains { $0 == ["Titans (LMM)", "1234", "2.250", "40.0", "80.0", "60.0"] })
+        #expect(table(.ablations).contains { $0 == ["LMM without momentum", "1234", "2.500", "20.0", "20.0", "20.0"] })
+        #expect(table(.efficiency).contains { $0 == ["LMM, memory depth 1", "1234", "1000", "500", "1000", "1000", "0.50"] })
+        let depthChart = ReproductionReport(study: .depth, scale: Self.tiny, results: results, corpus: text).chart()
+        #expect(depthChart.series.map(\.name) == ["LMM, memory depth 1", "LMM, memory depth 2"])
+        #expect(depthChart.series[1].points.map(\.y) == [2, 1.5])
+        let missing = ReproductionReport(study: .language, scale: Self.tiny, results: ReproductionResults(), corpus: nil)
+        #expect(missing.markdown(chartFile: "x.svg").contains("Not run: no text"))
+    }
+
     /// Each claim is judged from the results it needs: agrees, disagrees, or cannot tell when they are missing or close.
-    @Test func claimsAreJudgedOnTheResults() {
-        let cells = (ReproductionStudy.needles.cells(at: Self.tiny) + ReproductionStudy.ablations.cells(at: Self.tiny)).filter { $0.seed == 0 }
-        func results(_ accuracy: [String: Double]) -> ReproductionResults {
+    @Test func claimsAreJudgedOnTheResults() throws {
+        let text = try Self.corpus()
+        let scale = Self.tiny
+        func results(accuracy: [String: Double], bits: [String: Double], speed: [String: Double], slope: Double) -> ReproductionResults {
             var results = ReproductionResults()
-            for cell in cells { if let a = accuracy[cell.modelName] { results.cells[cell.key] = Self.result(cell, a) } }
+            for cell in ReproductionStudy.all.flatMap({ $0.cells(at: scale, corpus: text) }) where cell.seed == 0 {
+                let value: Double?
+                switch cell.workload {
+                case .tasks: value = accuracy[cell.modelName]
+                case .language: value = bits[cell.modelName].map { $0 - (cell.study == "language@64" ? 0.1 : 0) }
+                case .throughput: value = speed[cell.modelName]
+                }
+                if let value { results.cells[cell.key] = Self.result(cell, value, slope: slope, scale: scale) }
+            }
             return results
         }
-        func verdicts(_ r: ReproductionResults) -> [ReproductionClaims.Verdict] { ReproductionClaims.judged(r, scale: Self.tiny).map(\.verdict) }
-        #expect(verdicts(results([:])) == Array(repeating: .cannotTell, count: 8))
-        let paperLike = ["lmm": 0.6, "mac": 0.9, "mag": 0.8, "mal": 0.8, "delta-net": 0.3, "sliding-window": 0.1,
-                         "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
-                         "lmm/no-forgetting": 0.3]
-        #expect(verdicts(results(paperLike)) == [.agrees, .agrees, .agrees, .agrees, .agrees, .cannotTell, .agrees, .agrees])
-        let contrary = ["lmm": 0.2, "mac": 0.1, "mag": 0.1, "mal": 0.1, "delta-net": 0.5, "sliding-window": 0.6,
-                        "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
-                        "lmm/no-forgetting": 0.6]
-        #expect(verdicts(results(contrary)) == Array(repeating: .disagrees, count: 8))
-        let close = ["lmm": 0.5, "mac": 0.52, "mag": 0.5, "mal": 0.5, "delta-net": 0.48, "sliding-window": 0.49,
-                     "lmm/linear-memory": 0.5, "lmm/no-momentum": 0.5, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.5,
-                     "lmm/no-forgetting": 0.5]
-        #expect(verdicts(results(close)) == Array(repeating: .cannotTell, count: 8))
+        func verdicts(_ r: ReproductionResults) -> [ReproductionClaims.Verdict] {
+            ReproductionClaims.judged(r, scale: scale, corpus: text).map(\.verdict)
+        }
+        let count = 13
+        #expect(verdicts(results(accuracy: [:], bits: [:], speed: [:], slope: 1)) == Array(repeating: .cannotTell, count: count))
+        let paperLike = results(
+            accuracy: ["lmm": 0.6, "mac": 0.9, "mag": 0.8, "mal": 0.8, "delta-net": 0.3, "sliding-window": 0.1,
+                       "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
+                       "lmm/no-forgetting": 0.3],
+            bits: ["lmm": 1.5, "transformer": 1.7, "delta-net": 1.6, "lmm/depth-1": 1.8, "lmm/depth-2": 1.6],
+            speed: ["lmm/depth-1": 1000, "lmm/depth-2": 600, "mal": 900], slope: 1)
+        #expect(verdicts(paperLike) == [.agrees, .agrees, .agrees, .agrees, .agrees, .cannotTell, .agrees, .agrees, .agrees, .agrees,
+                                        .agrees, .agrees, .agrees])
+        let contrary = results(
+            accuracy: ["lmm": 0.2, "mac": 0.1, "mag": 0.1, "mal": 0.1, "delta-net": 0.5, "sliding-window": 0.6,
+                       "lmm/linear-memory": 0.4, "lmm/no-momentum": 0.45, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.58,
+                       "lmm/no-forgetting": 0.6],
+            bits: ["lmm": 1.8, "transformer": 1.6, "delta-net": 1.5, "lmm/depth-1": 1.5, "lmm/depth-2": 1.8],
+            speed: ["lmm/depth-1": 1000, "lmm/depth-2": 900, "mal": 500], slope: 0.5)
+        #expect(verdicts(contrary) == Array(repeating: .disagrees, count: count))
+        let close = results(
+            accuracy: ["lmm": 0.5, "mac": 0.52, "mag": 0.5, "mal": 0.5, "delta-net": 0.48, "sliding-window": 0.49,
+                       "lmm/linear-memory": 0.5, "lmm/no-momentum": 0.5, "lmm/no-convolution": 0.5, "lmm/no-persistent": 0.5,
+                       "lmm/no-forgetting": 0.5],
+            bits: ["lmm": 1.5, "transformer": 1.51, "delta-net": 1.49, "lmm/depth-1": 1.5, "lmm/depth-2": 1.49],
+            speed: ["lmm/depth-1": 1000, "lmm/depth-2": 950, "mal": 1050], slope: 1)
+        #expect(verdicts(close) == Array(repeating: .cannotTell, count: count))
     }
 }

@@ -70,15 +70,3 @@ struct MemoryBench: ParsableCommand {
               + String(Int(tokens / forward)).padding(toLength: 10, withPad: " ", startingAt: 0) + String(Int(tokens / training)))
     }
 }
-
-/// Seconds of the fastest of `repeats` runs, after one warm-up.
-func fastestSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
-    try body()
-    var result = Double.infinity
-    for _ in 0..<max(repeats, 1) {
-        let start = Date()
-        try body()
-        result = min(result, Date().timeIntervalSince(start))
-    }
-    return result
-}

@@ -94,17 +94,7 @@ struct ScalingBench: ParsableCommand {
             throw ValidationError("--cell: no architecture \(parts[0])")
         }
         if let problem = config.problem { throw ValidationError(problem) }
-        var rng = RandomGenerator(seed: 0)
-        let model = LanguageModel(config, generator: &rng)
-        model.recomputesBlocks = recompute
-        let tokens = IndexTensor(shape: [1, length], (0..<length).map { _ in Int(rng.next() % 256) })
-        let optimizer = AdamW(model.namedParameters(), learningRate: 1e-4)
-        let train = fastestSeconds(repeats: repeats) {
-            model(tokens).logits.crossEntropy(targets: tokens).backward()
-            optimizer.step()
-            optimizer.zeroGradients()
-        }
-        let forward = fastestSeconds(repeats: repeats) { _ = withoutGradients { model(tokens) } }
-        print(String(format: "%.1f %.1f %.1f", Double(length) / train, Double(length) / forward, peakResidentMegabytes()))
+        let speed = ModelThroughput.measure(config, length: length, repeats: repeats, recompute: recompute)
+        print(String(format: "%.1f %.1f %.1f", speed.training, speed.forward, peakResidentMegabytes()))
     }
 }

@@ -1,82 +1,165 @@
 import Foundation
 import TitansEval
 
-/// One model of one study at one seed: trained on a mix of long-context tasks at the study's training length, then
-/// scored on its evaluation tasks at every tested length. Its key names it in `results.json`.
+/// What a cell of `titans reproduce` does with its model.
+public enum ReproductionWorkload: Sendable {
+    /// Trained on a mix of long-context tasks (lengths from half the training length to it, answer bytes scored), then
+    /// scored by exact match on the evaluation tasks at every tested length.
+    case tasks(training: [any LongContextTask], evaluation: [any LongContextTask])
+    /// Trained on the training part of a text, then scored in bits per byte on its held-out part at every tested length
+    /// that the held-out part holds.
+    case language(ReproductionCorpus)
+    /// Not trained: the speed of a training step and of a forward pass at each length, batch 1.
+    case throughput(lengths: [Int])
+}
+
+/// The text of the language-modelling studies: a file's bytes, its last tenth held out.
+public struct ReproductionCorpus: Sendable {
+    public let data: ByteDataset
+    /// The file's name, size and a hash of its bytes: a result is reused only with the same text.
+    public let fingerprint: String
+
+    public init(contentsOf url: URL) throws {
+        data = try ByteDataset(contentsOf: url, validationFraction: 0.1, minimumLength: 4096)
+        let hash = data.bytes.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }  // FNV-1a
+        fingerprint = "\(url.lastPathComponent), \(data.bytes.count) bytes, FNV-1a \(String(hash, radix: 16))"
+    }
+}
+
+/// One model of one study at one seed: trained (or timed) by its workload at the study's training length. Its key
+/// names it in `results.json`.
 ///
 /// ```swift
-/// let cell = ReproductionStudy.needles.cells(at: .quick)[0]
+/// let cell = ReproductionStudy.needles.cells(at: .quick, corpus: nil)[0]
 /// let result = try cell.run(scale: .quick) { step, total in print(step, total) }
 /// print(result.metrics["s-niah-pk@256"] ?? 0)
 /// ```
 public struct ReproductionCell: Sendable {
+    /// The training this cell is (`needles`, `language@512`, …): a cell trained once serves every study that names it.
     public var study: String
     /// The model's name in tables (`MAG`, `sliding window`, …) and on the command line (`mag`, `sliding-window`).
     public var label: String
     public var modelName: String
     public var configuration: ModelConfiguration
     public var seed: UInt64
-    /// The tasks mixed for training and those scored.
-    public var trainingTasks: [any LongContextTask]
-    public var evaluationTasks: [any LongContextTask]
-    /// Bytes per training sequence; examples are drawn with lengths between half of it (or the task's least) and it.
+    public var workload: ReproductionWorkload
+    /// Bytes per training sequence.
     public var trainingLength: Int
+    /// The tested lengths as multiples of the training length (`nil`: the scale's).
+    public var multiples: [Int]? = nil
 
     public var key: String { "\(study)/\(modelName)/seed\(seed)" }
 
-    /// The tested lengths at `scale`.
-    public func lengths(_ scale: ReproductionScale) -> [Int] { scale.lengthMultiples.map { $0 * trainingLength } }
+    /// What a result must have been measured with to be reused: the scale's settings and, for text, the corpus.
+    public func settings(_ scale: ReproductionScale) -> String {
+        if case .language(let corpus) = workload { return sortedJSONText(scale) + " on " + corpus.fingerprint }
+        return sortedJSONText(scale)
+    }
 
-    /// The name of a metric: a task's accuracy at a length.
-    public static func metric(_ task: String, _ length: Int) -> String { "\(task)@\(length)" }
+    /// The tested lengths at `scale`.
+    public func lengths(_ scale: ReproductionScale) -> [Int] {
+        if case .throughput(let lengths) = workload { return lengths }
+        return (multiples ?? scale.lengthMultiples).map { $0 * trainingLength }
+    }
+
+    /// The name of a metric: a task's accuracy, `bpb` or `training`/`forward` tokens/s, at a length.
+    public static func metric(_ name: String, _ length: Int) -> String { "\(name)@\(length)" }
+
+    /// Sequences per step: the scale's batch of 256-byte sequences, as bytes, in sequences of this length (equal
+    /// training bytes at every length).
+    func batchSize(_ scale: ReproductionScale) -> Int {
+        guard case .language = workload else { return scale.batchSize }
+        return max(1, scale.batchSize * 256 / trainingLength)
+    }
 
     /// Trains the cell's model and scores it; `progress` sees each training step.
     public func run(scale: ReproductionScale, progress: (Int, Int) -> Void = { _, _ in }) throws -> ReproductionResult {
         let start = Date()
+        var result = ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings(scale),
+                                        parameters: ReproductionScale.parameterCount(configuration),
+                                        configuration: sortedJSONText(configuration), trainingSeconds: 0, evaluationSeconds: 0,
+                                        finalLoss: .nan, metrics: [:])
+        var rng = RandomGenerator(seed: seed)
+        let model = LanguageModel(configuration, generator: &rng)
+        let steps: Int
+        switch workload {
+        case .throughput(let lengths):
+            for length in lengths {
+                let speed = ModelThroughput.measure(configuration, length: length)
+                result.metrics[Self.metric("training", length)] = speed.training
+                result.metrics[Self.metric("forward", length)] = speed.forward
+            }
+            result.evaluationSeconds = Date().timeIntervalSince(start)
+            return result
+        case .tasks(let training, _):
+            steps = scale.steps
+            let trainer = Trainer(model: model, source: try taskBatches(training, scale: scale), configuration: trainingConfiguration(scale, steps))
+            try train(trainer, steps: steps, into: &result, progress: progress)
+        case .language(let corpus):
+            steps = scale.languageSteps
+            let trainer = Trainer(model: model, source: corpus.data, configuration: trainingConfiguration(scale, steps))
+            try train(trainer, steps: steps, into: &result, progress: progress)
+        }
+        result.trainingSeconds = Date().timeIntervalSince(start)
+        guard result.divergedAtStep == nil else { return result }
+        let trained = Date()
+        switch workload {
+        case .tasks(_, let evaluation):
+            for task in evaluation {
+                for length in lengths(scale) {
+                    // The same examples for every model and seed.
+                    let name = task.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }
+                    var generator = RandomGenerator(seed: UInt64(length) &* 0x9E37_79B9 &+ name)
+                    let examples = (0..<scale.evaluationExamples).map { _ in task.example(length: length, generator: &generator) }
+                    let correct = TaskEvaluation.correct(of: model, on: examples).filter { $0 }.count
+                    result.metrics[Self.metric(task.name, length)] = Double(correct) / Double(examples.count)
+                }
+            }
+        case .language(let corpus):
+            for length in lengths(scale) {
+                let score = TextEvaluation.bitsPerByte(of: model, on: corpus.data, split: .validation, length: length,
+                                                       limit: scale.evaluationBytes)
+                if score.bytes > 0 { result.metrics[Self.metric("bpb", length)] = score.bitsPerByte }
+            }
+        case .throughput: break
+        }
+        result.evaluationSeconds = Date().timeIntervalSince(trained)
+        return result
+    }
+
+    private func trainingConfiguration(_ scale: ReproductionScale, _ steps: Int) -> TrainingConfiguration {
+        TrainingConfiguration(steps: steps, batchSize: batchSize(scale), sequenceLength: trainingLength, learningRate: scale.learningRate,
+                              seed: seed, evaluationInterval: steps, evaluationBatches: 1)
+    }
+
+    /// Training examples of `tasks`, `scale.examplesPerTask` of each, lengths from half the training length (or the
+    /// task's least) to it.
+    private func taskBatches(_ tasks: [any LongContextTask], scale: ReproductionScale) throws -> TaskBatches {
         var generator = RandomGenerator(seed: 0x7A5C &+ seed)
         var examples: [TaskExample] = []
-        for task in trainingTasks {
+        for task in tasks {
             let shortest = min(trainingLength, max(task.minimumLength, trainingLength / 2))
             for _ in 0..<scale.examplesPerTask {
                 examples.append(task.example(length: shortest + generator.uniformIndex(trainingLength - shortest + 1), generator: &generator))
             }
         }
-        let source = try TaskBatches(examples: generator.shuffled(examples), validationFraction: 0, sequenceLength: trainingLength)
-        var rng = RandomGenerator(seed: seed)
-        let model = LanguageModel(configuration, generator: &rng)
-        let trainer = Trainer(model: model, source: source, configuration: TrainingConfiguration(
-            steps: scale.steps, batchSize: scale.batchSize, sequenceLength: trainingLength, learningRate: scale.learningRate,
-            seed: seed, evaluationInterval: scale.steps, evaluationBatches: 1))
+        return try TaskBatches(examples: generator.shuffled(examples), validationFraction: 0, sequenceLength: trainingLength)
+    }
+
+    /// Runs `steps` training steps, keeping the mean loss of the last 20, or the step where training diverged (every
+    /// model goes in the table, including those that fail).
+    private func train<Model>(_ trainer: Trainer<Model>, steps: Int, into result: inout ReproductionResult,
+                              progress: (Int, Int) -> Void) throws {
         var losses: [Double] = []
-        let parameters = model.parameterCount, settings = sortedJSONText(scale), configurationText = sortedJSONText(configuration)
-        while trainer.step < scale.steps {
+        while trainer.step < steps {
             do {
                 losses.append(try trainer.trainStep().loss)
             } catch TrainingError.nonFinite(let step, _, _) {
-                // Diverged: reported as such, with no accuracy (every model goes in the table, including those that fail).
-                return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings,
-                                          parameters: parameters, configuration: configurationText,
-                                          trainingSeconds: Date().timeIntervalSince(start), evaluationSeconds: 0, finalLoss: .nan,
-                                          metrics: [:], divergedAtStep: step)
+                result.divergedAtStep = step
+                return
             }
-            progress(trainer.step, scale.steps)
+            progress(trainer.step, steps)
         }
-        let trained = Date()
-        var metrics: [String: Double] = [:]
-        for task in evaluationTasks {
-            for length in lengths(scale) {
-                // The same examples for every model and seed.
-                let name = task.name.utf8.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }
-                var generator = RandomGenerator(seed: UInt64(length) &* 0x9E37_79B9 &+ name)
-                let examples = (0..<scale.evaluationExamples).map { _ in task.example(length: length, generator: &generator) }
-                let correct = TaskEvaluation.correct(of: model, on: examples).filter { $0 }.count
-                metrics[Self.metric(task.name, length)] = Double(correct) / Double(examples.count)
-            }
-        }
-        return ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings,
-                                  parameters: parameters,
-                                  configuration: configurationText, trainingSeconds: trained.timeIntervalSince(start),
-                                  evaluationSeconds: Date().timeIntervalSince(trained),
-                                  finalLoss: losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count))), metrics: metrics)
+        result.finalLoss = losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count)))
     }
 }

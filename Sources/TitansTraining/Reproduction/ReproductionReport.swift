@@ -2,10 +2,10 @@ import Foundation
 import TitansEval
 
 /// The report of a study: our numbers as a Markdown table (the mean over seeds, and half the range between seeds when
-/// there are several), the paper's beside them, the scale stated, and a chart of accuracy against length.
+/// there are several), the paper's beside them, the scale stated, and a chart.
 ///
 /// ```swift
-/// let report = ReproductionReport(study: .needles, scale: .quick, results: results)
+/// let report = ReproductionReport(study: .needles, scale: .quick, results: results, corpus: nil)
 /// print(report.markdown(chartFile: "needles.svg"))
 /// try report.chart().write(to: folder.appendingPathComponent("needles.svg"))
 /// ```
@@ -13,15 +13,18 @@ public struct ReproductionReport {
     public var study: ReproductionStudy
     public var scale: ReproductionScale
     public var results: ReproductionResults
+    /// The text of the language studies (`nil`: they were not run).
+    public var corpus: ReproductionCorpus?
 
-    public init(study: ReproductionStudy, scale: ReproductionScale, results: ReproductionResults) {
-        (self.study, self.scale, self.results) = (study, scale, results)
+    public init(study: ReproductionStudy, scale: ReproductionScale, results: ReproductionResults, corpus: ReproductionCorpus?) {
+        (self.study, self.scale, self.results, self.corpus) = (study, scale, results, corpus)
     }
 
-    /// The study's cells that have results, by model in the study's order.
+    /// The study's models that have results, in the study's order, with every result of theirs (all seeds, and each
+    /// training of the ablations and the depth study, told apart by `study`).
     var measured: [(cell: ReproductionCell, results: [ReproductionResult])] {
         var byModel: [(ReproductionCell, [ReproductionResult])] = []
-        for cell in study.cells(at: scale) {
+        for cell in study.cells(at: scale, corpus: corpus) {
             guard let result = results.done(cell, scale: scale) else { continue }
             if let i = byModel.firstIndex(where: { $0.0.modelName == cell.modelName }) {
                 byModel[i].1.append(result)
@@ -32,66 +35,196 @@ public struct ReproductionReport {
         return byModel
     }
 
-    /// Mean and half-range over seeds of `metric`, as text (`97.5` or `97.5 ± 1.2`), in percent.
-    static func cell(_ results: [ReproductionResult], _ metric: (ReproductionResult) -> Double?) -> String {
-        let values = results.compactMap(metric)
+    /// Mean and half-range over seeds of `metric` (`97.5` or `97.5 ± 1.2`), each value times `factor`.
+    static func cell(_ results: [ReproductionResult], factor: Double = 100, digits: Int = 1,
+                     _ metric: (ReproductionResult) -> Double?) -> String {
+        let values = results.compactMap(metric).map { $0 * factor }
         guard !values.isEmpty else { return "–" }
-        let mean = 100 * values.reduce(0, +) / Double(values.count)
-        let spread = 100 * ((values.max() ?? 0) - (values.min() ?? 0)) / 2
-        return values.count > 1 ? String(format: "%.1f ± %.1f", mean, spread) : String(format: "%.1f", mean)
+        let mean = values.reduce(0, +) / Double(values.count)
+        let spread = ((values.max() ?? 0) - (values.min() ?? 0)) / 2
+        return values.count > 1 ? String(format: "%.\(digits)f ± %.\(digits)f", mean, spread) : String(format: "%.\(digits)f", mean)
     }
 
-    /// The mean accuracy over the study's tasks at `length`.
-    func average(_ result: ReproductionResult, _ length: Int) -> Double? {
-        let values = study.trainingTasks.compactMap { result.metrics[ReproductionCell.metric($0.name, length)] }
-        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    static func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+
+    /// The mean accuracy over `tasks` at `length` of one result.
+    static func average(_ result: ReproductionResult, _ tasks: [any LongContextTask], _ length: Int) -> Double? {
+        mean(tasks.compactMap { result.metrics[ReproductionCell.metric($0.name, length)] })
+    }
+
+    /// A model's mean accuracy over an accuracy study's tasks and seeds at each multiple of its training length (nil
+    /// where a length is missing). `results` may hold other trainings too: only `study`'s count.
+    static func accuracyCurve(_ study: ReproductionStudy, _ results: [ReproductionResult], _ scale: ReproductionScale) -> [Double]? {
+        guard case .accuracy(let tasks, let length) = study.kind else { return nil }
+        let own = results.filter { $0.study == study.name }
+        let curve = scale.lengthMultiples.map { m in mean(own.compactMap { average($0, tasks, m * length) }) }
+        return curve.contains { $0 == nil } ? nil : curve.compactMap { $0 }
+    }
+
+    /// The long-context average of Table 5: the mean of the S-NIAH and the BABILong-style curves, at each multiple.
+    static func longContextCurve(_ results: [ReproductionResult], _ scale: ReproductionScale) -> [Double]? {
+        guard let needles = accuracyCurve(.needles, results, scale), let babilong = accuracyCurve(.babilong, results, scale) else { return nil }
+        return zip(needles, babilong).map { ($0 + $1) / 2 }
+    }
+
+    /// The mean bits per byte over seeds of a model's training `study` (`language`, `language@512`) at `length`.
+    static func bitsPerByte(_ results: [ReproductionResult], study: String, _ length: Int) -> Double? {
+        mean(results.filter { $0.study == study }.compactMap { $0.metrics[ReproductionCell.metric("bpb", length)] })
     }
 
     public func markdown(chartFile: String) -> String {
-        let lengths = scale.lengthMultiples.map { $0 * study.trainingLength }
+        var text = "## \(study.title)\n\n\(study.about)\n\n\(scaleLine)\n\n"
         let measured = self.measured
-        var text = "## \(study.title)\n\n\(study.about)\n\n"
-        text += "Scale (`\(scale.name)`): width \(scale.width), \(scale.layers) blocks, \(scale.steps) steps of \(scale.batchSize) "
-            + "sequences of \(study.trainingLength) bytes, \(scale.examplesPerTask) training examples per task, "
-            + "\(scale.evaluationExamples) test examples per task and length, seeds \(study.seeds(scale).map(String.init).joined(separator: ", ")). "
-            + "Accuracy in percent (exact match of greedy decoding)\(study.seeds(scale).count > 1 ? ", mean ± half the range over seeds" : "").\n\n"
-        guard !measured.isEmpty else { return text + "No cell of this study has finished yet.\n\n" }
-        let tasks = study.trainingTasks.map(\.name)
-        var table = MarkdownTable(headers: ["model", "parameters"] + tasks.flatMap { task in lengths.map { "\(Self.short(task)) \($0)" } }
-                                  + ["train s"])
-        for (cell, results) in measured {
-            var row = [cell.label, String(results[0].parameters)]
-                + tasks.flatMap { task in lengths.map { length in Self.cell(results) { $0.metrics[ReproductionCell.metric(task, length)] } } }
-                + [String(format: "%.0f", results.map(\.trainingSeconds).reduce(0, +) / Double(results.count))]
-            let diverged = results.compactMap { r in r.divergedAtStep.map { "seed \(r.seed) at step \($0)" } }
-            if !diverged.isEmpty { row[2] = "diverged (\(diverged.joined(separator: ", ")))" }
-            table.append(row)
-        }
-        text += table.render() + "\n"
-        if tasks.count > 1 {
-            var average = MarkdownTable(headers: ["model"] + lengths.map { "mean \($0)" })
-            for (cell, results) in measured {
-                average.append([cell.label] + lengths.map { length in Self.cell(results) { self.average($0, length) } })
+        if measured.isEmpty {
+            let needsText: Bool
+            switch study.kind {
+            case .language, .depth: needsText = true
+            default: needsText = false
             }
-            text += "Mean over \(tasks.joined(separator: ", ")):\n\n" + average.render() + "\n"
+            return text + (needsText && corpus == nil
+                ? "Not run: no text to train on (`bash scripts/fetch-corpus`, or `--corpus FILE`).\n\n"
+                : "No model of this study has finished yet.\n\n")
         }
-        text += "![\(study.title)](\(chartFile))\n\nThe paper:\n\n\(study.paperTable)\n"
+        text += table(measured) + "\n![\(study.title)](\(chartFile))\n\nThe paper:\n\n\(study.paperTable)\n"
         return text
     }
 
-    /// Mean accuracy over the study's tasks against length, a line per model.
+    /// How this study was run at this scale, in one paragraph.
+    var scaleLine: String {
+        let seeds = study.seeds(scale).map(String.init).joined(separator: ", ")
+        let spread = study.seeds(scale).count > 1 ? ", mean ± half the range over seeds" : ""
+        let models = "Scale (`\(scale.name)`): width \(scale.width), \(scale.layers) blocks, feed-forward layers sized so every "
+            + "model has about MAC's parameter count"
+        let text = corpus.map { "; text: \($0.fingerprint), the last tenth held out" } ?? ""
+        switch study.kind {
+        case .accuracy(_, let length):
+            return models + ", \(scale.steps) steps of \(scale.batchSize) sequences of \(length) bytes, \(scale.examplesPerTask) "
+                + "training examples per task, \(scale.evaluationExamples) test examples per task and length, seeds \(seeds). "
+                + "Accuracy in percent (exact match of greedy decoding)\(spread)."
+        case .language, .depth:
+            return models + ", \(scale.languageSteps) steps of \(scale.batchSize * 256) bytes (in sequences of the training "
+                + "length), seeds \(seeds)\(text). Bits per byte on up to \(scale.evaluationBytes) held-out bytes (lower is "
+                + "better)\(spread)."
+        case .ablations:
+            return models + "; each model trained as in the needles, BABILong-style and language studies, seed \(seeds)\(text). "
+                + "Long context: the mean of the S-NIAH and the BABILong-style accuracy (percent) over every tested length."
+        case .efficiency:
+            return models + "; untrained, batch 1, random bytes, the fastest of one timed run after a warm-up. Bytes per "
+                + "second of a training step (forward, backward, AdamW) and of a forward pass, on "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores (matmul: \(BLAS.backendName))."
+        }
+    }
+
+    /// The study's table (and, for the accuracy studies, the mean over tasks).
+    func table(_ measured: [(cell: ReproductionCell, results: [ReproductionResult])]) -> String {
+        func seconds(_ results: [ReproductionResult]) -> String {
+            String(format: "%.0f", results.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +) / Double(max(1, results.count)))
+        }
+        switch study.kind {
+        case .accuracy(let tasks, let length):
+            let lengths = scale.lengthMultiples.map { $0 * length }
+            var table = MarkdownTable(headers: ["model", "parameters"] + tasks.flatMap { task in lengths.map { "\(Self.short(task.name)) \($0)" } }
+                                      + ["s per seed"])
+            var average = MarkdownTable(headers: ["model"] + lengths.map { "mean \($0)" })
+            for (cell, results) in measured {
+                var row = [cell.label, String(results[0].parameters)]
+                    + tasks.flatMap { task in lengths.map { length in Self.cell(results) { $0.metrics[ReproductionCell.metric(task.name, length)] } } }
+                    + [seconds(results)]
+                let diverged = results.compactMap { r in r.divergedAtStep.map { "seed \(r.seed) at step \($0)" } }
+                if !diverged.isEmpty { row[2] = "diverged (\(diverged.joined(separator: ", ")))" }
+                table.append(row)
+                average.append([cell.label] + lengths.map { length in Self.cell(results) { Self.average($0, tasks, length) } })
+            }
+            return table.render() + "\nMean over \(tasks.map(\.name).joined(separator: ", ")):\n\n" + average.render()
+        case .language:
+            let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
+            var table = MarkdownTable(headers: ["model", "parameters"] + lengths.map { "bpb \($0)" } + ["final training loss", "s per seed"])
+            for (cell, results) in measured {
+                table.append([cell.label, String(results[0].parameters)]
+                             + lengths.map { length in Self.cell(results, factor: 1, digits: 3) { $0.metrics[ReproductionCell.metric("bpb", length)] } }
+                             + [Self.cell(results, factor: 1, digits: 3) { $0.finalLoss.isFinite ? $0.finalLoss : nil }, seconds(results)])
+            }
+            return table.render()
+        case .depth:
+            var table = MarkdownTable(headers: ["model", "parameters"] + scale.depthLengths.map { "bpb, trained at \($0)" })
+            for (cell, results) in measured {
+                table.append([cell.label, String(results[0].parameters)] + scale.depthLengths.map { length in
+                    Self.bitsPerByte(results, study: "language@\(length)", length).map { String(format: "%.3f", $0) } ?? "–"
+                })
+            }
+            return table.render()
+        case .ablations:
+            let bpb = ReproductionStudy.languageLength
+            var table = MarkdownTable(headers: ["model", "parameters", "bpb \(bpb)", "S-NIAH", "BABILong-style", "long context"])
+            for (cell, results) in measured {
+                let needles = Self.accuracyCurve(.needles, results, scale).flatMap(Self.mean)
+                let babilong = Self.accuracyCurve(.babilong, results, scale).flatMap(Self.mean)
+                let percent = { (x: Double?) in x.map { String(format: "%.1f", 100 * $0) } ?? "–" }
+                table.append([cell.label, String(results[0].parameters),
+                              Self.bitsPerByte(results, study: "language", bpb).map { String(format: "%.3f", $0) } ?? "–",
+                              percent(needles), percent(babilong),
+                              percent(Self.longContextCurve(results, scale).flatMap(Self.mean))])
+            }
+            return table.render()
+        case .efficiency:
+            let lengths = scale.efficiencyLengths
+            var table = MarkdownTable(headers: ["model", "parameters"] + lengths.map { "train \($0)" } + lengths.map { "forward \($0)" }
+                                      + ["train, longest / shortest"])
+            for (cell, results) in measured {
+                func speed(_ kind: String, _ length: Int?) -> Double? { results[0].metrics[ReproductionCell.metric(kind, length ?? 0)] }
+                func text(_ x: Double?, _ format: String) -> String { x.map { String(format: format, $0) } ?? "–" }
+                var row = [cell.label, String(results[0].parameters)]
+                row += lengths.map { text(speed("training", $0), "%.0f") }
+                row += lengths.map { text(speed("forward", $0), "%.0f") }
+                let ratio = speed("training", lengths.last).flatMap { a in speed("training", lengths.first).map { a / $0 } }
+                table.append(row + [text(ratio, "%.2f")])
+            }
+            return table.render()
+        }
+    }
+
+    /// The study's chart: accuracy, bits per byte or speed against length, a line per model.
     public func chart() -> LineChart {
-        let lengths = scale.lengthMultiples.map { $0 * study.trainingLength }
-        var chart = LineChart(title: study.title, xLabel: "length (bytes); trained at \(study.trainingLength)", yLabel: "accuracy",
-                              series: measured.map { cell, results in
-                                  .init(name: cell.label, points: lengths.compactMap { length in
-                                      let values = results.compactMap { average($0, length) }
-                                      return values.isEmpty ? nil : (x: Double(length), y: values.reduce(0, +) / Double(values.count))
-                                  })
+        let measured = self.measured
+        func series(_ points: ([ReproductionResult]) -> [(x: Double, y: Double)]) -> [LineChart.Series] {
+            measured.map { LineChart.Series(name: $0.cell.label, points: points($0.results)) }
+        }
+        func points(_ xs: [Int], _ y: (Int) -> Double?) -> [(x: Double, y: Double)] {
+            xs.compactMap { x in y(x).map { (x: Double(x), y: $0) } }
+        }
+        var chart: LineChart
+        switch study.kind {
+        case .accuracy(_, let length):
+            chart = LineChart(title: study.title, xLabel: "length (bytes); trained at \(length)", yLabel: "accuracy",
+                              series: series { results in
+                                  zip(scale.lengthMultiples, Self.accuracyCurve(study, results, scale) ?? []).map { (x: Double($0 * length), y: $1) }
                               })
+            chart.yRange = 0...1
+            chart.reference = (Double(length), "training length")
+        case .language:
+            let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
+            chart = LineChart(title: study.title, xLabel: "length read (bytes); trained at \(ReproductionStudy.languageLength)",
+                              yLabel: "bits per byte", series: series { results in
+                                  points(lengths) { Self.bitsPerByte(results, study: "language", $0) }
+                              })
+            chart.reference = (Double(ReproductionStudy.languageLength), "training length")
+        case .depth:
+            chart = LineChart(title: study.title, xLabel: "training length (bytes)", yLabel: "bits per byte", series: series { results in
+                points(scale.depthLengths) { Self.bitsPerByte(results, study: "language@\($0)", $0) }
+            })
+        case .ablations:
+            chart = LineChart(title: study.title + ": long-context accuracy", xLabel: "length, times the training length",
+                              yLabel: "accuracy (S-NIAH and BABILong-style)", series: series { results in
+                                  zip(scale.lengthMultiples, Self.longContextCurve(results, scale) ?? []).map { (x: Double($0), y: $1) }
+                              })
+            chart.yRange = 0...1
+        case .efficiency:
+            chart = LineChart(title: study.title, xLabel: "sequence length (bytes), batch 1", yLabel: "training bytes/s",
+                              series: series { results in
+                                  points(scale.efficiencyLengths) { results[0].metrics[ReproductionCell.metric("training", $0)] }
+                              })
+        }
         chart.logarithmicX = true
-        chart.yRange = 0...1
-        chart.reference = (Double(study.trainingLength), "training length")
         return chart
     }
 

@@ -90,9 +90,9 @@ public struct ReproductionResults: Codable, Sendable {
         }
     }
 
-    /// The finished result of `cell` at `scale`, if it is there and was measured with the same model.
+    /// The finished result of `cell` at `scale`, if it is there and was measured with the same model, settings and text.
     public func done(_ cell: ReproductionCell, scale: ReproductionScale) -> ReproductionResult? {
-        guard let result = cells[cell.key], result.settings == sortedJSONText(scale),
+        guard let result = cells[cell.key], result.settings == cell.settings(scale),
               result.configuration == sortedJSONText(cell.configuration) else { return nil }
         return result
     }
@@ -113,12 +113,16 @@ public enum ReproductionError: Error, CustomStringConvertible, Equatable {
     case unreadableResults(path: String, reason: String)
     case unwritable(path: String, reason: String)
     case unknownStudy(String)
+    case unreadableCorpus(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unreadableResults(path, reason):
             return "\(path) cannot be read (\(reason)); it is not a results file of titans reproduce — move it away or choose another --output"
         case let .unwritable(path, reason): return "cannot write \(path): \(reason)"
+        case let .unreadableCorpus(path, reason):
+            return "the text for the language studies, \(path), cannot be used: \(reason). Fetch the default with `bash scripts/fetch-corpus`, "
+                + "pass another file with --corpus FILE, or leave the language, depth and ablations studies out with --only"
         case .unknownStudy(let name):
             return "no study \(name); the studies are \(ReproductionStudy.all.map(\.name).joined(separator: ", "))"
         }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// How large `titans reproduce` runs its studies: the models' size, the training, the lengths and the seeds. `quick`
-/// checks the whole pipeline in minutes on two cores; `full` is the run whose report the README shows.
+/// checks the whole pipeline in minutes on two cores; `full` is the run whose report the README shows. Every model of
+/// a scale has about the same number of parameters (``model(_:)`` sizes its feed-forward layers to match MAC's).
 ///
 /// ```swift
 /// let scale = ReproductionScale.quick
@@ -25,13 +26,25 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
     public var lengthMultiples: [Int]
     /// Whether every model of a study runs, or only a few (the Titans variant a study is about and one baseline).
     public var allModels: Bool
+    /// Optimiser steps of the language-modelling studies (Table 1, Table 5's first column, Fig. 7), of `batchSize`
+    /// sequences of 256 bytes or as many bytes in longer or shorter sequences: equal training bytes for every model.
+    public var languageSteps: Int
+    /// Held-out bytes scored for bits per byte at each tested length.
+    public var evaluationBytes: Int
+    /// Fig. 7: the memory depths, and the training lengths each is trained and scored at.
+    public var depths: [Int]
+    public var depthLengths: [Int]
+    /// Figs. 8–9: the sequence lengths whose training and forward speed is measured (batch 1).
+    public var efficiencyLengths: [Int]
 
     public static let quick = ReproductionScale(name: "quick", width: 64, layers: 2, steps: 400, batchSize: 8, learningRate: 3e-3,
                                                 examplesPerTask: 600, evaluationExamples: 20, seeds: [0], lengthMultiples: [1, 2, 4, 8, 16],
-                                                allModels: false)
+                                                allModels: false, languageSteps: 150, evaluationBytes: 8192, depths: [1, 2],
+                                                depthLengths: [128, 512], efficiencyLengths: [512, 2048])
     public static let full = ReproductionScale(name: "full", width: 128, layers: 2, steps: 900, batchSize: 8, learningRate: 3e-3,
                                                examplesPerTask: 3000, evaluationExamples: 50, seeds: [0, 1], lengthMultiples: [1, 2, 4, 8, 16],
-                                               allModels: true)
+                                               allModels: true, languageSteps: 500, evaluationBytes: 65536, depths: [1, 2, 3, 4],
+                                               depthLengths: [128, 256, 512, 1024], efficiencyLengths: [1024, 2048, 4096, 8192, 16384])
 
     /// The parts the ablation study takes away from the LMM (Table 5), by the name after `lmm/`.
     public static let ablations: [String: @Sendable (inout ModelConfiguration) -> Void] = [
@@ -43,15 +56,43 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
     ]
 
     /// The model named as on the command line (an architecture or a recurrent baseline), or an architecture with a part
-    /// taken away (`lmm/no-momentum`, ``ablations``), at this scale.
+    /// taken away (`lmm/no-momentum`, ``ablations``) or a memory of another depth (`lmm/depth-3`), at this scale, its
+    /// feed-forward layers sized so that it has as many parameters as MAC (within 10% where possible).
     public func model(_ name: String) -> ModelConfiguration? {
+        guard var config = unmatchedModel(name), let target = unmatchedModel("mac").map(Self.parameterCount) else { return nil }
+        // Parameters grow linearly with the feed-forward width: two widths give the line, and the width on it
+        // nearest the target is taken.
+        let width = config.feedForwardWidth, here = Self.parameterCount(config)
+        config.feedForwardExpansion = Double(width + 16) / Double(config.width)
+        let slope = Double(Self.parameterCount(config) - here) / 16
+        config.feedForwardExpansion = Double(max(1, width + Int((Double(target - here) / slope).rounded()))) / Double(config.width)
+        return config
+    }
+
+    /// The model of `name` before its parameters are matched.
+    private func unmatchedModel(_ name: String) -> ModelConfiguration? {
         let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
         guard var config = parts.first.flatMap(model(base:)) else { return nil }
         if parts.count == 2 {
-            guard let ablate = Self.ablations[parts[1]] else { return nil }
-            ablate(&config)
+            if parts[1].hasPrefix("depth-"), let depth = Int(parts[1].dropFirst(6)), (1...8).contains(depth) {
+                config.memory.memoryDepth = depth
+            } else if let ablate = Self.ablations[parts[1]] {
+                ablate(&config)
+            } else {
+                return nil
+            }
         }
         return config.problem == nil ? config : nil
+    }
+
+    /// Parameters of a model built from `config` (built once per configuration: reports ask often).
+    static func parameterCount(_ config: ModelConfiguration) -> Int {
+        let key = sortedJSONText(config)
+        if let count = ParameterCounts.shared.lock.withLock({ ParameterCounts.shared.counts[key] }) { return count }
+        var generator = RandomGenerator(seed: 0)
+        let count = LanguageModel(config, generator: &generator).parameterCount
+        ParameterCounts.shared.lock.withLock { ParameterCounts.shared.counts[key] = count }
+        return count
     }
 
     private func model(base name: String) -> ModelConfiguration? {
@@ -68,4 +109,11 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
         config.layers = layers
         return config
     }
+}
+
+/// The parameter counts of the configurations built so far, by their JSON.
+private final class ParameterCounts: @unchecked Sendable {
+    static let shared = ParameterCounts()
+    let lock = NSLock()
+    var counts: [String: Int] = [:]
 }

@@ -1,44 +1,57 @@
 import Foundation
 
-/// A study of `titans reproduce`: which models it trains on which task mix, what it scores, and how it reports it beside
-/// the paper's numbers.
+/// A study of `titans reproduce`: which models it trains on what, what it scores, and how it reports it beside the
+/// paper's numbers.
 /// - `needles` — Table 2: S-NIAH PK, N and W at the training length and 2×–16× it.
 /// - `babilong` — Fig. 6: BABILong-style qa1–qa5 accuracy against length.
-/// - `ablations` — Table 5: the LMM without each of its parts, and with each kind of attention, on the long-context
-///   column (the S-NIAH mean); it shares the models `needles` trains.
+/// - `language` — Table 1: bits per byte on held-out text, every model at equal parameters and training bytes.
+/// - `depth` — Fig. 7: the LMM with memories of depth 1–4, bits per byte against the training length.
+/// - `ablations` — Table 5: the LMM without each of its parts, and with each kind of attention: bits per byte and the
+///   long-context average (S-NIAH and BABILong-style); it shares the models of `needles`, `babilong` and `language`.
+/// - `efficiency` — Figs. 8–9: training and forward tokens/s against sequence length.
 ///
 /// ```swift
-/// for cell in ReproductionStudy.needles.cells(at: .quick) { print(cell.key) }   // needles/lmm/seed0, …
+/// for cell in ReproductionStudy.needles.cells(at: .quick, corpus: nil) { print(cell.key) }   // needles/lmm/seed0, …
 /// ```
 public struct ReproductionStudy: Sendable {
+    /// What a study measures.
+    public enum Kind: Sendable {
+        /// Accuracy on long-context tasks, trained at `length`.
+        case accuracy(tasks: [any LongContextTask], length: Int)
+        case language, depth, ablations, efficiency
+    }
+
     public var name: String
-    /// The training its cells share with other studies (a cell trained once serves every study that names it).
-    public var training: String
     public var title: String
     /// What the paper reports, and what this study changes (the scale, the data).
     public var about: String
-    /// Every model (command-line names), and the few a quick run trains.
+    public var kind: Kind
+    /// Every model (command-line names), and the few a quick run trains (depth and efficiency take theirs from the scale
+    /// as well).
     public var models: [String]
     public var quickModels: [String]
-    public var trainingTasks: [any LongContextTask]
-    public var trainingLength: Int
     /// A headline table (the paper's Tables 1 and 2): every seed of the scale; the other studies take its first.
     public var headline: Bool
-    /// The paper's numbers for the report, as a Markdown table.
+    /// The paper's numbers for the report, as a Markdown table (or a sentence where it gives none).
     public var paperTable: String
 
-    public static let all = [needles, babilong, ablations]
+    public static let all = [needles, babilong, language, depth, ablations, efficiency]
+
+    /// Bytes per training sequence of the language study (Table 1) and the ablations' language column.
+    public static let languageLength = 256
+    /// The lengths, as multiples of the training length, at which Table 1's models are scored.
+    public static let languageMultiples = [1, 4, 16]
 
     public static let needles = ReproductionStudy(
-        name: "needles", training: "needles", title: "Table 2: single needle in a haystack (S-NIAH)",
+        name: "needles", title: "Table 2: single needle in a haystack (S-NIAH)",
         about: "The paper trains 400M-parameter models on 15B tokens and tests S-NIAH (RULER) at 2K–16K tokens. Here every "
             + "model is trained on our S-NIAH examples (pass key, number and word needles, lengths from half the training "
             + "length to it, answer bytes scored) and tested at the training length and 2×, 4×, 8× and 16× it: a test of "
             + "length generalisation, since nothing longer was seen in training.",
+        kind: .accuracy(tasks: NeedleTask.Kind.allCases.map { NeedleTask($0) }, length: 256),
         models: ["lmm", "mac", "mag", "mal", "sliding-window", "transformer", "delta-net", "gated-delta-net", "ttt-mlp",
                  "linear-attention", "gated-linear-attention"],
-        quickModels: ["lmm", "mag", "sliding-window"],
-        trainingTasks: NeedleTask.Kind.allCases.map { NeedleTask($0) }, trainingLength: 256, headline: true,
+        quickModels: ["lmm", "mag", "sliding-window"], headline: true,
         paperTable: """
             | model | PK 2K | PK 4K | PK 8K | PK 16K | N 2K | N 4K | N 8K | N 16K | W 2K | W 4K | W 8K | W 16K |
             | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -53,27 +66,68 @@ public struct ReproductionStudy: Sendable {
             """)
 
     public static let babilong = ReproductionStudy(
-        name: "babilong", training: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
+        name: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
         about: "The paper fine-tunes a small MAC on BABILong (facts of bAbI qa1–qa5 scattered through book text, up to "
             + "millions of tokens) and shows it ahead of much larger models; the figure gives no numbers. Here every model "
             + "is trained on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
             + "length to it, answer words scored) and tested to 16× the training length.",
+        kind: .accuracy(tasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, length: 512),
         models: ["mac", "mag", "mal", "lmm", "sliding-window", "gated-delta-net"],
-        quickModels: ["mag", "sliding-window"],
-        trainingTasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, trainingLength: 640, headline: false,
+        quickModels: ["mag", "sliding-window"], headline: false,
         paperTable: "Fig. 6 gives no numbers in the text (§5.4): fine-tuned Titans (MAC) stays ahead of Mamba, RMT, "
             + "Llama3.1-8B with retrieval and GPT-4 as the length grows.\n")
 
+    public static let language = ReproductionStudy(
+        name: "language", title: "Table 1: language modelling on real text",
+        about: "The paper trains 340M–760M-parameter models on 15B tokens of FineWeb-Edu (4K-token sequences, LLaMA-2 "
+            + "tokenizer) and reports perplexity on WikiText and LAMBADA with zero-shot accuracy on common-sense benchmarks. "
+            + "Here every model reads bytes of the corpus (by default the King James Bible, `bash scripts/fetch-corpus`): "
+            + "equal parameters, equal training bytes and the same batches, scored in bits per byte on the corpus's held-out "
+            + "last tenth at the training length and 4× and 16× it (windows read from a fresh state).",
+        kind: .language,
+        models: ["lmm", "mac", "mag", "mal", "sliding-window", "transformer", "delta-net", "gated-delta-net", "ttt-mlp",
+                 "linear-attention", "gated-linear-attention"],
+        quickModels: ["lmm", "mag", "sliding-window"], headline: true,
+        paperTable: """
+            340M parameters, 15B tokens (perplexity; lower is better):
+
+            | model | Wiki. ppl | LMB. ppl | reasoning avg. acc |
+            | --- | --- | --- | --- |
+            | Transformer++ | 31.52 | 41.08 | 42.92 |
+            | GLA | 28.51 | 43.02 | 44.09 |
+            | DeltaNet | 28.65 | 47.30 | 44.04 |
+            | TTT | 27.44 | 34.19 | 44.51 |
+            | Gated DeltaNet | 27.01 | 30.94 | 45.42 |
+            | Titans (LMM) | 26.18 | 29.97 | 46.17 |
+            | Titans (MAC) | 25.43 | 28.13 | 47.36 |
+            | Titans (MAG) | 25.07 | 28.72 | 47.54 |
+            | Titans (MAL) | 24.69 | 28.80 | 46.55 |
+
+            """)
+
+    public static let depth = ReproductionStudy(
+        name: "depth", title: "Fig. 7: memory depth against training length",
+        about: "The paper trains LMMs with memories of depth 1–4 at 170M, 360M and 760M parameters on the Pile and plots "
+            + "perplexity against sequence length: deeper memories do better at every length and hold up better as the "
+            + "sequence grows. Here the LMM with each depth is trained on the corpus at each training length (equal "
+            + "parameters and training bytes) and scored in bits per byte at that length.",
+        kind: .depth, models: [], quickModels: [], headline: false,
+        paperTable: "Fig. 7 gives no numbers in the text: perplexity falls with depth 1 → 4 at every sequence length, "
+            + "more so for the smaller models.\n")
+
     public static let ablations = ReproductionStudy(
-        name: "ablations", training: "needles", title: "Table 5: ablations of the LMM (long-context column)",
-        about: "The paper's Table 5 takes one part at a time away from the 400M LMM and adds each kind of attention; its "
-            + "long-context column is the mean of the 12 S-NIAH cells of Table 2. Here the same changes are trained on the "
-            + "S-NIAH mix of the needles study (whose LMM, MAC, MAG and MAL are reused) and the column is the mean S-NIAH "
-            + "accuracy at each tested length. The language-modelling and reasoning columns are not measured yet.",
+        name: "ablations", title: "Table 5: ablations of the LMM",
+        about: "The paper's Table 5 takes one part at a time away from the 400M LMM and adds each kind of attention, with "
+            + "three columns: language-modelling perplexity, common-sense reasoning accuracy and long-context accuracy (the "
+            + "mean of the 12 S-NIAH cells of Table 2). Here each change is trained three times, as the needles, BABILong-style "
+            + "and language studies train their models (whose LMM, MAC, MAG and MAL are reused): bits per byte on held-out "
+            + "text, and the long-context average, the mean of the S-NIAH and the BABILong-style accuracy over every tested "
+            + "length. Our BABILong-style tasks stand in for the reasoning column (the paper's is common-sense benchmarks, "
+            + "which need a model far larger than this scale).",
+        kind: .ablations,
         models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
                  "mac", "mag", "mal"],
-        quickModels: ["lmm", "lmm/no-momentum"],
-        trainingTasks: needles.trainingTasks, trainingLength: needles.trainingLength, headline: false,
+        quickModels: ["lmm", "lmm/no-momentum"], headline: false,
         paperTable: """
             | model | language modelling ppl | reasoning acc | long context acc |
             | --- | --- | --- | --- |
@@ -89,16 +143,62 @@ public struct ReproductionStudy: Sendable {
 
             """)
 
-    /// The cells of this study at `scale`: each model and seed.
-    public func cells(at scale: ReproductionScale) -> [ReproductionCell] {
-        (scale.allModels ? models : quickModels).flatMap { name in
-            seeds(scale).compactMap { seed in
-                scale.model(name).map { config in
-                    ReproductionCell(study: training, label: Self.label(name), modelName: name, configuration: config, seed: seed,
-                                     trainingTasks: trainingTasks, evaluationTasks: trainingTasks, trainingLength: trainingLength)
+    public static let efficiency = ReproductionStudy(
+        name: "efficiency", title: "Figs. 8–9: speed against sequence length",
+        about: "The paper measures training throughput of 760M-class models on GPUs against sequence length: every memory "
+            + "depth keeps tokens/s about flat as the length grows, deeper memories are slower (Fig. 8), and the LMM is a "
+            + "little slower than Gated DeltaNet and Mamba2 while MAL is faster than the LMM (Fig. 9). Here each model of "
+            + "this scale (untrained, batch 1) is timed on this machine's CPU: a training step (forward, backward, AdamW) "
+            + "and a forward pass, in bytes per second. Full attention (quadratic) is left out.",
+        kind: .efficiency,
+        models: ["mac", "mag", "mal", "sliding-window", "delta-net", "gated-delta-net", "linear-attention"],
+        quickModels: ["mag"], headline: false,
+        paperTable: "Figs. 8–9 give no numbers in the text: tokens/s stays about constant from 2K to 32K for every depth "
+            + "and falls about linearly with depth.\n")
+
+    /// The models of this study at `scale`: a quick run's few or all; the depth study's memories of each depth, and
+    /// the efficiency study's as well.
+    public func models(at scale: ReproductionScale) -> [String] {
+        let depths = scale.depths.map { "lmm/depth-\($0)" }
+        switch kind {
+        case .depth: return depths
+        case .efficiency: return depths + (scale.allModels ? models : quickModels)
+        default: return scale.allModels ? models : quickModels
+        }
+    }
+
+    /// The cells of this study at `scale`, each model at each seed (and, for the depth study, each training length);
+    /// those that read text are left out when there is no `corpus`.
+    public func cells(at scale: ReproductionScale, corpus: ReproductionCorpus?) -> [ReproductionCell] {
+        models(at: scale).flatMap { name in
+            seeds(scale).flatMap { seed -> [ReproductionCell] in
+                guard let config = scale.model(name) else { return [] }
+                func cell(_ study: String, _ workload: ReproductionWorkload, _ length: Int, _ multiples: [Int]? = nil) -> ReproductionCell {
+                    ReproductionCell(study: study, label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                                     workload: workload, trainingLength: length, multiples: multiples)
+                }
+                func language(_ corpus: ReproductionCorpus?) -> [ReproductionCell] {
+                    corpus.map { [cell("language", .language($0), Self.languageLength, Self.languageMultiples)] } ?? []
+                }
+                switch kind {
+                case .accuracy: return cells(of: name, seed: seed, config: config)
+                case .language: return language(corpus)
+                case .depth:
+                    guard let corpus else { return [] }
+                    return scale.depthLengths.map { cell("language@\($0)", .language(corpus), $0, [1]) }
+                case .ablations:
+                    return [Self.needles, Self.babilong].flatMap { $0.cells(of: name, seed: seed, config: config) } + language(corpus)
+                case .efficiency: return [cell("efficiency", .throughput(lengths: scale.efficiencyLengths), 0)]
                 }
             }
         }
+    }
+
+    /// An accuracy study's cell for one model and seed.
+    private func cells(of name: String, seed: UInt64, config: ModelConfiguration) -> [ReproductionCell] {
+        guard case .accuracy(let tasks, let length) = kind else { return [] }
+        return [ReproductionCell(study: self.name, label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                                 workload: .tasks(training: tasks, evaluation: tasks), trainingLength: length)]
     }
 
     /// The seeds this study runs at `scale`.
@@ -106,7 +206,8 @@ public struct ReproductionStudy: Sendable {
 
     /// A model's name in tables.
     static func label(_ name: String) -> String {
-        [
+        if name.hasPrefix("lmm/depth-") { return "LMM, memory depth \(name.dropFirst(10))" }
+        return [
             "lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)",
             "lmm/linear-memory": "LMM, linear memory", "lmm/no-momentum": "LMM without momentum",
             "lmm/no-forgetting": "LMM without forgetting (weight decay)", "lmm/no-convolution": "LMM without convolution",
