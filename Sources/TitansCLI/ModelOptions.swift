@@ -25,6 +25,8 @@ struct ModelOptions: ParsableArguments {
     var memoryLayers: String?
     @Option(help: ArgumentHelp("The memory's inner objective: \(InnerLoss.names.joined(separator: ", ")) (default \(defaults.memory.innerLoss); a recurrent baseline keeps its own unless this is given)."))
     var innerLoss: String?
+    @Option(help: "MAC: what its memory is written with (Eq. 24): residual (the stream after attention, x + y; default) or output (the attention output y alone, as the equation reads).")
+    var macWrites: String?
 
     /// The architectures and the recurrent baselines by their command-line names.
     static var names: [String] {
@@ -35,7 +37,7 @@ struct ModelOptions: ParsableArguments {
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
             || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
-            || innerLoss != nil || memoryLayers != nil
+            || innerLoss != nil || memoryLayers != nil || macWrites != nil
     }
 
     /// The standard model (or recurrent baseline) named `override ?? --architecture`, with the flags given laid over it,
@@ -62,6 +64,11 @@ struct ModelOptions: ParsableArguments {
         if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
         if let innerLoss { config.memory.innerLoss = try Self.innerLoss(innerLoss) }
+        if let macWrites {
+            guard config.architecture == .mac else { throw ValidationError("--mac-writes applies to MAC only") }
+            guard ["residual", "output"].contains(macWrites) else { throw ValidationError("--mac-writes takes residual or output") }
+            config.macWritesResidual = macWrites == "residual"
+        }
         if let memoryLayers {
             let blocks = memoryLayers.split(separator: ",").map { Int($0) }
             guard !blocks.isEmpty, blocks.allSatisfy({ $0 != nil }) else {

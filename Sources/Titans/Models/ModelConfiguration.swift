@@ -27,6 +27,13 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// with the persistent tokens only (``hasMemory(block:)``), as titans-pytorch's MAC puts its memory in chosen
     /// layers (`neural_memory_layers`): the configuration the speed comparison matches.
     public var memoryLayers: [Int]?
+    /// What MAC writes into its memory (Eq. 24, M_t = M_{t−1}(y_t)): `true` (what a new configuration takes) writes
+    /// the residual stream after attention, x + y, normalised; `false` writes the attention output y alone, as the
+    /// equation reads literally; `nil` (a configuration saved before this choice existed) means `false`, so an older
+    /// checkpoint computes as it did. With y alone a fresh attention's output is a near-uniform average over the
+    /// segment, the keys written carry no token's identity, and MAC did not learn to retrieve at all here (S-NIAH at
+    /// 0%, its loss a uniform guess over the digits); the residual stream carries the token itself.
+    public var macWritesResidual: Bool?
 
     public init(architecture: Architecture, vocabularySize: Int = 256, width: Int = 64, layers: Int = 2, heads: Int = 4,
                 window: Int = 32, segment: Int = 32, persistentTokens: Int = 4, feedForwardExpansion: Double = 8.0 / 3,
@@ -40,6 +47,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.segment = segment
         self.persistentTokens = persistentTokens
         self.feedForwardExpansion = feedForwardExpansion
+        macWritesResidual = true
         var memory = memory ?? NeuralMemoryConfiguration(width: width, heads: heads, chunkSize: 16)
         memory.width = width
         self.memory = memory

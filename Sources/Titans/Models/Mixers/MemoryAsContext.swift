@@ -14,8 +14,8 @@ public final class MemoryAsContext: Module, SequenceMixer {
 
     public init(_ c: ModelConfiguration, dtype: DType, generator: inout RandomGenerator) {
         mixerNorm = RMSNorm(c.width, dtype: dtype)
-        memoryAsContext = MemoryAsContextLayer(width: c.width, heads: c.heads, segment: c.segment, memory: c.memory, dtype: dtype,
-                                               generator: &generator)
+        memoryAsContext = MemoryAsContextLayer(width: c.width, heads: c.heads, segment: c.segment, memory: c.memory,
+                                               writesResidual: c.macWritesResidual ?? false, dtype: dtype, generator: &generator)
         persistent = PersistentMemory.tokens(c.persistentTokens, width: c.width, dtype: dtype, generator: &generator)
     }
 
@@ -45,8 +45,9 @@ public struct MemoryAsContextState: MixerState {
 
 /// Memory as a context (paper §4.1, Eqs. 21–25). The sequence is cut into segments of `segment` tokens. For each
 /// segment the tokens first read the memory left by the previous segments, h = M*_{t−1}(x W_Q) (Eq. 21); attention then
-/// runs over [persistent ‖ h ‖ segment] (Eqs. 22–23), and its output y is written into the memory token by token,
-/// each token's output gated by the memory's read of it after its own write: o = y ⊗ M_t(y) (Eqs. 24–25).
+/// runs over [persistent ‖ h ‖ segment] (Eqs. 22–23), and its output y (or, with `writesResidual`, the residual
+/// stream x + y: ``ModelConfiguration/macWritesResidual``) is written into the memory token by token, each token's
+/// output gated by the memory's read of what it wrote, after its own write: o = y ⊗ M_t(·) (Eqs. 24–25).
 ///
 /// Choices where the paper is open (the README's "Titans models and baselines"): h has one token per segment token
 /// (N_l = C), and a token sees only the h of itself and earlier tokens of its segment, so nothing leaks from the future;
@@ -66,14 +67,17 @@ public final class MemoryAsContextLayer: Module {
     /// inputs; unnormalised, the small outputs of a fresh attention wrote too faintly for the memory to learn).
     public let writeNorm: RMSNorm
     let segment: Int
+    /// Whether the memory is written with x + y rather than y.
+    let writesResidual: Bool
 
-    public init(width: Int, heads: Int, segment: Int, memory: NeuralMemoryConfiguration, dtype: DType,
+    public init(width: Int, heads: Int, segment: Int, memory: NeuralMemoryConfiguration, writesResidual: Bool = true, dtype: DType,
                 generator: inout RandomGenerator) {
         attention = AttentionLayer(width: width, heads: heads, window: nil, dtype: dtype, generator: &generator)
         self.memory = NeuralMemory(memory, dtype: dtype, generator: &generator)
         gate = MemoryGate(width: width, dtype: dtype)
         writeNorm = RMSNorm(width, dtype: dtype)
         self.segment = segment
+        self.writesResidual = writesResidual
     }
 
     public func callAsFunction(_ x: Tensor, state: MemoryAsContextState?, persistent: Tensor?) -> (Tensor, MemoryAsContextState) {
@@ -102,7 +106,8 @@ public final class MemoryAsContextLayer: Module {
         let h = memory.retrieve(x, from: state.segmentMemory, history: &state.retrievalHistory)  // Eq. 21
         let (y, segment) = attention.segment(x, retrieved: h, position: state.position, cache: state.segment,
                                              persistent: persistent)  // Eqs. 22–23
-        let (read, memoryState) = memory(writeNorm(y), state: state.memory)  // Eq. 24: write y; each token reads after its write
+        // Eq. 24: write y (or x + y); each token reads what it wrote, after its write.
+        let (read, memoryState) = memory(writeNorm(writesResidual ? y + x : y), state: state.memory)
         state.memory = memoryState
         state.segment = segment
         state.position += x.shape[1]
