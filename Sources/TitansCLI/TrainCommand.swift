@@ -43,6 +43,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Steps between checkpoints (default \(defaultCheckpointInterval), or the resumed run's).") var checkpointInterval: Int?
     @Option(help: "Folder for the checkpoint, metrics and loss curve (default: titans-run, or the resumed checkpoint's folder).") var output: String?
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(help: "Start a new run from this checkpoint's model (its configuration and weights; a fresh optimiser and schedule): fine-tuning, e.g. on --tasks after training on text.")
+    var initializeFrom: String?
     @Option(help: "Also write the metrics as TensorBoard scalars to this folder (a new event file per run or resumption).")
     var tensorboard: String?
     @Flag(help: ArgumentHelp("Recompute each block in the backward pass instead of keeping its activations (activation "
@@ -73,6 +75,10 @@ struct TrainCommand: ParsableCommand {
         guard (checkpointInterval ?? 1) >= 1 else { throw ValidationError("--checkpoint-interval must be at least 1") }
         let checkpoint: Checkpoint?, config: ModelConfiguration, training: TrainingConfiguration
         let folder: URL, source: TrainingData, interval: Int
+        if resume != nil && initializeFrom != nil {
+            throw ValidationError("--resume continues a run and --initialize-from starts a new one from a model: give one of them")
+        }
+        var initial: Checkpoint?
         if let resume {
             let given = [steps, batchSize, sequenceLength, accumulation, warmupSteps, evaluationInterval, evaluationBatches]
                 .contains { $0 != nil } || [learningRate, minimumLearningRate, weightDecay, gradientClip, validationFraction]
@@ -101,18 +107,37 @@ struct TrainCommand: ParsableCommand {
                 accumulation: accumulation ?? d.accumulation, seed: seed ?? d.seed,
                 evaluationInterval: evaluationInterval ?? d.evaluationInterval, evaluationBatches: evaluationBatches ?? d.evaluationBatches)
             if let problem = training.problem { throw ValidationError(problem) }
-            config = try model.configuration()
+            if let initializeFrom {
+                guard !model.anyGiven else {
+                    throw ValidationError("--initialize-from takes the model from the checkpoint; drop the model flags (--architecture, --width, …)")
+                }
+                let saved = try loadCheckpoint(initializeFrom)
+                config = try saved.modelConfiguration(file: initializeFrom)
+                initial = saved
+            } else {
+                config = try model.configuration()
+            }
             folder = URL(fileURLWithPath: output ?? "titans-run")
         }
-        let data = try source.open(sequenceLength: training.sequenceLength, expectedTokenizer: checkpoint?.metadata["tokenizer"])
+        let origin = checkpoint ?? initial  // where the model comes from, if not from scratch
+        if origin?.metadata["tokenizer"] != nil {
+            guard case .tokens = source else {
+                throw ValidationError("the checkpoint's model reads subword tokens; train it on a token file from the same tokenizer (--tokens)")
+            }
+        }
+        let data = try source.open(sequenceLength: training.sequenceLength, expectedTokenizer: origin?.metadata["tokenizer"])
         var modelConfiguration = config
-        if checkpoint == nil { modelConfiguration.vocabularySize = data.vocabularySize }  // tokens need their vocabulary
+        if checkpoint == nil && initial == nil { modelConfiguration.vocabularySize = data.vocabularySize }  // tokens need their vocabulary
         guard modelConfiguration.vocabularySize >= data.vocabularySize else {
             throw CommandError("the data's vocabulary has \(data.vocabularySize) tokens but the checkpoint's model \(modelConfiguration.vocabularySize)")
         }
         var rng = RandomGenerator(seed: training.seed)
         let trainer = Trainer(model: LanguageModel(modelConfiguration, generator: &rng), source: data.source, configuration: training)
         trainer.model.recomputesBlocks = recompute
+        if let initial, let initializeFrom {
+            try initial.restore(into: trainer.model.namedParameters(), optimizer: nil, expectedConfig: trainer.model.configurationJSON)
+            if group.isPrimary { print("Starting from the model of \(initializeFrom)") }
+        }
         try trainer.join(group)
         let say = { (line: String) in if group.isPrimary { print(line) } }
         if let checkpoint, let resume {

@@ -97,6 +97,7 @@ struct ReproductionTests {
         let text = try Self.corpus()
         let depth = ReproductionStudy.depth.cells(at: Self.tiny, corpus: text)
         #expect(depth.map { $0.batchSize(Self.tiny) } == [16, 8, 16, 8])
+        #expect(ReproductionStudy.babilong.cells(at: .full, corpus: nil)[0].batchSize(.full) == 2)
         var steps = 0
         let result = try depth[0].run(scale: Self.tiny) { _, _ in steps += 1 }
         #expect(steps == Self.tiny.languageSteps && Array(result.metrics.keys) == ["bpb@32"])
@@ -172,6 +173,9 @@ struct ReproductionTests {
         var longer = Self.tiny
         longer.steps += 1
         #expect(loaded.done(cells[0], scale: longer) == nil)
+        var moreSeeds = Self.tiny
+        moreSeeds.seeds = [0, 1, 2]
+        #expect(loaded.done(cells[0], scale: moreSeeds) != nil)  // a run with more seeds keeps this one
         var wider = cells[0]
         wider.configuration.resize(width: 32, heads: 2)
         #expect(loaded.done(wider, scale: Self.tiny) == nil)

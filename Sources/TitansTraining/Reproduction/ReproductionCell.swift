@@ -50,8 +50,11 @@ public struct ReproductionCell: Sendable {
 
     public var key: String { "\(study)/\(modelName)/seed\(seed)" }
 
-    /// What a result must have been measured with to be reused: the scale's settings and, for text, the corpus.
+    /// What a result must have been measured with to be reused: the scale's settings (but its list of seeds: the
+    /// cell's own seed is in its key, so a run with more seeds keeps those already done) and, for text, the corpus.
     public func settings(_ scale: ReproductionScale) -> String {
+        var scale = scale
+        scale.seeds = []
         if case .language(let corpus) = workload { return sortedJSONText(scale) + " on " + corpus.fingerprint }
         return sortedJSONText(scale)
     }
@@ -66,11 +69,8 @@ public struct ReproductionCell: Sendable {
     public static func metric(_ name: String, _ length: Int) -> String { "\(name)@\(length)" }
 
     /// Sequences per step: the scale's batch of 256-byte sequences, as bytes, in sequences of this length (equal
-    /// training bytes at every length).
-    func batchSize(_ scale: ReproductionScale) -> Int {
-        guard case .language = workload else { return scale.batchSize }
-        return max(1, scale.batchSize * 256 / trainingLength)
-    }
+    /// training bytes at every length up to `batchSize` × 256).
+    func batchSize(_ scale: ReproductionScale) -> Int { max(1, scale.batchSize * 256 / max(1, trainingLength)) }
 
     /// Trains the cell's model and scores it; `progress` sees each training step.
     public func run(scale: ReproductionScale, progress: (Int, Int) -> Void = { _, _ in }) throws -> ReproductionResult {
