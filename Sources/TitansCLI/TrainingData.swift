@@ -50,8 +50,11 @@ enum TrainingData {
         if metadata["tasks"] != nil || tasks != nil {
             guard data == nil else { throw ValidationError("this run trains on prompt–answer examples; give --tasks, not --data") }
             guard let path = tasks ?? metadata["tasks"] else { throw ValidationError("pass the run's examples with --tasks") }
-            return .tasks(path: path, validationFraction: fraction,
-                          promptWeight: metadata["prompt_weight"].flatMap(Double.init).map { min(max($0, 0), 1) } ?? 0)
+            let weight = metadata["prompt_weight"].map { Double($0) ?? .nan } ?? 0
+            guard (0...1).contains(weight) else {
+                throw ValidationError("the checkpoint's prompt weight (\(metadata["prompt_weight"] ?? "")) is damaged; start a new run")
+            }
+            return .tasks(path: path, validationFraction: fraction, promptWeight: weight)
         }
         guard let path = data ?? metadata["data"] else {
             throw ValidationError("the checkpoint does not say which data it was trained on; pass it with --data")

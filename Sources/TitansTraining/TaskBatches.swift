@@ -1,8 +1,7 @@
 import Foundation
 
 /// Prompt–answer examples as training batches, scored on the answers (and, with a `promptWeight` above 0, on the
-/// prompts' bytes with that weight as well, so the model also learns to predict the text it reads, which makes
-/// copying from the context easier to learn): each row of `length + 1` bytes holds whole examples drawn at random (an
+/// prompts' bytes with that weight as well, so the model also learns to predict the text it reads): each row of `length + 1` bytes holds whole examples drawn at random (an
 /// example is never cut between rows), then unscored padding. The last share of the examples (in file order) is held
 /// out for validation, packed in order and scored on the answers only.
 ///

@@ -62,6 +62,25 @@ struct LanguageModelTests {
         #expect(try JSONDecoder().decode(ModelConfiguration.self, from: try JSONEncoder().encode(config)) == config)
     }
 
+    /// A new MAC writes x + y into its memory; a configuration without the field (every checkpoint written before it)
+    /// reads as writing y alone, and the two compute different things from the same weights.
+    @Test func macWritesTheResidualStreamUnlessAnOlderConfigurationSaysOtherwise() throws {
+        let config = ModelConfiguration.demo(.mac)
+        #expect(config.macWritesResidual == true)
+        let text = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        let older = text.replacingOccurrences(of: "\"macWritesResidual\":true,", with: "")
+            .replacingOccurrences(of: ",\"macWritesResidual\":true", with: "")
+        #expect(older != text)
+        let decoded = try JSONDecoder().decode(ModelConfiguration.self, from: Data(older.utf8))
+        #expect(decoded.macWritesResidual == nil)
+        var rng = RandomGenerator(seed: 3), same = RandomGenerator(seed: 3)
+        let now = LanguageModel(config, generator: &rng), before = LanguageModel(decoded, generator: &same)
+        let layer = { (m: LanguageModel) in (m.blocks[0].mixer as? MemoryAsContext)?.memoryAsContext.writesResidual }
+        #expect(layer(now) == true && layer(before) == false)
+        let x = Self.tokens(length: 24)
+        #expect(Self.rows(now.logits(x), 0..<24) != Self.rows(before.logits(x), 0..<24))
+    }
+
     static func tokens(batch: Int = 2, length: Int, seed: UInt64 = 5) -> IndexTensor {
         var rng = RandomGenerator(seed: seed)
         return IndexTensor(shape: [batch, length], (0..<(batch * length)).map { _ in Int(rng.next() % 11) })

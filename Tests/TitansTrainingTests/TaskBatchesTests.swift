@@ -13,13 +13,17 @@ struct TaskBatchesTests {
         }
     }
 
-    /// Every row is whole examples one after another, then padding; exactly the answer bytes are scored.
-    @Test func rowsHoldWholeExamplesScoredOnTheirAnswers() throws {
+    /// Every row is whole examples one after another, then padding; exactly the answer bytes are scored with weight 1,
+    /// and in training rows the prompt bytes with the prompt weight (validation rows score the answers only).
+    @Test(arguments: [0.0, 0.25])
+    func rowsHoldWholeExamplesScoredOnTheirAnswers(promptWeight: Double) throws {
         let examples = Self.examples(50)
-        let source = try TaskBatches(examples: examples, validationFraction: 0.2, sequenceLength: 127)
+        let source = try TaskBatches(examples: examples, validationFraction: 0.2, sequenceLength: 127, promptWeight: promptWeight)
         #expect(source.training.count == 40 && source.validation == Array(examples.suffix(10)))
         var rng = RandomGenerator(seed: 4)
-        for batch in [source.trainingBatch(size: 6, length: 127, generator: &rng)] + source.validationBatches(size: 2, length: 127, limit: 10) {
+        let batches = [source.trainingBatch(size: 6, length: 127, generator: &rng)] + source.validationBatches(size: 2, length: 127, limit: 10)
+        for (index, batch) in batches.enumerated() {
+            let weight = index == 0 ? promptWeight : 0
             let rows = batch.inputs.shape[0]
             let weights = try #require(batch.lossWeights)
             for row in 0..<rows {
@@ -31,6 +35,7 @@ struct TaskBatchesTests {
                 while offset < bytes.count, bytes[offset] != TaskBatches.padding {
                     let match = try #require(examples.first { Array(bytes[offset...].prefix($0.bytes.count)) == $0.bytes },
                                              "row \(row) at \(offset) is not a whole example")
+                    for j in match.prompt.indices { expectedWeights[offset + j] = weight }
                     for j in match.answer.indices { expectedWeights[offset + match.prompt.count + j] = 1 }
                     offset += match.bytes.count
                     packed += 1
