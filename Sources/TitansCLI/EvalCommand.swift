@@ -13,7 +13,8 @@ struct EvalCommand: ParsableCommand {
             + "(--data, one {\"prompt\": …, \"answer\": …} per line, with any numeric fields to group by). Generated "
             + "examples are the same for every model with the same --seed. `titans eval text --data FILE` gives bits per "
             + "byte on any text instead (windows of --sequence-length from a fresh state, the file's last "
-            + "--validation-fraction or all of it). Byte-level checkpoints only."
+            + "--validation-fraction or all of it; byte-level checkpoints). A checkpoint over subword tokens is scored by "
+            + "greedy decoding token by token."
     )
 
     @Argument(help: "The task: \(TaskCatalog.names.joined(separator: ", ")), jsonl, or text (bits per byte).") var task: String
@@ -32,13 +33,17 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         let (model, tokenizer) = try GenerateCommand.load(checkpoint)
-        guard tokenizer == nil else {
-            throw CommandError("\(checkpoint) reads tokens of a tokenizer; the tasks are scored on bytes, so evaluate a model trained on bytes (titans train --data or --tasks)")
+        if task == "text" {
+            guard tokenizer == nil else {
+                throw CommandError("\(checkpoint) reads tokens of a tokenizer; text is scored in bits per byte here, so evaluate a "
+                                   + "model trained on bytes, or see the bits per byte its training run reported on held-out tokens")
+            }
+            return try scoreText(model)
         }
-        if task == "text" { return try scoreText(model) }
         let (examples, name) = try chosenExamples()
         let start = Date()
-        let results = TaskEvaluation.correct(of: model, on: examples, batchSize: batchSize)
+        let results = tokenizer.map { TaskEvaluation.correct(of: model, tokenizer: $0, on: examples) }
+            ?? TaskEvaluation.correct(of: model, on: examples, batchSize: batchSize)
         let field = groupBy ?? (task == "jsonl" ? nil : "length")
         let groups = TaskEvaluation.accuracy(examples, results, by: field)
         print("\(name): \(examples.count) examples, \(model.configuration.architecture.rawValue) from \(checkpoint), "

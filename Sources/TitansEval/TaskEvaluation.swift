@@ -34,6 +34,29 @@ public enum TaskEvaluation {
         return results
     }
 
+    /// Whether greedy decoding answers each example exactly, for a model over `tokenizer`'s tokens: the prompt is
+    /// encoded, then tokens are drawn greedily one at a time (with the carried state) until their bytes cover the
+    /// answer or depart from it. Slower than the byte models' single pass, since a token's bytes cannot be known before
+    /// it is drawn.
+    public static func correct(of model: LanguageModel, tokenizer: Tokenizer, on examples: [TaskExample]) -> [Bool] {
+        examples.map { example in
+            let prompt = tokenizer.encode(bytes: example.prompt)
+            guard !prompt.isEmpty, !example.answer.isEmpty else { return false }
+            var written: [UInt8] = [], generator = RandomGenerator(seed: 0)
+            do {
+                // Every token is at least one byte, so as many tokens as answer bytes always suffice.
+                try model.generate(prompt: prompt, maxTokens: example.answer.count, sampler: Sampler(temperature: 0),
+                                   generator: &generator) { token in
+                    written += try tokenizer.decode([token])
+                    return written.count < example.answer.count && example.answer.starts(with: written)
+                }
+            } catch {
+                return false  // non-finite logits: no answer
+            }
+            return written.count >= example.answer.count && written.prefix(example.answer.count).elementsEqual(example.answer)
+        }
+    }
+
     /// Accuracy of one group of examples.
     public struct Group: Sendable, Equatable {
         /// The field's value, or its range when values are binned.

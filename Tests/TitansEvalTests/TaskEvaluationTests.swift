@@ -33,6 +33,31 @@ struct TaskEvaluationTests {
         #expect(results == examples.indices.map { $0 % 4 == 0 })
     }
 
+    /// A model over subword tokens is scored by greedy decoding token by token: its own greedy continuation counts
+    /// (whole, or cut inside a token), the same with a byte changed does not.
+    @Test func tokenModelsAreScoredByGreedyDecoding() throws {
+        let text = (0..<200).map { ["the cat sat ", "on the mat ", "a dog ran ", "to the hat "][$0 % 4] }.joined()
+        let tokenizer = try Tokenizer.trainByteLevel(on: [Array(text.utf8)], vocabularySize: 300, name: "tiny")
+        var rng = RandomGenerator(seed: 5)
+        let memory = NeuralMemoryConfiguration(width: 16, heads: 2, memoryDepth: 2, chunkSize: 4)
+        let model = LanguageModel(ModelConfiguration(architecture: .mag, vocabularySize: tokenizer.vocabularySize, width: 16, layers: 2,
+                                                     heads: 2, window: 8, segment: 8, persistentTokens: 2, memory: memory),
+                                  generator: &rng)
+        var examples: [TaskExample] = []
+        for prompt in ["the cat sat on", "a dog ran to the", "on the mat a"].map({ Array($0.utf8) }) {
+            var sampling = RandomGenerator(seed: 0)
+            let tokens = try model.generate(prompt: tokenizer.encode(bytes: prompt), maxTokens: 4, sampler: Sampler(temperature: 0),
+                                            generator: &sampling)
+            let greedy = try tokenizer.decode(tokens)
+            var wrong = greedy
+            wrong[wrong.count - 1] = wrong[wrong.count - 1] &+ 1
+            examples += [TaskExample(prompt: prompt, answer: greedy), TaskExample(prompt: prompt, answer: Array(greedy.prefix(greedy.count - 1))),
+                         TaskExample(prompt: prompt, answer: wrong)]
+        }
+        let results = TaskEvaluation.correct(of: model, tokenizer: tokenizer, on: examples)
+        #expect(results == examples.indices.map { $0 % 3 != 2 })
+    }
+
     /// Groups: one per value when there are few, ranges of equal width when many, "none" for examples without the field.
     @Test func accuracyGroupsByAField() {
         let few = [1.0, 2, 2, 4].map { TaskExample(prompt: [1], answer: [2], fields: ["distance": $0]) }
