@@ -156,6 +156,28 @@ struct ReproductionTests {
         #expect(text.contains("diverged (seed 0 at step \(step))"))
     }
 
+    /// A metric that came out NaN (a model whose predictions blow up when it reads far past its training length) is
+    /// named, not stored: the results still save (JSON has no NaN) and load, and the report says "not finite".
+    @Test func aNonFiniteMetricIsNamedNotStored() throws {
+        let text = try Self.corpus()
+        let cell = try #require(ReproductionStudy.language.cells(at: Self.tiny, corpus: text).first { $0.seed == 0 })
+        var result = Self.result(cell, 2.5)
+        result.metrics[ReproductionCell.metric("bpb", 4096)] = .nan
+        result.nonFiniteMetrics = [ReproductionCell.metric("bpb", 4096)]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var results = ReproductionResults()
+        results.cells[cell.key] = result
+        try results.save(to: folder)
+        let loaded = try #require(try ReproductionResults(loadingFrom: folder).cells[cell.key])
+        #expect(loaded.metrics[ReproductionCell.metric("bpb", 4096)] == nil && loaded.nonFiniteMetrics == ["bpb@4096"])
+        #expect(loaded.metrics[ReproductionCell.metric("bpb", 256)] == 2.5)
+        let table = Self.rows(ReproductionReport(study: .language, scale: Self.tiny, results: try ReproductionResults(loadingFrom: folder),
+                                                 corpus: text).markdown(chartFile: "x.svg"))
+        #expect(table.contains { $0.prefix(5) == [cell.label, "1234", "2.500", "2.500", "not finite (seed 0)"] })
+    }
+
     /// Results survive a save and a load; a cell counts as done only with the same model, scale and text.
     @Test func resultsResumeOnlyTheSameCells() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")

@@ -119,7 +119,12 @@ public struct ReproductionCell: Sendable {
             for length in lengths(scale) {
                 let score = TextEvaluation.bitsPerByte(of: model, on: corpus.data, split: .validation, length: length,
                                                        limit: scale.evaluationBytes)
-                if score.bytes > 0 { result.metrics[Self.metric("bpb", length)] = score.bitsPerByte }
+                guard score.bytes > 0 else { continue }
+                if score.bitsPerByte.isFinite {
+                    result.metrics[Self.metric("bpb", length)] = score.bitsPerByte
+                } else {
+                    result.nonFiniteMetrics.append(Self.metric("bpb", length))
+                }
             }
         case .throughput: break
         }

@@ -141,7 +141,12 @@ public struct ReproductionReport {
             var table = MarkdownTable(headers: ["model", "parameters"] + lengths.map { "bpb \($0)" } + ["final training loss", "s per seed"])
             for (cell, results) in measured {
                 table.append([cell.label, String(results[0].parameters)]
-                             + lengths.map { length in Self.cell(results, factor: 1, digits: 3) { $0.metrics[ReproductionCell.metric("bpb", length)] } }
+                             + lengths.map { length in
+                                 let name = ReproductionCell.metric("bpb", length)
+                                 let blownUp = results.filter { $0.nonFiniteMetrics.contains(name) }.map { "seed \($0.seed)" }
+                                 let value = Self.cell(results, factor: 1, digits: 3) { $0.metrics[name] }
+                                 return blownUp.isEmpty ? value : "not finite (\(blownUp.joined(separator: ", ")))" + (value == "–" ? "" : "; \(value)")
+                             }
                              + [Self.cell(results, factor: 1, digits: 3) { $0.finalLoss.isFinite ? $0.finalLoss : nil }, seconds(results)])
             }
             return table.render()

@@ -20,10 +20,13 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     /// The step at which the loss or the gradient stopped being finite, when training diverged.
     public var divergedAtStep: Int? = nil
+    /// Metrics that came out NaN or infinite (a trained model whose predictions blow up at some length): named here,
+    /// left out of `metrics` (JSON has no NaN).
+    public var nonFiniteMetrics: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case study, model, seed, scale, settings, parameters, configuration, trainingSeconds, evaluationSeconds, finalLoss, metrics,
-             divergedAtStep
+             divergedAtStep, nonFiniteMetrics
     }
 
     public init(study: String, model: String, seed: UInt64, scale: String, settings: String, parameters: Int, configuration: String,
@@ -46,6 +49,7 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
                   finalLoss: try c.decodeIfPresent(Double.self, forKey: .finalLoss) ?? .nan,
                   metrics: try c.decode([String: Double].self, forKey: .metrics),
                   divergedAtStep: try c.decodeIfPresent(Int.self, forKey: .divergedAtStep))
+        nonFiniteMetrics = try c.decodeIfPresent([String].self, forKey: .nonFiniteMetrics) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -60,8 +64,9 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
         try c.encode(trainingSeconds, forKey: .trainingSeconds)
         try c.encode(evaluationSeconds, forKey: .evaluationSeconds)
         try c.encode(finalLoss.isFinite ? finalLoss : nil, forKey: .finalLoss)
-        try c.encode(metrics, forKey: .metrics)
+        try c.encode(metrics.filter { $0.value.isFinite }, forKey: .metrics)
         try c.encodeIfPresent(divergedAtStep, forKey: .divergedAtStep)
+        if !nonFiniteMetrics.isEmpty { try c.encode(nonFiniteMetrics, forKey: .nonFiniteMetrics) }
     }
 }
 
