@@ -20,6 +20,13 @@ struct ReproductionTests {
         return try ReproductionCorpus(contentsOf: url)
     }
 
+    /// A new empty folder under the temporary directory.
+    static func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     /// Every model a study names exists at both scales (a misspelt name would silently drop out of the report), with
     /// the cells each kind of study makes.
     @Test(arguments: ReproductionStudy.all.map(\.name))
@@ -144,8 +151,7 @@ struct ReproductionTests {
         let step = try #require(result.divergedAtStep)
         #expect(result.metrics.isEmpty && result.finalLoss.isNaN && step <= scale.steps)
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var results = ReproductionResults()
         results.cells[cell.key] = result
@@ -164,8 +170,7 @@ struct ReproductionTests {
         var result = Self.result(cell, 2.5)
         result.metrics[ReproductionCell.metric("bpb", 4096)] = .nan
         result.nonFiniteMetrics = [ReproductionCell.metric("bpb", 4096)]
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var results = ReproductionResults()
         results.cells[cell.key] = result
@@ -180,8 +185,7 @@ struct ReproductionTests {
 
     /// Results survive a save and a load; a cell counts as done only with the same model, scale and text.
     @Test func resultsResumeOnlyTheSameCells() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try ReproductionResults(loadingFrom: folder).cells.isEmpty)
         let cells = ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil)
