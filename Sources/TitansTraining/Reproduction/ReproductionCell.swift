@@ -79,11 +79,7 @@ public struct ReproductionCell: Sendable {
                                         parameters: ReproductionScale.parameterCount(configuration),
                                         configuration: sortedJSONText(configuration), trainingSeconds: 0, evaluationSeconds: 0,
                                         finalLoss: .nan, metrics: [:])
-        var rng = RandomGenerator(seed: seed)
-        let model = LanguageModel(configuration, generator: &rng)
-        let steps: Int
-        switch workload {
-        case .throughput(let lengths):
+        if case .throughput(let lengths) = workload {  // timed, not trained: ModelThroughput builds its own model
             for length in lengths {
                 let speed = ModelThroughput.measure(configuration, length: length)
                 result.metrics[Self.metric("training", length)] = speed.training
@@ -91,14 +87,18 @@ public struct ReproductionCell: Sendable {
             }
             result.evaluationSeconds = Date().timeIntervalSince(start)
             return result
+        }
+        var rng = RandomGenerator(seed: seed)
+        let model = LanguageModel(configuration, generator: &rng)
+        switch workload {
         case .tasks(let training, _):
-            steps = scale.steps
-            let trainer = Trainer(model: model, source: try taskBatches(training, scale: scale), configuration: trainingConfiguration(scale, steps))
-            try train(trainer, steps: steps, into: &result, progress: progress)
+            let trainer = Trainer(model: model, source: try taskBatches(training, scale: scale),
+                                  configuration: trainingConfiguration(scale, scale.steps))
+            try train(trainer, steps: scale.steps, into: &result, progress: progress)
         case .language(let corpus):
-            steps = scale.languageSteps
-            let trainer = Trainer(model: model, source: corpus.data, configuration: trainingConfiguration(scale, steps))
-            try train(trainer, steps: steps, into: &result, progress: progress)
+            let trainer = Trainer(model: model, source: corpus.data, configuration: trainingConfiguration(scale, scale.languageSteps))
+            try train(trainer, steps: scale.languageSteps, into: &result, progress: progress)
+        case .throughput: break
         }
         result.trainingSeconds = Date().timeIntervalSince(start)
         guard result.divergedAtStep == nil else { return result }
