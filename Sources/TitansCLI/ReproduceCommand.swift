@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TitansEval
 import TitansTraining
 
@@ -23,6 +24,8 @@ struct ReproduceCommand: ParsableCommand {
     var steps: Int?
     @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
     @Option(help: "Text for the language studies (default: data/kjv.txt when it exists).") var corpus: String?
+    @Option(help: "Models trained side by side, each on one core (default: one per core; 1 gives each model every core). Timed models run alone afterwards.")
+    var jobs: Int?
 
     func run() throws {
         var scale = quick ? ReproductionScale.quick : .full
@@ -31,6 +34,7 @@ struct ReproduceCommand: ParsableCommand {
             scale.steps = steps
             scale.languageSteps = steps
         }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let seeds {
             guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
             scale.seeds = (0..<UInt64(seeds)).map { $0 }
@@ -63,17 +67,24 @@ struct ReproduceCommand: ParsableCommand {
         print("\(scale.name) scale: \(cells.count) models to train or time in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
               + "\(cells.count - left.count) already in \(ReproductionResults.url(in: folder).path). Matmul: \(BLAS.backendName)")
         let start = Date()
-        // Progress in training steps; a timed model counts as one.
-        let work = left.map { steps(of: $0, scale) }
-        var progress = Progress(total: work.reduce(0, +), label: "reproduce")
-        for (i, cell) in left.enumerated() {
-            let done = work[..<i].reduce(0, +)
-            progress.update(done, cell.key)
-            let result = try cell.run(scale: scale) { step, _ in progress.update(done + step, cell.key) }
+        // Progress in training steps, summed over the cells running; a timed model counts as one.
+        let progress = Mutex((bar: Progress(total: left.map { steps(of: $0, scale) }.reduce(0, +), label: "reproduce"), done: 0,
+                              running: [String: Int]()))
+        try ReproductionQueue(left).run(scale: scale, jobs: jobs ?? Parallel.threadCount, progress: { cell, step in
+            progress.withLock { p in
+                p.running[cell.key] = step
+                p.bar.update(p.done + p.running.values.reduce(0, +), p.running.keys.sorted().joined(separator: ", "))
+            }
+        }, finished: { cell, result in
+            progress.withLock { p in
+                p.running[cell.key] = nil
+                p.done += steps(of: cell, scale)
+                p.bar.update(p.done + p.running.values.reduce(0, +), cell.key)
+            }
             results.cells[cell.key] = result
             try results.save(to: folder)
             try write(studies, scale: scale, results: results, corpus: text, to: folder)
-        }
+        })
         try write(studies, scale: scale, results: results, corpus: text, to: folder)
         print("Wrote \(folder.appendingPathComponent("report.md").path) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s this run)")
     }
@@ -108,11 +119,12 @@ struct ReproduceCommand: ParsableCommand {
     private func write(_ studies: [ReproductionStudy], scale: ReproductionScale, results: ReproductionResults,
                        corpus: ReproductionCorpus?, to folder: URL) throws {
         var text = "# Titans, reproduced at small scale\n\n"
-        let total = results.cells.values.filter { $0.scale == scale.name }.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
+        let seconds = results.seconds(scale: scale.name)
         let options = (quick ? " --quick" : "") + (only.map { " --only \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
             + (seeds.map { " --seeds \($0)" } ?? "") + (self.corpus.map { " --corpus \($0)" } ?? "")
         text += "`titans reproduce\(options)` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
-            + "(matmul: \(BLAS.backendName)); the models in this report took \(String(format: "%.0f", total)) s to train and score. "
+            + "(matmul: \(BLAS.backendName)); the models in this report took \(Progress.clock(seconds.model)) to train and score, "
+            + "\(Progress.clock(seconds.wall)) of wall time (several at once with --jobs). "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
         for study in studies {
             let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus)

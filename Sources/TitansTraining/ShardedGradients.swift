@@ -6,9 +6,12 @@ extension TrainableModel {
     /// core (``TrainableModel/parts(of:count:)``) whose forward and backward passes run side by side, each on its own
     /// thread (`Parallel.shards`): whole passes per core keep both cores busy where the ops of one pass are too
     /// small to split. The parts' gradients are summed in order, so a result depends on the number of cores only by
-    /// float rounding. Nothing is added when the loss is not finite. `parts` overrides the number of parts.
+    /// float rounding. The parts are as many as the process's cores even on a thread that must keep to one (a model
+    /// trained beside others, `titans reproduce --jobs`), which then computes them one after another: the same sums in
+    /// the same order, so such a model's numbers do not depend on what runs beside it. Nothing is added when the loss
+    /// is not finite. `parts` overrides the number of parts.
     public func accumulateGradients(on batch: Batch, scale: Double, parts count: Int? = nil) -> Double {
-        let parts = parts(of: batch, count: count ?? Parallel.availableThreads)
+        let parts = parts(of: batch, count: count ?? Parallel.threadCount)
         if parts.count <= 1 {
             let loss = self.loss(on: batch)
             let value = loss.item()
@@ -38,7 +41,7 @@ extension TrainableModel {
     /// The loss on `batch` without recording gradients, its parts (``TrainableModel/parts(of:count:)``) computed side by
     /// side on the cores; `parts` overrides their number.
     public func evaluationLoss(on batch: Batch, parts count: Int? = nil) -> Double {
-        let parts = parts(of: batch, count: count ?? Parallel.availableThreads)
+        let parts = parts(of: batch, count: count ?? Parallel.threadCount)
         return withoutGradients {
             let values = Parallel.shards(parts.count) { self.loss(on: parts[$0].batch).item() }
             return zip(parts, values).map { $0.weight * $1 }.reduce(0, +)

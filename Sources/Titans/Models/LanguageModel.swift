@@ -79,10 +79,11 @@ public final class LanguageModel: Module {
 
 extension LanguageModel {
     /// Logits `[batch, time, vocabulary]` for new sequences `tokens` `[batch, time]`, without recording gradients: the
-    /// rows are cut into one group per core and run side by side (`Parallel.shards`), for scoring and evaluation.
+    /// rows are cut into one group per core and run side by side (`Parallel.shards`; one after another on a thread that
+    /// keeps to one core, with the same numbers), for scoring and evaluation.
     public func logits(_ tokens: IndexTensor) -> Tensor {
         withoutGradients {
-            let groups = tokens.shape.count == 2 ? Parallel.evenRanges(tokens.shape[0], parts: Parallel.availableThreads) : []
+            let groups = tokens.shape.count == 2 ? Parallel.evenRanges(tokens.shape[0], parts: Parallel.threadCount) : []
             if groups.count <= 1 { return self(tokens).logits }
             return Tensor.concatenate(Parallel.shards(groups.count) { self(tokens.rows(groups[$0])).logits }, axis: 0)
         }

@@ -74,6 +74,13 @@ public struct ReproductionCell: Sendable {
 
     /// Trains the cell's model and scores it; `progress` sees each training step.
     public func run(scale: ReproductionScale, progress: (Int, Int) -> Void = { _, _ in }) throws -> ReproductionResult {
+        var result = try measure(scale: scale, progress: progress)
+        result.finishedAt = Date().timeIntervalSince1970
+        return result
+    }
+
+    /// The cell's result, timed but not yet stamped with its end.
+    private func measure(scale: ReproductionScale, progress: (Int, Int) -> Void) throws -> ReproductionResult {
         let start = Date()
         var result = ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings(scale),
                                         parameters: ReproductionScale.parameterCount(configuration),

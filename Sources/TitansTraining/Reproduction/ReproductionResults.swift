@@ -23,10 +23,13 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
     /// Metrics that came out NaN or infinite (a trained model whose predictions blow up at some length): named here,
     /// left out of `metrics` (JSON has no NaN).
     public var nonFiniteMetrics: [String] = []
+    /// When the cell ended (seconds since 1970): with its training and scoring time, when it ran (absent in results of
+    /// runs that trained one model at a time).
+    public var finishedAt: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case study, model, seed, scale, settings, parameters, configuration, trainingSeconds, evaluationSeconds, finalLoss, metrics,
-             divergedAtStep, nonFiniteMetrics
+             divergedAtStep, nonFiniteMetrics, finishedAt
     }
 
     public init(study: String, model: String, seed: UInt64, scale: String, settings: String, parameters: Int, configuration: String,
@@ -50,6 +53,7 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
                   metrics: try c.decode([String: Double].self, forKey: .metrics),
                   divergedAtStep: try c.decodeIfPresent(Int.self, forKey: .divergedAtStep))
         nonFiniteMetrics = try c.decodeIfPresent([String].self, forKey: .nonFiniteMetrics) ?? []
+        finishedAt = try c.decodeIfPresent(Double.self, forKey: .finishedAt)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -67,6 +71,7 @@ public struct ReproductionResult: Codable, Sendable, Equatable {
         try c.encode(metrics.filter { $0.value.isFinite }, forKey: .metrics)
         try c.encodeIfPresent(divergedAtStep, forKey: .divergedAtStep)
         if !nonFiniteMetrics.isEmpty { try c.encode(nonFiniteMetrics, forKey: .nonFiniteMetrics) }
+        try c.encodeIfPresent(finishedAt, forKey: .finishedAt)
     }
 }
 
@@ -100,6 +105,22 @@ public struct ReproductionResults: Codable, Sendable {
         guard let result = cells[cell.key], result.settings == cell.settings(scale),
               result.configuration == sortedJSONText(cell.configuration) else { return nil }
         return result
+    }
+
+    /// Seconds the cells of `scale` took, summed (`model`), and the wall time they took (`wall`): the union of the
+    /// intervals in which they ran, so models trained side by side count once. A cell without an end time ran alone
+    /// (before side-by-side runs existed) and counts whole.
+    public func seconds(scale: String) -> (model: Double, wall: Double) {
+        let mine = cells.values.filter { $0.scale == scale }
+        let model = mine.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
+        var wall = mine.filter { $0.finishedAt == nil }.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
+        var reach = -Double.infinity  // the end of the intervals merged so far
+        let intervals = mine.compactMap { r in r.finishedAt.map { ($0 - r.trainingSeconds - r.evaluationSeconds, $0) } }
+        for (start, end) in intervals.sorted(by: { $0.0 < $1.0 }) where end > reach {
+            wall += end - max(start, reach)
+            reach = end
+        }
+        return (model, wall)
     }
 
     public func save(to folder: URL) throws {
