@@ -24,8 +24,8 @@ struct ReproduceCommand: ParsableCommand {
     var steps: Int?
     @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
     @Option(help: "Text for the language studies (default: data/kjv.txt when it exists).") var corpus: String?
-    @Option(help: "Models trained side by side, each on one core (default: one per core; 1 gives each model every core). Timed models run alone afterwards.")
-    var jobs: Int?
+    @Option(help: "Models trained side by side, each on one core (a machine with more cores than a batch has parts); timed models run alone afterwards. The numbers do not depend on it.")
+    var jobs = 1
 
     func run() throws {
         var scale = quick ? ReproductionScale.quick : .full
@@ -34,7 +34,7 @@ struct ReproduceCommand: ParsableCommand {
             scale.steps = steps
             scale.languageSteps = steps
         }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let seeds {
             guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
             scale.seeds = (0..<UInt64(seeds)).map { $0 }
@@ -70,7 +70,7 @@ struct ReproduceCommand: ParsableCommand {
         // Progress in training steps, summed over the cells running; a timed model counts as one.
         let progress = Mutex((bar: Progress(total: left.map { steps(of: $0, scale) }.reduce(0, +), label: "reproduce"), done: 0,
                               running: [String: Int]()))
-        try ReproductionQueue(left).run(scale: scale, jobs: jobs ?? Parallel.threadCount, progress: { cell, step in
+        try ReproductionQueue(left).run(scale: scale, jobs: jobs, progress: { cell, step in
             progress.withLock { p in
                 p.running[cell.key] = step
                 p.bar.update(p.done + p.running.values.reduce(0, +), p.running.keys.sorted().joined(separator: ", "))
@@ -124,7 +124,7 @@ struct ReproduceCommand: ParsableCommand {
             + (seeds.map { " --seeds \($0)" } ?? "") + (self.corpus.map { " --corpus \($0)" } ?? "")
         text += "`titans reproduce\(options)` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
             + "(matmul: \(BLAS.backendName)); the models in this report took \(Progress.clock(seconds.model)) to train and score, "
-            + "\(Progress.clock(seconds.wall)) of wall time (several at once with --jobs). "
+            + "\(Progress.clock(seconds.wall)) of wall time. "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
         for study in studies {
             let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus)
