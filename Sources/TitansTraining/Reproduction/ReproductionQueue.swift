@@ -4,8 +4,9 @@ import TitansTensor
 
 /// The order and the concurrency in which `titans reproduce` runs its cells. Trained cells go first, the first seed
 /// of every study before the second of any (a run stopped early has every table), `jobs` at a time, each on a core of
-/// its own (a small model's ops gain less from a second core than a second model does); timed cells go last, one at
-/// a time with every core, so nothing else runs while they are timed.
+/// its own (for machines with more cores than a model's batch has parts); timed cells go last, one at a time with
+/// every core, so nothing else runs while they are timed. A cell's numbers do not depend on `jobs`
+/// (``TrainableModel/accumulateGradients(on:scale:parts:)`` cuts its batches into the same parts either way).
 ///
 /// ```swift
 /// let queue = ReproductionQueue(cells)
@@ -18,8 +19,10 @@ public struct ReproductionQueue: Sendable {
     public let cells: [ReproductionCell]
 
     public init(_ cells: [ReproductionCell]) {
-        let ordered = cells.enumerated().sorted { ($0.element.isTimed ? 1 : 0, $0.element.seed, $0.offset) < ($1.element.isTimed ? 1 : 0, $1.element.seed, $1.offset) }
-        self.cells = ordered.map(\.element)
+        func rank(_ cell: (offset: Int, element: ReproductionCell)) -> (Int, UInt64, Int) {
+            (cell.element.isTimed ? 1 : 0, cell.element.seed, cell.offset)
+        }
+        self.cells = cells.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
     /// Runs every cell. `progress` sees each training step of each cell, from the cell's thread; `finished` is called
