@@ -98,11 +98,14 @@ struct ReproduceCommand: ParsableCommand {
         }
     }
 
-    /// The text of the language studies when they are `needed`: --corpus, or data/kjv.txt when it exists; `nil` (said
-    /// once) when neither is there.
+    /// The text of the language studies: --corpus, or data/kjv.txt when it exists; `nil` (said once when they are
+    /// `needed`) when neither is there. When they are not run, the text only names their earlier results in the report,
+    /// and a text that cannot be read is passed over.
     private func readCorpus(needed: Bool) throws -> ReproductionCorpus? {
-        guard needed else { return nil }
         let path = corpus ?? "data/kjv.txt"
+        guard needed else {
+            return FileManager.default.fileExists(atPath: path) ? try? ReproductionCorpus(contentsOf: URL(fileURLWithPath: path)) : nil
+        }
         guard corpus != nil || FileManager.default.fileExists(atPath: path) else {
             print("No text for the language studies (data/kjv.txt is missing): they are left out. `bash scripts/fetch-corpus` "
                   + "fetches it; --corpus FILE takes any other.")
@@ -122,11 +125,12 @@ struct ReproduceCommand: ParsableCommand {
         let seconds = results.seconds(scale: scale.name)
         let options = (quick ? " --quick" : "") + (only.map { " --only \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
             + (seeds.map { " --seeds \($0)" } ?? "") + (self.corpus.map { " --corpus \($0)" } ?? "")
-        text += "`titans reproduce\(options)` on \(ProcessInfo.processInfo.activeProcessorCount) cores "
+        text += "Last written by `titans reproduce\(options)` (with the studies earlier runs left in this folder) on "
+            + "\(ProcessInfo.processInfo.activeProcessorCount) cores "
             + "(matmul: \(BLAS.backendName)); the models in this report took \(Progress.clock(seconds.model)) to train and score, "
             + "\(Progress.clock(seconds.wall)) of wall time. "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
-        for study in studies {
+        for study in ReproductionStudy.reported(running: studies, results: results, scale: scale, corpus: corpus) {
             let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus)
             let chart = "\(study.name).svg"
             text += report.markdown(chartFile: chart)

@@ -215,6 +215,25 @@ struct ReproductionTests {
         #expect(throws: ReproductionError.self) { try ReproductionResults(loadingFrom: folder) }
     }
 
+    /// A report shows the studies run now and those earlier runs left results of (at the same scale), in the usual order.
+    @Test func aReportKeepsTheStudiesOfEarlierRuns() throws {
+        let text = try Self.corpus()
+        var results = ReproductionResults()
+        let needles = ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil)
+        let window = try #require(needles.first { $0.modelName == "sliding-window" })
+        results.cells[window.key] = Self.result(window, 0.5)
+        func shown(_ running: [ReproductionStudy], scale: ReproductionScale = Self.tiny) -> [String] {
+            ReproductionStudy.reported(running: running, results: results, scale: scale, corpus: text).map(\.name)
+        }
+        #expect(shown([.language]) == ["needles", "language"])
+        #expect(shown([]) == ["needles"])
+        #expect(shown([.efficiency, .babilong]) == ["needles", "babilong", "efficiency"])
+        #expect(shown([], scale: .quick).isEmpty)  // results of another scale are not this report's
+        let lmm = try #require(needles.first { $0.modelName == "lmm" })
+        results.cells[lmm.key] = Self.result(lmm, 0.5)
+        #expect(shown([]) == ["needles", "ablations"])  // the ablations share the LMM's models
+    }
+
     /// Rows of a rendered Markdown table, split into trimmed cells.
     static func rows(_ text: String) -> [[String]] {
         text.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }

@@ -156,6 +156,16 @@ public struct ReproductionStudy: Sendable {
         paperTable: "Figs. 8–9 give no numbers in the text: tokens/s stays about constant from 2K to 32K for every depth "
             + "and falls about linearly with depth.\n")
 
+    /// The studies a report shows, in the order of ``all``: those `running`, and those with a model already done in
+    /// `results` at `scale` (a run of some studies keeps the others that earlier runs wrote in the same folder).
+    public static func reported(running: [ReproductionStudy], results: ReproductionResults, scale: ReproductionScale,
+                                corpus: ReproductionCorpus?) -> [ReproductionStudy] {
+        all.filter { study in
+            running.contains { $0.name == study.name }
+                || study.cells(at: scale, corpus: corpus).contains { results.done($0, scale: scale) != nil }
+        }
+    }
+
     /// The models of this study at `scale`: a quick run's few or all; the depth study's memories of each depth, and
     /// the efficiency study's as well.
     public func models(at scale: ReproductionScale) -> [String] {
