@@ -27,6 +27,12 @@ struct ModelOptions: ParsableArguments {
     var innerLoss: String?
     @Option(help: "MAC: what its memory is written with (Eq. 24): residual (the stream after attention, x + y; default) or output (the attention output y alone, as the equation reads).")
     var macWrites: String?
+    @Flag(help: "The memory without momentum: each token's step is its own surprise, S_t = −θ_t ∇ℓ (Eq. 10 with η = 0; an ablation of Table 5).")
+    var noMomentum = false
+    @Flag(help: "The memory without forgetting: M_t = M_{t−1} + S_t (Eq. 13 with α = 0; an ablation of Table 5).")
+    var noForgetting = false
+    @Option(help: "Width of the causal convolutions on the memory's keys, values and queries; 0 for none (default \(defaults.memory.convolutionKernel)).")
+    var convolutionKernel: Int?
 
     /// The architectures and the recurrent baselines by their command-line names.
     static var names: [String] {
@@ -37,7 +43,7 @@ struct ModelOptions: ParsableArguments {
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
             || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
-            || innerLoss != nil || memoryLayers != nil || macWrites != nil
+            || innerLoss != nil || memoryLayers != nil || macWrites != nil || noMomentum || noForgetting || convolutionKernel != nil
     }
 
     /// The standard model (or recurrent baseline) named `override ?? --architecture`, with the flags given laid over it,
@@ -64,6 +70,12 @@ struct ModelOptions: ParsableArguments {
         if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
         if let innerLoss { config.memory.innerLoss = try Self.innerLoss(innerLoss) }
+        if noMomentum { config.memory.momentum = false }
+        if noForgetting { config.memory.forgetting = false }
+        if let convolutionKernel {
+            guard convolutionKernel >= 0 else { throw ValidationError("--convolution-kernel must be 0 (none) or more, not \(convolutionKernel)") }
+            config.memory.convolutionKernel = convolutionKernel
+        }
         if let macWrites {
             guard config.architecture == .mac else { throw ValidationError("--mac-writes applies to MAC only") }
             guard ["residual", "output"].contains(macWrites) else { throw ValidationError("--mac-writes takes residual or output") }
