@@ -20,6 +20,16 @@ struct ReproductionTests {
         return try ReproductionCorpus(contentsOf: url)
     }
 
+    /// `result`, as `key`, written to results.json in a temporary folder and read back.
+    static func savedAndLoaded(_ result: ReproductionResult, as key: String) throws -> ReproductionResults {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var results = ReproductionResults()
+        results.cells[key] = result
+        try results.save(to: folder)
+        return try ReproductionResults(loadingFrom: folder)
+    }
+
     /// A new empty folder under the temporary directory.
     static func temporaryFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reproduce-\(UUID().uuidString)")
@@ -151,12 +161,8 @@ struct ReproductionTests {
         let step = try #require(result.divergedAtStep)
         #expect(result.metrics.isEmpty && result.finalLoss.isNaN && step <= scale.steps)
 
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var results = ReproductionResults()
-        results.cells[cell.key] = result
-        try results.save(to: folder)
-        let loaded = try #require(try ReproductionResults(loadingFrom: folder).cells[cell.key])
+        let results = try Self.savedAndLoaded(result, as: cell.key)
+        let loaded = try #require(results.cells[cell.key])
         #expect(loaded.divergedAtStep == step && loaded.finalLoss.isNaN && loaded.metrics.isEmpty)
         let text = ReproductionReport(study: .needles, scale: scale, results: results, corpus: nil).markdown(chartFile: "x.svg")
         #expect(text.contains("diverged (seed 0 at step \(step))"))
@@ -170,16 +176,11 @@ struct ReproductionTests {
         var result = Self.result(cell, 2.5)
         result.metrics[ReproductionCell.metric("bpb", 4096)] = .nan
         result.nonFiniteMetrics = [ReproductionCell.metric("bpb", 4096)]
-        let folder = try Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        var results = ReproductionResults()
-        results.cells[cell.key] = result
-        try results.save(to: folder)
-        let loaded = try #require(try ReproductionResults(loadingFrom: folder).cells[cell.key])
+        let results = try Self.savedAndLoaded(result, as: cell.key)
+        let loaded = try #require(results.cells[cell.key])
         #expect(loaded.metrics[ReproductionCell.metric("bpb", 4096)] == nil && loaded.nonFiniteMetrics == ["bpb@4096"])
         #expect(loaded.metrics[ReproductionCell.metric("bpb", 256)] == 2.5)
-        let table = Self.rows(ReproductionReport(study: .language, scale: Self.tiny, results: try ReproductionResults(loadingFrom: folder),
-                                                 corpus: text).markdown(chartFile: "x.svg"))
+        let table = Self.rows(ReproductionReport(study: .language, scale: Self.tiny, results: results, corpus: text).markdown(chartFile: "x.svg"))
         #expect(table.contains { $0.prefix(5) == [cell.label, "1234", "2.500", "2.500", "not finite (seed 0)"] })
     }
 
