@@ -67,10 +67,12 @@ struct ReproduceCommand: ParsableCommand {
         print("\(scale.name) scale: \(cells.count) models to train or time in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
               + "\(cells.count - left.count) already in \(ReproductionResults.url(in: folder).path). Matmul: \(BLAS.backendName)")
         let start = Date()
+        let models = ReproductionModels(folder: folder)
         // Progress in training steps, summed over the cells running; a timed model counts as one.
-        let progress = Mutex((bar: Progress(total: left.map { steps(of: $0, scale) }.reduce(0, +), label: "reproduce"), done: 0,
+        let stepCounts = Dictionary(left.map { ($0.key, $0.steps(scale, models: models)) }, uniquingKeysWith: { first, _ in first })
+        let progress = Mutex((bar: Progress(total: stepCounts.values.reduce(0, +), label: "reproduce"), done: 0,
                               running: [String: Int]()))
-        try ReproductionQueue(left).run(scale: scale, jobs: jobs, progress: { cell, step in
+        try ReproductionQueue(left).run(scale: scale, jobs: jobs, models: models, progress: { cell, step in
             progress.withLock { p in
                 p.running[cell.key] = step
                 p.bar.update(p.done + p.running.values.reduce(0, +), p.running.keys.sorted().joined(separator: ", "))
@@ -78,7 +80,7 @@ struct ReproduceCommand: ParsableCommand {
         }, finished: { cell, result in
             progress.withLock { p in
                 p.running[cell.key] = nil
-                p.done += steps(of: cell, scale)
+                p.done += stepCounts[cell.key] ?? 0
                 p.bar.update(p.done + p.running.values.reduce(0, +), cell.key)
             }
             results.cells[cell.key] = result
@@ -87,15 +89,6 @@ struct ReproduceCommand: ParsableCommand {
         })
         try write(studies, scale: scale, results: results, corpus: text, to: folder)
         print("Wrote \(folder.appendingPathComponent("report.md").path) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s this run)")
-    }
-
-    /// Training steps of a cell (one for a timed one).
-    private func steps(of cell: ReproductionCell, _ scale: ReproductionScale) -> Int {
-        switch cell.workload {
-        case .tasks: return scale.steps
-        case .language: return scale.languageSteps
-        case .throughput: return 1
-        }
     }
 
     /// The text of the language studies: --corpus, or data/kjv.txt when it exists; `nil` (said once when they are

@@ -13,6 +13,14 @@ public enum ReproductionWorkload: Sendable {
     case throughput(lengths: [Int])
 }
 
+/// Where a cell's model starts.
+public indirect enum ReproductionStart: Sendable {
+    case scratch
+    /// Fine-tuned: the trained model of another cell with the same configuration and seed (as the paper fine-tunes on
+    /// BABILong).
+    case model(of: ReproductionCell)
+}
+
 /// The text of the language-modelling studies: a file's bytes, its last tenth held out.
 public struct ReproductionCorpus: Sendable {
     public let data: ByteDataset
@@ -47,16 +55,43 @@ public struct ReproductionCell: Sendable {
     public var trainingLength: Int
     /// The tested lengths as multiples of the training length (`nil`: the scale's).
     public var multiples: [Int]? = nil
+    /// From scratch, or from another cell's trained model.
+    public var start: ReproductionStart = .scratch
 
     public var key: String { "\(study)/\(modelName)/seed\(seed)" }
 
     /// What a result must have been measured with to be reused: the scale's settings (but its list of seeds: the
-    /// cell's own seed is in its key, so a run with more seeds keeps those already done) and, for text, the corpus.
+    /// cell's own seed is in its key, so a run with more seeds keeps those already done), for text the corpus, and the
+    /// cell it starts from.
     public func settings(_ scale: ReproductionScale) -> String {
         var scale = scale
         scale.seeds = []
-        if case .language(let corpus) = workload { return sortedJSONText(scale) + " on " + corpus.fingerprint }
-        return sortedJSONText(scale)
+        var text = sortedJSONText(scale)
+        if case .language(let corpus) = workload { text += " on " + corpus.fingerprint }
+        if case .model(let base) = start { text += " from " + base.settings(scale) + " as " + base.key }
+        return text
+    }
+
+    /// Training steps of the cell's own workload (one for a timed cell, which is not trained).
+    func ownSteps(_ scale: ReproductionScale) -> Int {
+        switch workload {
+        case .tasks: return scale.steps
+        case .language: return scale.languageSteps
+        case .throughput: return 1
+        }
+    }
+
+    /// Training steps from scratch: the base cell's, then the cell's own.
+    func stepsFromScratch(_ scale: ReproductionScale) -> Int {
+        if case .model(let base) = start { return base.stepsFromScratch(scale) + ownSteps(scale) }
+        return ownSteps(scale)
+    }
+
+    /// Training steps the cell takes when run with `models`: a base model saved there is read, not trained again.
+    public func steps(_ scale: ReproductionScale, models: ReproductionModels?) -> Int {
+        guard case .model(let base) = start else { return ownSteps(scale) }
+        if let models, FileManager.default.fileExists(atPath: models.url(of: base).path) { return ownSteps(scale) }
+        return base.steps(scale, models: models) + ownSteps(scale)
     }
 
     /// The tested lengths at `scale`.
@@ -72,16 +107,19 @@ public struct ReproductionCell: Sendable {
     /// training bytes at every length up to `batchSize` × 256).
     func batchSize(_ scale: ReproductionScale) -> Int { max(1, scale.batchSize * 256 / max(1, trainingLength)) }
 
-    /// Trains the cell's model and scores it; `progress` sees each training step.
-    public func run(scale: ReproductionScale, progress: (Int, Int) -> Void = { _, _ in }) throws -> ReproductionResult {
-        var result = try measure(scale: scale, progress: progress)
+    /// Trains the cell's model and scores it; `progress` sees each training step it takes (with the steps it will take,
+    /// ``steps(_:models:)``). With `models`, a base model saved there is read instead of trained, and every model
+    /// trained is saved there.
+    public func run(scale: ReproductionScale, models: ReproductionModels? = nil,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> ReproductionResult {
+        var result = try measure(scale: scale, models: models, progress: progress)
         result.finishedAt = Date().timeIntervalSince1970
         return result
     }
 
     /// The cell's result, timed but not yet stamped with its end.
-    private func measure(scale: ReproductionScale, progress: (Int, Int) -> Void) throws -> ReproductionResult {
-        let start = Date()
+    private func measure(scale: ReproductionScale, models: ReproductionModels?, progress: (Int, Int) -> Void) throws -> ReproductionResult {
+        let began = Date()
         var result = ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings(scale),
                                         parameters: ReproductionScale.parameterCount(configuration),
                                         configuration: sortedJSONText(configuration), trainingSeconds: 0, evaluationSeconds: 0,
@@ -92,22 +130,14 @@ public struct ReproductionCell: Sendable {
                 result.metrics[Self.metric("training", length)] = speed.training
                 result.metrics[Self.metric("forward", length)] = speed.forward
             }
-            result.evaluationSeconds = Date().timeIntervalSince(start)
+            result.evaluationSeconds = Date().timeIntervalSince(began)
             return result
         }
         var rng = RandomGenerator(seed: seed)
         let model = LanguageModel(configuration, generator: &rng)
-        switch workload {
-        case .tasks(let training, _):
-            let trainer = Trainer(model: model, source: try taskBatches(training, scale: scale),
-                                  configuration: trainingConfiguration(scale, scale.steps))
-            try train(trainer, steps: scale.steps, into: &result, progress: progress)
-        case .language(let corpus):
-            let trainer = Trainer(model: model, source: corpus.data, configuration: trainingConfiguration(scale, scale.languageSteps))
-            try train(trainer, steps: scale.languageSteps, into: &result, progress: progress)
-        case .throughput: break
-        }
-        result.trainingSeconds = Date().timeIntervalSince(start)
+        let total = steps(scale, models: models)
+        _ = try train(model, scale: scale, models: models, into: &result) { progress($0, total) }
+        result.trainingSeconds = Date().timeIntervalSince(began)
         guard result.divergedAtStep == nil else { return result }
         let trained = Date()
         switch workload {
@@ -158,20 +188,38 @@ public struct ReproductionCell: Sendable {
         return try TaskBatches(examples: generator.shuffled(examples), validationFraction: 0, sequenceLength: trainingLength)
     }
 
-    /// Runs `steps` training steps, keeping the mean loss of the last 20, or the step where training diverged (every
-    /// model goes in the table, including those that fail).
-    private func train<Model>(_ trainer: Trainer<Model>, steps: Int, into result: inout ReproductionResult,
-                              progress: (Int, Int) -> Void) throws {
+    /// Trains `model`, initialised from the cell's seed, into the cell's model: first into its base cell's (read from
+    /// `models`, or trained again), then on its workload; saves every model it trains in `models`. Returns the steps it
+    /// took; a divergence is at a step counted from scratch.
+    private func train(_ model: LanguageModel, scale: ReproductionScale, models: ReproductionModels?,
+                       into result: inout ReproductionResult, progress: (Int) -> Void) throws -> Int {
+        var taken = 0
+        if case .model(let base) = start, models?.load(base, into: model) != true {
+            taken = try base.train(model, scale: scale, models: models, into: &result, progress: progress)
+            guard result.divergedAtStep == nil else { return taken }
+        }
+        let configuration = trainingConfiguration(scale, ownSteps(scale))
+        let trainer: Trainer<LanguageModel>
+        switch workload {
+        case .tasks(let training, _):
+            trainer = Trainer(model: model, source: try taskBatches(training, scale: scale), configuration: configuration)
+        case .language(let corpus):
+            trainer = Trainer(model: model, source: corpus.data, configuration: configuration)
+        case .throughput: return taken
+        }
         var losses: [Double] = []
-        while trainer.step < steps {
+        let before = stepsFromScratch(scale) - ownSteps(scale)
+        while trainer.step < configuration.steps {
             do {
                 losses.append(try trainer.trainStep().loss)
             } catch TrainingError.nonFinite(let step, _, _) {
-                result.divergedAtStep = step
-                return
+                result.divergedAtStep = before + step
+                return taken + step
             }
-            progress(trainer.step, steps)
+            progress(taken + trainer.step)
         }
         result.finalLoss = losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count)))
+        try models?.save(model, of: self)
+        return taken + configuration.steps
     }
 }

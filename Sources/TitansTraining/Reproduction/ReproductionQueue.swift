@@ -25,10 +25,10 @@ public struct ReproductionQueue: Sendable {
         self.cells = cells.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
-    /// Runs every cell. `progress` sees each training step of each cell, from the cell's thread; `finished` is called
+    /// Runs every cell, keeping the trained models in `models` (where fine-tuned cells find their base models). `progress` sees each training step of each cell, from the cell's thread; `finished` is called
     /// once per cell as it ends, never twice at once. The first error stops the queue: the cells running end, no other
     /// starts, and the error is thrown.
-    public func run(scale: ReproductionScale, jobs: Int, progress: (ReproductionCell, Int) -> Void,
+    public func run(scale: ReproductionScale, jobs: Int, models: ReproductionModels? = nil, progress: (ReproductionCell, Int) -> Void,
                     finished: (ReproductionCell, ReproductionResult) throws -> Void) throws {
         let trained = cells.filter { !$0.isTimed }
         let state = Mutex<(next: Int, error: (any Error)?)>((0, nil))
@@ -39,7 +39,7 @@ public struct ReproductionQueue: Sendable {
                 return trained[state.next]
             }) {
                 do {
-                    let result = try cell.run(scale: scale) { step, _ in progress(cell, step) }
+                    let result = try cell.run(scale: scale, models: models) { step, _ in progress(cell, step) }
                     try state.withLock { _ in try finished(cell, result) }
                 } catch {
                     state.withLock { state in state.error = state.error ?? error }
@@ -48,7 +48,7 @@ public struct ReproductionQueue: Sendable {
         }
         if let error = state.withLock({ $0.error }) { throw error }
         for cell in cells where cell.isTimed {
-            try finished(cell, try cell.run(scale: scale))
+            try finished(cell, try cell.run(scale: scale, models: models))
         }
     }
 }

@@ -34,6 +34,8 @@ public struct ReproductionStudy: Sendable {
     public var headline: Bool
     /// The paper's numbers for the report, as a Markdown table (or a sentence where it gives none).
     public var paperTable: String
+    /// The study whose trained model each of this study's models starts from (same model and seed), if any.
+    public var fineTunes: String? = nil
 
     public static let all = [needles, babilong, language, depth, ablations, efficiency]
 
@@ -69,13 +71,15 @@ public struct ReproductionStudy: Sendable {
         name: "babilong", title: "Fig. 6: BABILong-style reasoning against length",
         about: "The paper fine-tunes a small MAC on BABILong (facts of bAbI qa1–qa5 scattered through book text, up to "
             + "millions of tokens) and shows it ahead of much larger models; the figure gives no numbers. Here every model "
-            + "is trained on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
-            + "length to it, answer words scored) and tested to 16× the training length.",
+            + "starts from its Table 2 model (same seed: trained on the needles, so it has learnt to retrieve) and is "
+            + "fine-tuned on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
+            + "length to it, answer words scored), then tested to 16× the training length.",
         kind: .accuracy(tasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, length: 512),
         models: ["mac", "mag", "mal", "lmm", "sliding-window", "gated-delta-net"],
         quickModels: ["mag", "sliding-window"], headline: false,
         paperTable: "Fig. 6 gives no numbers in the text (§5.4): fine-tuned Titans (MAC) stays ahead of Mamba, RMT, "
-            + "Llama3.1-8B with retrieval and GPT-4 as the length grows.\n")
+            + "Llama3.1-8B with retrieval and GPT-4 as the length grows.\n",
+        fineTunes: "needles")
 
     public static let language = ReproductionStudy(
         name: "language", title: "Table 1: language modelling on real text",
@@ -204,11 +208,15 @@ public struct ReproductionStudy: Sendable {
         }
     }
 
-    /// An accuracy study's cell for one model and seed.
+    /// An accuracy study's cell for one model and seed (starting from the model of the study it fine-tunes).
     private func cells(of name: String, seed: UInt64, config: ModelConfiguration) -> [ReproductionCell] {
         guard case .accuracy(let tasks, let length) = kind else { return [] }
-        return [ReproductionCell(study: self.name, label: Self.label(name), modelName: name, configuration: config, seed: seed,
-                                 workload: .tasks(training: tasks, evaluation: tasks), trainingLength: length)]
+        var cell = ReproductionCell(study: self.name, label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                                    workload: .tasks(training: tasks, evaluation: tasks), trainingLength: length)
+        if let base = Self.all.first(where: { $0.name == fineTunes })?.cells(of: name, seed: seed, config: config).first {
+            cell.start = .model(of: base)
+        }
+        return [cell]
     }
 
     /// The seeds this study runs at `scale`.

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import TitansTraining
+
+/// Fine-tuned cells (the BABILong-style study starts from the needles models) and the folder of trained models.
+struct ReproductionModelsTests {
+    /// A BABILong-style cell of the tiny scale and the needles cell it starts from, with fewer tested lengths.
+    static func fineTunedCell() throws -> (cell: ReproductionCell, base: ReproductionCell) {
+        var cell = try #require(ReproductionStudy.babilong.cells(at: ReproductionTests.tiny, corpus: nil).first { $0.seed == 0 })
+        cell.multiples = [1]
+        guard case .model(let base) = cell.start else {
+            Issue.record("the BABILong-style cell does not start from a model")
+            throw CancellationError()
+        }
+        #expect(base.key == "needles/\(cell.modelName)/seed0" && base.configuration == cell.configuration)
+        return (cell, base)
+    }
+
+    /// The fine-tuned cell's result is the same whether its base model is trained within it or read from the folder
+    /// (where the base cell's own run saved it), bit for bit; a damaged saved model is trained again; and starting from
+    /// the base model changes the result against starting from scratch.
+    @Test func aFineTunedCellStartsFromItsBaseModelTrainedOrRead() throws {
+        let scale = ReproductionTests.tiny
+        let (cell, base) = try Self.fineTunedCell()
+        let folder = try ReproductionTests.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let models = ReproductionModels(folder: folder)
+
+        #expect(cell.steps(scale, models: models) == 2 * scale.steps)  // the base is not saved yet: trained within
+        var steps: [Int] = []
+        let within = try cell.run(scale: scale) { step, total in
+            steps.append(step)
+            #expect(total == 2 * scale.steps)
+        }
+        #expect(steps == Array(1...(2 * scale.steps)))
+
+        _ = try base.run(scale: scale, models: models)
+        let saved = try Checkpoint.load(from: models.url(of: base))
+        #expect(saved.metadata["reproduction"] == base.key)
+        #expect(cell.steps(scale, models: models) == scale.steps)
+        steps = []
+        let read = try cell.run(scale: scale, models: models) { step, _ in steps.append(step) }
+        #expect(steps == Array(1...scale.steps))
+        #expect(read.finalLoss == within.finalLoss && read.metrics == within.metrics && !read.metrics.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: models.url(of: cell).path))
+
+        try Data("not a checkpoint".utf8).write(to: models.url(of: base))
+        let retrained = try cell.run(scale: scale, models: models)
+        #expect(retrained.finalLoss == within.finalLoss && retrained.metrics == within.metrics)
+        #expect(try Checkpoint.load(from: models.url(of: base)).metadata["reproduction"] == base.key)  // saved again
+
+        var scratch = cell
+        scratch.start = .scratch
+        #expect(try scratch.run(scale: scale).finalLoss != within.finalLoss)
+        #expect(scratch.settings(scale) != cell.settings(scale))  // results from scratch are not taken for fine-tuned ones
+    }
+
+    /// A base model that diverges makes the fine-tuned cell diverge at that step, without scores.
+    @Test func aDivergedBaseModelEndsTheFineTunedCell() throws {
+        var scale = ReproductionTests.tiny
+        scale.learningRate = 1e6
+        var (cell, _) = try Self.fineTunedCell()
+        cell.configuration = try #require(scale.model("ttt-mlp"))
+        cell.start = .model(of: try #require(ReproductionStudy.needles.cells(at: scale, corpus: nil).first { $0.modelName == "ttt-mlp" }))
+        let result = try cell.run(scale: scale)
+        let step = try #require(result.divergedAtStep)
+        #expect(step <= scale.steps && result.metrics.isEmpty)
+    }
+}
