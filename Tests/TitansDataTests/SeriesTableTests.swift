@@ -20,6 +20,8 @@ struct SeriesTableTests {
         let chosen = try Self.parse("a,b,c\n1,2,3\n4,5,6\n", columns: ["c", "a"])
         #expect(chosen.columns == ["c", "a"] && chosen.values == [3, 1, 6, 4] && chosen.skipped.isEmpty)
         #expect(try Self.parse("a,\"b\"\"q\"\n1,2\n").columns == ["a", "b\"q"])
+        #expect(try Self.parse("t;a;b\nx;1,5;2\n").columns == ["b"])  // semicolons (a decimal comma is not a number)
+        #expect(try Self.parse("a\tb\n1\t2\n").values == [1, 2])
     }
 
     /// A missing value takes the last value of its column; leading ones take the column's first value.

@@ -8,7 +8,8 @@ import Foundation
 /// - Missing values (an empty field, `NA`, `NaN`, `null` or `?`): each takes the last value of its column before it
 ///   (the first rows, before any value, take the column's first value); ``filled`` counts them. A column with no value
 ///   at all is an error, since nothing could stand in for it.
-/// - Fields may be quoted (`"1,5"`, with `""` for a quote); lines may end in CRLF; a last empty line is ignored.
+/// - Fields are separated by commas, or by semicolons or tabs when the header row has no comma; they may be quoted
+///   (`"1,5"`, with `""` for a quote); lines may end in CRLF; a last empty line is ignored.
 ///
 /// ```swift
 /// let table = try SeriesTable.read(URL(fileURLWithPath: "vic_elec.csv"), columns: ["Demand", "Temperature"])
@@ -47,7 +48,8 @@ public struct SeriesTable: Sendable, Equatable {
         }
         while lines.last?.allSatisfy(\.isWhitespace) == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw SeriesError.empty(path: path) }
-        let header = try fields(of: headerLine, path: path, line: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        let separator: Character = headerLine.contains(",") ? "," : headerLine.contains(";") ? ";" : headerLine.contains("\t") ? "\t" : ","
+        let header = try fields(of: headerLine, separator: separator, path: path, line: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard lines.count > 1 else { throw SeriesError.noRows(path: path) }
         if let duplicate = header.enumerated().first(where: { header.prefix($0.offset).contains($0.element) })?.element {
             throw SeriesError.duplicateColumn(path: path, name: duplicate)
@@ -55,7 +57,7 @@ public struct SeriesTable: Sendable, Equatable {
         var rows: [[Substring]] = []
         rows.reserveCapacity(lines.count - 1)
         for (index, line) in lines.enumerated().dropFirst() {
-            let row = try fields(of: line, path: path, line: index + 1)
+            let row = try fields(of: line, separator: separator, path: path, line: index + 1)
             guard row.count == header.count else {
                 throw SeriesError.ragged(path: path, line: index + 1, fields: row.count, expected: header.count)
             }
@@ -110,8 +112,8 @@ public struct SeriesTable: Sendable, Equatable {
     /// The texts that mean "no value here".
     static let missingMarks: Set<String> = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL", "?"]
 
-    /// The fields of one CSV line: split at commas outside double quotes; `""` inside quotes is one quote.
-    static func fields(of line: Substring, path: String, line number: Int) throws -> [String] {
+    /// The fields of one CSV line: split at `separator` outside double quotes; `""` inside quotes is one quote.
+    static func fields(of line: Substring, separator: Character, path: String, line number: Int) throws -> [String] {
         var fields: [String] = [], field = "", quoted = false, wasQuote = false
         var iterator = line.makeIterator()
         while let character = iterator.next() {
@@ -128,7 +130,7 @@ public struct SeriesTable: Sendable, Equatable {
             case "\"":
                 if wasQuote { field.append("\"") }  // "" inside a quoted field
                 quoted = true
-            case ",":
+            case separator:
                 fields.append(field)
                 field = ""
             default: field.append(character)
