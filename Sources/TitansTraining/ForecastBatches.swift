@@ -1,0 +1,33 @@
+import Foundation
+
+/// Training draws windows of the training part uniformly; validation takes windows spread evenly over the validation
+/// part. The trainer's sequence length is the lookback.
+extension SeriesWindows: BatchSource {
+    public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> ForecastBatch {
+        let starts = starts(.train)
+        return batch((0..<size).map { _ in starts.lowerBound + generator.uniformIndex(starts.count) })
+    }
+
+    public func validationBatches(size: Int, length: Int, limit: Int) -> [ForecastBatch] {
+        let starts = evenStarts(.validation, count: size * limit)
+        return stride(from: 0, to: starts.count, by: size).map { batch(Array(starts[$0..<min(starts.count, $0 + size)])) }
+    }
+}
+
+extension ForecastModel: TrainableModel {
+    public func loss(on batch: ForecastBatch) -> Tensor { loss(history: batch.history, target: batch.target) }
+
+    public func parts(of batch: ForecastBatch, count: Int) -> [(batch: ForecastBatch, weight: Double)] {
+        let rows = batch.history.shape[0]
+        return Parallel.evenRanges(rows, parts: count).map { range in
+            (ForecastBatch(history: batch.history.slice(axis: 0, start: range.lowerBound, end: range.upperBound),
+                           target: batch.target.slice(axis: 0, start: range.lowerBound, end: range.upperBound)), Double(range.count) / Double(rows))
+        }
+    }
+
+    public var configurationJSON: String { sortedJSONText(configuration) }
+
+    public static func currentConfigurationJSON(_ json: String) -> String? {
+        (try? JSONDecoder().decode(ForecastConfiguration.self, from: Data(json.utf8))).map { sortedJSONText($0) }
+    }
+}
