@@ -123,11 +123,11 @@ public struct ReproductionStudy: Sendable {
         name: "ablations", title: "Table 5: ablations of the LMM",
         about: "The paper's Table 5 takes one part at a time away from the 400M LMM and adds each kind of attention, with "
             + "three columns: language-modelling perplexity, common-sense reasoning accuracy and long-context accuracy (the "
-            + "mean of the 12 S-NIAH cells of Table 2). Here each change is trained three times, as the needles, BABILong-style "
-            + "and language studies train their models (whose LMM, MAC, MAG and MAL are reused): bits per byte on held-out "
-            + "text, and the long-context average, the mean of the S-NIAH and the BABILong-style accuracy over every tested "
-            + "length. Our BABILong-style tasks stand in for the reasoning column (the paper's is common-sense benchmarks, "
-            + "which need a model far larger than this scale).",
+            + "mean of the 12 S-NIAH cells of Table 2). Here each change is trained as the needles and language studies "
+            + "train their models (whose LMM, MAC, MAG and MAL are reused): bits per byte on held-out text, and the "
+            + "long-context accuracy, the mean S-NIAH accuracy over every tested length. The BABILong-style accuracy of the "
+            + "models that study has stands in for the reasoning column (the paper's is common-sense benchmarks, which need "
+            + "a model far larger than this scale); the ablations are not trained on it while every model is at chance there.",
         kind: .ablations,
         models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
                  "mac", "mag", "mal"],
@@ -201,7 +201,10 @@ public struct ReproductionStudy: Sendable {
                     guard let corpus else { return [] }
                     return scale.depthLengths.map { cell("language@\($0)", .language(corpus), $0, [1]) }
                 case .ablations:
-                    return [Self.needles, Self.babilong].flatMap { $0.cells(of: name, seed: seed, config: config) } + language(corpus)
+                    // BABILong-style only for the models its own study has (it is at chance at this scale: not yet a
+                    // test worth a training of every ablation).
+                    let studies = [Self.needles] + (Self.babilong.models.contains(name) ? [Self.babilong] : [])
+                    return studies.flatMap { $0.cells(of: name, seed: seed, config: config) } + language(corpus)
                 case .efficiency: return [cell("efficiency", .throughput(lengths: scale.efficiencyLengths), 0)]
                 }
             }
