@@ -168,7 +168,7 @@ public enum SeriesError: Error, CustomStringConvertible, Equatable {
         case .noRows(let path): return "\(path) has a header row but no data rows"
         case let .duplicateColumn(path, name): return "\(path): the column \"\(name)\" appears twice in the header; rename one"
         case let .ragged(path, line, fields, expected):
-            return "\(path), line \(line): \(fields) fields where the header has \(expected); every row needs one value per column (leave a field empty for a missing value)"
+            return "\(path), line \(line): \(fields) field\(fields == 1 ? "" : "s") where the header has \(expected); every row needs one value per column (leave a field empty for a missing value)"
         case let .unclosedQuote(path, line): return "\(path), line \(line): a quoted field is not closed; close it with \""
         case let .noColumns(path, available): return "\(path): no columns chosen; name some of \(available.joined(separator: ", "))"
         case let .unknownColumn(path, name, available):
