@@ -10,7 +10,7 @@ struct Titans: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "titans",
         abstract: "Titans (Learning to Memorize at Test Time) in Swift: train, run and study models with a neural long-term memory.",
-        subcommands: [DemoCommand.self, TrainCommand.self, ForecastCommand.self, GenerateCommand.self, Bench.self, ParityCommand.self,
+        subcommands: [DemoCommand.self, TrainCommand.self, ForecastCommand.self, DNACommand.self, GenerateCommand.self, Bench.self, ParityCommand.self,
                       CompareCommand.self, TokenizerCommand.self, DataCommand.self, EvalCommand.self, ReproduceCommand.self]
     )
 
