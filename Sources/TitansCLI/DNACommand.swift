@@ -54,10 +54,7 @@ struct DNATrain: ParsableCommand {
         let data = try LabelledSequences(classes: try DNACommand.classes(classes, flag: "--class"),
                                          test: test.isEmpty ? nil : try DNACommand.classes(test, flag: "--test"),
                                          length: length, seed: seed)
-        var options = model
-        options.width = options.width ?? 64
-        options.layers = options.layers ?? 2
-        var backbone = try options.configuration()
+        var backbone = try model.smallConfiguration()
         backbone.vocabularySize = 256
         let configuration = ClassifierConfiguration(backbone: backbone, classes: data.classes)
         if let problem = configuration.problem { throw ValidationError(problem) }
@@ -69,13 +66,7 @@ struct DNATrain: ParsableCommand {
         let resized = data.cropped + data.padded > 0 ? " (\(data.cropped) cropped, \(data.padded) padded with N)" : ""
         print("\(data.classes.count) classes, \(data.training.count) training and \(data.test.count) test sequences of \(data.length) bytes\(resized); "
               + "\(classifier.parameterCount) parameters")
-        var progress = Progress(total: steps, label: "train"), loss = RunningMean(window: 20)
-        let start = Date()
-        while trainer.step < steps {
-            let mean = loss.add(try trainer.trainStep().loss)
-            progress.update(trainer.step, String(format: "loss %.4f", mean))
-        }
-        let seconds = Date().timeIntervalSince(start)
+        let seconds = try trainShowingProgress(trainer, label: "train", lossName: "loss")
         let folder = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try trainer.checkpoint(metadata: ["length": String(data.length)]).save(to: folder.appendingPathComponent("checkpoint.safetensors"))

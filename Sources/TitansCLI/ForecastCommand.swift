@@ -80,13 +80,7 @@ struct ForecastTrain: ParsableCommand {
                                   configuration: TrainingConfiguration(steps: steps, batchSize: batchSize, sequenceLength: lookback,
                                                                        learningRate: learningRate, seed: seed))
             print("horizon \(h): \(forecaster.parameterCount) parameters, \(windows.starts(.train).count) training windows")
-            var progress = Progress(total: steps, label: "H=\(h)"), loss = RunningMean(window: 20)
-            let start = Date()
-            while trainer.step < steps {
-                let mean = loss.add(try trainer.trainStep().loss)
-                progress.update(trainer.step, String(format: "mse %.4f", mean))
-            }
-            let seconds = Date().timeIntervalSince(start)
+            let seconds = try trainShowingProgress(trainer, label: "H=\(h)", lossName: "mse")
             let validation = ForecastEvaluation.score(of: forecaster, on: windows, split: .validation, stride: testStride)
             let test = ForecastEvaluation.score(of: forecaster, on: windows, split: .test, stride: testStride)
             let place = folder.appendingPathComponent("horizon-\(h)")
@@ -107,8 +101,7 @@ struct ForecastTrain: ParsableCommand {
         print("Wrote \(folder.appendingPathComponent("scores.md").path)")
     }
 
-    /// The blocks over patches, or `nil` for the linear baseline; a smaller default model than language modelling's
-    /// (width 64, 2 blocks) unless the flags say otherwise.
+    /// The blocks over patches, or `nil` for the linear baseline.
     func backbone() throws -> ModelConfiguration? {
         if model.architecture == "linear" {
             var others = model
@@ -116,10 +109,7 @@ struct ForecastTrain: ParsableCommand {
             guard !others.anyGiven else { throw ValidationError("--architecture linear (DLinear) has no blocks; drop the other model flags") }
             return nil
         }
-        var options = model
-        options.width = options.width ?? 64
-        options.layers = options.layers ?? 2
-        var configuration = try options.configuration()
+        var configuration = try model.smallConfiguration()
         configuration.vocabularySize = 1
         return configuration
     }

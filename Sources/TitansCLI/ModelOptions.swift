@@ -46,6 +46,15 @@ struct ModelOptions: ParsableArguments {
             || innerLoss != nil || memoryLayers != nil || macWrites != nil || noMomentum || noForgetting || convolutionKernel != nil
     }
 
+    /// ``configuration(architecture:)`` with a smaller default size, width 64 and 2 blocks, unless the flags say
+    /// otherwise (`forecast train`, `dna train`: short sequences, small data).
+    func smallConfiguration() throws -> ModelConfiguration {
+        var options = self
+        options.width = width ?? 64
+        options.layers = layers ?? 2
+        return try options.configuration()
+    }
+
     /// The standard model (or recurrent baseline) named `override ?? --architecture`, with the flags given laid over it,
     /// or a message saying what to fix.
     func configuration(architecture override: String? = nil) throws -> ModelConfiguration {

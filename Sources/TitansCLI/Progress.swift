@@ -1,4 +1,5 @@
 import Foundation
+import TitansTraining
 
 /// A one-line progress bar on a terminal (rewritten in place), or a line every few seconds when output is a file.
 struct Progress {
@@ -45,4 +46,16 @@ struct Progress {
 struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Runs `trainer` to its last step with a progress bar of the mean loss over the last 20 steps (`forecast train`,
+/// `dna train`); returns the seconds it took.
+func trainShowingProgress<Model>(_ trainer: Trainer<Model>, label: String, lossName: String) throws -> Double {
+    var progress = Progress(total: trainer.configuration.steps, label: label), loss = RunningMean(window: 20)
+    let start = Date()
+    while trainer.step < trainer.configuration.steps {
+        let mean = loss.add(try trainer.trainStep().loss)
+        progress.update(trainer.step, String(format: "\(lossName) %.4f", mean))
+    }
+    return Date().timeIntervalSince(start)
 }
