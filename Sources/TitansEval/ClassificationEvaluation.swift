@@ -1,7 +1,7 @@
 import Titans
 import TitansData
 
-/// Accuracy of a ``SequenceClassifier``: the share of sequences whose largest logit is their class, overall and per
+/// Accuracy of a `SequenceClassifier` (module Titans): the share of sequences whose largest logit is their class, overall and per
 /// class (paper Table 4 reports accuracy).
 ///
 /// ```swift
