@@ -1,16 +1,17 @@
 import Foundation
 
-/// Training draws windows of the training part uniformly; validation takes windows spread evenly over the validation
-/// part. The trainer's sequence length is the lookback.
+/// Training draws a window of one column at a time, its start and column uniform over the training part; validation
+/// takes windows spread evenly over the validation part, the columns in turn. The trainer's sequence length is the
+/// lookback, its batch size the windows per step.
 extension SeriesWindows: BatchSource {
     public func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> ForecastBatch {
         let starts = starts(.train)
-        return batch((0..<size).map { _ in starts.lowerBound + generator.uniformIndex(starts.count) })
+        return batch((0..<size).map { _ in (starts.lowerBound + generator.uniformIndex(starts.count), generator.uniformIndex(channels)) })
     }
 
     public func validationBatches(size: Int, length: Int, limit: Int) -> [ForecastBatch] {
-        let starts = evenStarts(.validation, count: size * limit)
-        return stride(from: 0, to: starts.count, by: size).map { batch(Array(starts[$0..<min(starts.count, $0 + size)])) }
+        let pairs = evenStarts(.validation, count: size * limit).enumerated().map { ($0.element, $0.offset % channels) }
+        return stride(from: 0, to: pairs.count, by: size).map { batch(Array(pairs[$0..<min(pairs.count, $0 + size)])) }
     }
 }
 

@@ -31,6 +31,10 @@ struct SeriesWindowsTests {
         let batch = windows.batch([3, 10])
         #expect(batch.history.shape == [2, 8, 2] && batch.target.shape == [2, 4, 2])
         #expect(Array(batch.history.toFloatArray()[16..<32]) == Array(windows.window(at: 10).input))
+        let single = windows.batch([(start: 10, column: 0), (start: 3, column: 1)])
+        #expect(single.history.shape == [2, 8, 1] && single.target.shape == [2, 4, 1])
+        #expect(single.history.toFloatArray()[0..<8] == batch.history.toFloatArray()[16..<32].enumerated().filter { $0.offset % 2 == 0 }.map(\.element)[...])
+        #expect(single.target.toFloatArray()[4..<8] == batch.target.toFloatArray()[0..<8].enumerated().filter { $0.offset % 2 == 1 }.map(\.element)[...])
         #expect(windows.evenStarts(.test, count: 3) == [72, 80, 88] && windows.evenStarts(.validation, count: 100) == Array(62..<69))
     }
 

@@ -7,7 +7,7 @@
 ///                                    backbone: ModelConfiguration(architecture: .lmm, width: 64))
 /// ```
 public struct ForecastConfiguration: Codable, Equatable, Sendable {
-    /// Columns of the series (each is forecast on its own, with shared weights).
+    /// Columns of the series the model is scored on (each is forecast on its own, with shared weights).
     public var channels: Int
     /// Steps read.
     public var lookback: Int

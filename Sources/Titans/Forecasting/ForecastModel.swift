@@ -25,11 +25,12 @@ public final class ForecastModel: Module {
             : PatchForecaster(configuration, dtype: dtype, generator: &generator)
     }
 
-    /// The forecast `[batch, horizon, channels]` after `history` `[batch, lookback, channels]`.
+    /// The forecast `[batch, horizon, channels]` after `history` `[batch, lookback, channels]`: any number of channels,
+    /// each forecast on its own (training takes one at a time, scoring the series' `configuration.channels`).
     public func callAsFunction(_ history: Tensor) -> Tensor {
+        precondition(history.shape.count == 3 && history.shape[1] == configuration.lookback,
+                     "ForecastModel: history must be [batch, \(configuration.lookback), channels], got \(history.shape)")
         let (b, l, c) = (history.shape[0], history.shape[1], history.shape[2])
-        precondition(history.shape.count == 3 && l == configuration.lookback && c == configuration.channels,
-                     "ForecastModel: history must be [batch, \(configuration.lookback), \(configuration.channels)], got \(history.shape)")
         // RevIN (Kim et al. 2022), without its learned affine map.
         let mean = history.mean(axis: 1, keepDims: true)
         let centred = history - mean

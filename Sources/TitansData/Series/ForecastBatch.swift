@@ -27,6 +27,22 @@ extension SeriesWindows {
                              target: Tensor(shape: [starts.count, horizon, channels], target))
     }
 
+    /// Windows of one column each, `[pairs, lookback, 1]` and `[pairs, horizon, 1]`: a channel-independent model
+    /// learns from any column's window alike, so a step's cost does not grow with the number of columns.
+    public func batch(_ pairs: [(start: Int, column: Int)]) -> ForecastBatch {
+        let c = channels
+        var history: [Float] = [], target: [Float] = []
+        history.reserveCapacity(pairs.count * lookback)
+        target.reserveCapacity(pairs.count * horizon)
+        for (start, column) in pairs {
+            let window = window(at: start)
+            history += stride(from: window.input.startIndex + column, to: window.input.endIndex, by: c).map { window.input[$0] }
+            target += stride(from: window.target.startIndex + column, to: window.target.endIndex, by: c).map { window.target[$0] }
+        }
+        return ForecastBatch(history: Tensor(shape: [pairs.count, lookback, 1], history),
+                             target: Tensor(shape: [pairs.count, horizon, 1], target))
+    }
+
     /// `count` starts of `split` spread evenly over it, first and last included (every start when there are fewer).
     public func evenStarts(_ split: Split, count: Int) -> [Int] {
         let all = starts(split)
