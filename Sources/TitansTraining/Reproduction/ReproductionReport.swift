@@ -101,7 +101,7 @@ public struct ReproductionReport {
                 + "length), seeds \(seeds)\(text). Bits per byte on up to \(scale.evaluationBytes) held-out bytes (lower is "
                 + "better)\(spread)."
         case .ablations:
-            return models + "; each model trained as in the needles, BABILong-style and language studies, seed \(seeds)\(text). "
+            return models + "; each model trained as in the needles and language studies (and BABILong-style for the models of that study), seed \(seeds)\(text). "
                 + "Long context: the mean S-NIAH accuracy (percent) over every tested length, as the paper's; BABILong-style "
                 + "the same for the models its study trains."
         case .efficiency:
