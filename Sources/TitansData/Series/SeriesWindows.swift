@@ -36,7 +36,7 @@ public struct SeriesWindows: Sendable {
         (trainSteps, validationSteps, testSteps) = Self.parts(steps)
         guard Self.holdsWindows(steps, lookback: lookback, horizon: horizon) else {
             // Parts round down, so a longer series can hold less validation: the least length from which on every one holds.
-            let needed = max((lookback + horizon) * 10 / 7 + 1, horizon * 10, horizon * 5)
+            let needed = max((lookback + horizon) * 10 / 7 + 1, horizon * 10)
             throw SeriesWindowsError.tooShort(steps: steps, lookback: lookback, horizon: horizon, needed: needed)
         }
         (columns, self.lookback, self.horizon) = (table.columns, lookback, horizon)
