@@ -25,9 +25,10 @@ public struct ReproductionQueue: Sendable {
         self.cells = cells.enumerated().sorted { rank($0) < rank($1) }.map(\.element)
     }
 
-    /// Runs every cell, keeping the trained models in `models` (where fine-tuned cells find their base models). `progress` sees each training step of each cell, from the cell's thread; `finished` is called
-    /// once per cell as it ends, never twice at once. The first error stops the queue: the cells running end, no other
-    /// starts, and the error is thrown.
+    /// Runs every cell, keeping the trained models in `models` (where fine-tuned cells find their base models).
+    /// `progress` sees each training step of each cell, from the cell's thread; `finished` is called once per cell as it
+    /// ends, never twice at once. The first error stops the queue: the cells running end, no other starts, and the error
+    /// is thrown.
     public func run(scale: ReproductionScale, jobs: Int, models: ReproductionModels? = nil, progress: (ReproductionCell, Int) -> Void,
                     finished: (ReproductionCell, ReproductionResult) throws -> Void) throws {
         let trained = cells.filter { !$0.isTimed }
