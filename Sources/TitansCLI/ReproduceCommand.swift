@@ -12,7 +12,9 @@ struct ReproduceCommand: ParsableCommand {
         discussion: "Studies: \(ReproductionStudy.all.map { "\($0.name) (\($0.title))" }.joined(separator: "; ")). Each model "
             + "of a study is trained on the study's tasks or text and scored at the training length and longer; every model "
             + "of a scale has about the same number of parameters and training bytes. The language studies read --corpus "
-            + "(default data/kjv.txt, written by `bash scripts/fetch-corpus`); without it they are left out, said once. "
+            + "(default data/kjv.txt, written by `bash scripts/fetch-corpus`); without it they are left out, said once. The "
+            + "forecasting and DNA studies read the files of `bash scripts/fetch-series` and `bash scripts/fetch-dna` (--series "
+            + "and --dna name other folders); a dataset whose files are missing is left out, said once. "
             + "Resumable: every finished model is kept in results.json and skipped when the run is started again with the "
             + "same --output. --quick trains a few small models briefly to check the whole pipeline in minutes."
     )
@@ -20,10 +22,13 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "A few small models, briefly (minutes): checks the pipeline, not the paper's claims.") var quick = false
     @Option(help: "Comma-separated studies to run (default: all).") var only: String?
     @Option(help: "Folder for report.md, the charts and results.json.") var output = "titans-reproduce"
-    @Option(help: "Training steps per model, on tasks and on text alike (default: the scale's: 400 and 150 quick, 900 and 500 full).")
+    @Option(help: "Training steps per model, for every study alike (default: the scale's; on tasks, text, series and DNA: 300, 150, 60 and 60 quick, 1800, 1000, 1000 and 500 full).")
     var steps: Int?
     @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
     @Option(help: "Text for the language studies (default: data/kjv.txt when it exists).") var corpus: String?
+    @Option(help: "Folder of the forecasting study's series, as `bash scripts/fetch-series` writes it (default data/series).")
+    var series = "data/series"
+    @Option(help: "Folder of the DNA study's files, as `bash scripts/fetch-dna` writes it (default data/dna).") var dna = "data/dna"
     @Option(help: "Models trained side by side, each on one core (a machine with more cores than a batch has parts); timed models run alone afterwards. The numbers do not depend on it.")
     var jobs = 1
 
@@ -31,8 +36,8 @@ struct ReproduceCommand: ParsableCommand {
         var scale = quick ? ReproductionScale.quick : .full
         if let steps {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-            scale.steps = steps
-            scale.languageSteps = steps
+            (scale.steps, scale.languageSteps) = (steps, steps)
+            (scale.domains.forecastSteps, scale.domains.classificationSteps) = (steps, steps)
         }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         if let seeds {
@@ -60,9 +65,15 @@ struct ReproduceCommand: ParsableCommand {
             default: return false
             }
         })
+        let domains = try readDomains(needed: studies.contains { study in
+            switch study.kind {
+            case .forecasting, .dna: return true
+            default: return false
+            }
+        })
         var results = try ReproductionResults(loadingFrom: folder)
         var keys = Set<String>()  // a model shared by studies (the ablations' LMM, MAC, MAG and MAL) trains once
-        let cells = studies.flatMap { $0.cells(at: scale, corpus: text) }.filter { keys.insert($0.key).inserted }
+        let cells = studies.flatMap { $0.cells(at: scale, corpus: text, domains: domains) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }
         print("\(scale.name) scale: \(cells.count) models to train or time in \(studies.count) stud\(studies.count == 1 ? "y" : "ies"), "
               + "\(cells.count - left.count) already in \(ReproductionResults.url(in: folder).path). Matmul: \(BLAS.backendName)")
@@ -85,9 +96,9 @@ struct ReproduceCommand: ParsableCommand {
             }
             results.cells[cell.key] = result
             try results.save(to: folder)
-            try write(studies, scale: scale, results: results, corpus: text, to: folder)
+            try write(studies, scale: scale, results: results, corpus: text, domains: domains, to: folder)
         })
-        try write(studies, scale: scale, results: results, corpus: text, to: folder)
+        try write(studies, scale: scale, results: results, corpus: text, domains: domains, to: folder)
         print("Wrote \(folder.appendingPathComponent("report.md").path) (\(String(format: "%.0f", Date().timeIntervalSince(start))) s this run)")
     }
 
@@ -111,25 +122,45 @@ struct ReproduceCommand: ParsableCommand {
         }
     }
 
+    /// The series and DNA of the forecasting and DNA studies: those in --series and --dna (the datasets missing a file
+    /// named once when the studies are `needed`; a file there that cannot be read is an error then, and passed over when
+    /// they only name earlier results in the report).
+    private func readDomains(needed: Bool) throws -> ReproductionDomainData {
+        do {
+            let (data, missing) = try ReproductionDomainData.standard(seriesFolder: URL(fileURLWithPath: series),
+                                                                      dnaFolder: URL(fileURLWithPath: dna))
+            if needed && !missing.isEmpty {
+                print("Left out (missing files; `bash scripts/fetch-series` and `bash scripts/fetch-dna` fetch them): "
+                      + missing.joined(separator: "; "))
+            }
+            return data
+        } catch {
+            guard needed else { return ReproductionDomainData() }
+            throw CommandError("the data of the forecasting and DNA studies cannot be used: \(error). Fetch it again with "
+                               + "`bash scripts/fetch-series` and `bash scripts/fetch-dna`, or leave those studies out with --only")
+        }
+    }
+
     /// report.md and one chart per study, from every result so far.
     private func write(_ studies: [ReproductionStudy], scale: ReproductionScale, results: ReproductionResults,
-                       corpus: ReproductionCorpus?, to folder: URL) throws {
+                       corpus: ReproductionCorpus?, domains: ReproductionDomainData, to folder: URL) throws {
         var text = "# Titans, reproduced at small scale\n\n"
         let seconds = results.seconds(scale: scale.name)
         let options = (quick ? " --quick" : "") + (only.map { " --only \($0)" } ?? "") + (steps.map { " --steps \($0)" } ?? "")
             + (seeds.map { " --seeds \($0)" } ?? "") + (self.corpus.map { " --corpus \($0)" } ?? "")
+            + (series == "data/series" ? "" : " --series \(series)") + (dna == "data/dna" ? "" : " --dna \(dna)")
         text += "Last written by `titans reproduce\(options)` (with the studies earlier runs left in this folder) on "
             + "\(ProcessInfo.processInfo.activeProcessorCount) cores "
             + "(matmul: \(BLAS.backendName)); the models in this report took \(Progress.clock(seconds.model)) to train and score, "
             + "\(Progress.clock(seconds.wall)) of wall time. "
             + "Every number below is in `results.json` with its model's configuration, seed and time.\n\n"
-        for study in ReproductionStudy.reported(running: studies, results: results, scale: scale, corpus: corpus) {
-            let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus)
+        for study in ReproductionStudy.reported(running: studies, results: results, scale: scale, corpus: corpus, domains: domains) {
+            let report = ReproductionReport(study: study, scale: scale, results: results, corpus: corpus, domains: domains)
             let chart = "\(study.name).svg"
             text += report.markdown(chartFile: chart)
             try report.chart().write(to: folder.appendingPathComponent(chart))
         }
-        text += ReproductionClaims.markdown(results, scale: scale, corpus: corpus)
+        text += ReproductionClaims.markdown(results, scale: scale, corpus: corpus, domains: domains)
         try Data(text.utf8).write(to: folder.appendingPathComponent("report.md"), options: .atomic)
     }
 }

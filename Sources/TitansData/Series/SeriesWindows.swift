@@ -61,7 +61,7 @@ public struct SeriesWindows: Sendable {
     }
 
     /// Whether each part of a series of `steps` holds a window (validation and test borrow their lookback from before).
-    static func holdsWindows(_ steps: Int, lookback: Int, horizon: Int) -> Bool {
+    public static func holdsWindows(_ steps: Int, lookback: Int, horizon: Int) -> Bool {
         let (train, validation, test) = parts(steps)
         return train >= lookback + horizon && validation >= horizon && test >= horizon
     }

@@ -11,6 +11,10 @@ public enum ReproductionWorkload: Sendable {
     case language(ReproductionCorpus)
     /// Not trained: the speed of a training step and of a forward pass at each length, batch 1.
     case throughput(lengths: [Int])
+    /// A forecaster trained on the series' training part, scored by MSE and MAE on its test part (Table 3).
+    case forecast(ReproductionSeries, ForecastConfiguration)
+    /// A classifier trained on the sequences' training part, scored by accuracy on their test part (Table 4).
+    case classification(ReproductionSequences, ClassifierConfiguration)
 }
 
 /// Where a cell's model starts.
@@ -29,8 +33,7 @@ public struct ReproductionCorpus: Sendable {
 
     public init(contentsOf url: URL) throws {
         data = try ByteDataset(contentsOf: url, validationFraction: 0.1, minimumLength: 4096)
-        let hash = data.bytes.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }  // FNV-1a
-        fingerprint = "\(url.lastPathComponent), \(data.bytes.count) bytes, FNV-1a \(String(hash, radix: 16))"
+        fingerprint = TitansTraining.fingerprint(name: url.lastPathComponent, bytes: data.bytes)
     }
 }
 
@@ -48,7 +51,8 @@ public struct ReproductionCell: Sendable {
     /// The model's name in tables (`MAG`, `sliding window`, …) and on the command line (`mag`, `sliding-window`).
     public var label: String
     public var modelName: String
-    public var configuration: ModelConfiguration
+    /// The blocks of the cell's language model or backbone; `nil` for the linear forecaster (DLinear), which has none.
+    public var configuration: ModelConfiguration?
     public var seed: UInt64
     public var workload: ReproductionWorkload
     /// Bytes per training sequence.
@@ -67,9 +71,23 @@ public struct ReproductionCell: Sendable {
         var scale = scale
         scale.seeds = []
         var text = sortedJSONText(scale)
-        if case .language(let corpus) = workload { text += " on " + corpus.fingerprint }
+        switch workload {
+        case .language(let corpus): text += " on " + corpus.fingerprint
+        case .forecast(let series, _): text = sortedJSONText(scale.domains) + " on " + series.fingerprint
+        case .classification(let sequences, _): text = sortedJSONText(scale.domains) + " on " + sequences.fingerprint
+        case .tasks, .throughput: break
+        }
         if case .model(let base) = start { text += " from " + base.settings(scale) + " as " + base.key }
         return text
+    }
+
+    /// The model the cell trains, as JSON: a result is reused only for the same model.
+    public var modelJSON: String {
+        switch workload {
+        case .forecast(_, let configuration): return sortedJSONText(configuration)
+        case .classification(_, let configuration): return sortedJSONText(configuration)
+        case .tasks, .language, .throughput: return sortedJSONText(configuration)
+        }
     }
 
     /// Training steps of the cell's own workload (one for a timed cell, which is not trained).
@@ -78,6 +96,8 @@ public struct ReproductionCell: Sendable {
         case .tasks: return scale.steps
         case .language: return scale.languageSteps
         case .throughput: return 1
+        case .forecast: return scale.domains.forecastSteps
+        case .classification: return scale.domains.classificationSteps
         }
     }
 
@@ -94,18 +114,28 @@ public struct ReproductionCell: Sendable {
         return base.steps(scale, models: models) + ownSteps(scale)
     }
 
-    /// The tested lengths at `scale`.
+    /// The tested lengths at `scale` (a forecaster's: its horizon; a classifier's: its sequences').
     public func lengths(_ scale: ReproductionScale) -> [Int] {
-        if case .throughput(let lengths) = workload { return lengths }
-        return (multiples ?? scale.lengthMultiples).map { $0 * trainingLength }
+        switch workload {
+        case .throughput(let lengths): return lengths
+        case .forecast(_, let configuration): return [configuration.horizon]
+        case .classification: return [trainingLength]
+        case .tasks, .language: return (multiples ?? scale.lengthMultiples).map { $0 * trainingLength }
+        }
     }
 
     /// The name of a metric: a task's accuracy, `bpb` or `training`/`forward` tokens/s, at a length.
     public static func metric(_ name: String, _ length: Int) -> String { "\(name)@\(length)" }
 
     /// Sequences per step: the scale's batch of 256-byte sequences, as bytes, in sequences of this length (equal
-    /// training bytes at every length up to `batchSize` × 256).
-    func batchSize(_ scale: ReproductionScale) -> Int { max(1, scale.batchSize * 256 / max(1, trainingLength)) }
+    /// training bytes at every length up to `batchSize` × 256); the domain studies' own batches.
+    func batchSize(_ scale: ReproductionScale) -> Int {
+        switch workload {
+        case .forecast: return scale.domains.forecastBatchSize
+        case .classification: return scale.domains.classificationBatchSize
+        case .tasks, .language, .throughput: return max(1, scale.batchSize * 256 / max(1, trainingLength))
+        }
+    }
 
     /// Trains the cell's model and scores it; `progress` sees each training step it takes (with the steps it will take,
     /// ``steps(_:models:)``). With `models`, a base model saved there is read instead of trained, and every model
@@ -121,9 +151,31 @@ public struct ReproductionCell: Sendable {
     private func measure(scale: ReproductionScale, models: ReproductionModels?, progress: (Int, Int) -> Void) throws -> ReproductionResult {
         let began = Date()
         var result = ReproductionResult(study: study, model: label, seed: seed, scale: scale.name, settings: settings(scale),
-                                        parameters: ReproductionScale.parameterCount(configuration),
-                                        configuration: sortedJSONText(configuration), trainingSeconds: 0, evaluationSeconds: 0,
+                                        parameters: 0, configuration: modelJSON, trainingSeconds: 0, evaluationSeconds: 0,
                                         finalLoss: .nan, metrics: [:])
+        var rng = RandomGenerator(seed: seed)
+        switch workload {
+        case .forecast(let series, let configuration):
+            let model = ForecastModel(configuration, generator: &rng)
+            let windows = try SeriesWindows(series.table, lookback: configuration.lookback, horizon: configuration.horizon)
+            try measure(model, on: windows, scale: scale, models: models, into: &result, since: began, progress: progress) {
+                let stride = scale.domains.testStride(windows: windows.starts(.test).count, channels: windows.channels)
+                let score = ForecastEvaluation.score(of: model, on: windows, split: .test, stride: stride)
+                return ["mse": score.meanSquaredError, "mae": score.meanAbsoluteError, "test-stride": Double(stride),
+                        "test-windows": Double(score.windows)]
+            }
+            return result
+        case .classification(let sequences, let configuration):
+            let model = SequenceClassifier(configuration, generator: &rng)
+            try measure(model, on: sequences.data, scale: scale, models: models, into: &result, since: began, progress: progress) {
+                let score = ClassificationEvaluation.score(of: model, on: sequences.data.test, in: sequences.data)
+                return ["accuracy": score.accuracy, "test-sequences": Double(score.count)]
+            }
+            return result
+        case .tasks, .language, .throughput: break
+        }
+        guard let configuration else { preconditionFailure("ReproductionCell \(key): a language model needs its configuration") }
+        result.parameters = ReproductionScale.parameterCount(configuration)
         if case .throughput(let lengths) = workload {  // timed, not trained: ModelThroughput builds its own model
             for length in lengths {
                 let speed = ModelThroughput.measure(configuration, length: length)
@@ -133,7 +185,6 @@ public struct ReproductionCell: Sendable {
             result.evaluationSeconds = Date().timeIntervalSince(began)
             return result
         }
-        var rng = RandomGenerator(seed: seed)
         let model = LanguageModel(configuration, generator: &rng)
         let total = steps(scale, models: models)
         _ = try train(model, scale: scale, models: models, into: &result) { progress($0, total) }
@@ -163,15 +214,37 @@ public struct ReproductionCell: Sendable {
                     result.nonFiniteMetrics.append(Self.metric("bpb", length))
                 }
             }
-        case .throughput: break
+        case .throughput, .forecast, .classification: break
         }
         result.evaluationSeconds = Date().timeIntervalSince(trained)
         return result
     }
 
-    private func trainingConfiguration(_ scale: ReproductionScale, _ steps: Int) -> TrainingConfiguration {
-        TrainingConfiguration(steps: steps, batchSize: batchSize(scale), sequenceLength: trainingLength, learningRate: scale.learningRate,
-                              seed: seed, evaluationInterval: steps, evaluationBatches: 1)
+    /// Trains a domain study's `model` on `source` (saving it in `models`), then scores it with `score`, into `result`.
+    private func measure<Model: TrainableModel>(_ model: Model, on source: any BatchSource<Model.Batch>, scale: ReproductionScale,
+                                                models: ReproductionModels?, into result: inout ReproductionResult, since began: Date,
+                                                progress: (Int, Int) -> Void, score: () -> [String: Double]) throws {
+        result.parameters = model.parameterCount
+        let steps = ownSteps(scale)
+        _ = try fit(model, on: source, scale: scale, taken: 0, into: &result) { progress($0, steps) }
+        result.trainingSeconds = Date().timeIntervalSince(began)
+        guard result.divergedAtStep == nil else { return }
+        try models?.save(model, of: self)
+        let trained = Date()
+        result.metrics = score()
+        result.evaluationSeconds = Date().timeIntervalSince(trained)
+    }
+
+    private func trainingConfiguration(_ scale: ReproductionScale) -> TrainingConfiguration {
+        let steps = ownSteps(scale)
+        let domain: Bool
+        switch workload {
+        case .forecast, .classification: domain = true
+        case .tasks, .language, .throughput: domain = false
+        }
+        return TrainingConfiguration(steps: steps, batchSize: batchSize(scale), sequenceLength: trainingLength,
+                                     learningRate: domain ? scale.domains.learningRate : scale.learningRate, seed: seed,
+                                     evaluationInterval: steps, evaluationBatches: 1)
     }
 
     /// Training examples of `tasks`, `scale.examplesPerTask` of each, lengths from half the training length (or the
@@ -198,15 +271,23 @@ public struct ReproductionCell: Sendable {
             taken = try base.train(model, scale: scale, models: models, into: &result, progress: progress)
             guard result.divergedAtStep == nil else { return taken }
         }
-        let configuration = trainingConfiguration(scale, ownSteps(scale))
-        let trainer: Trainer<LanguageModel>
+        let source: any BatchSource<TrainingBatch>
         switch workload {
-        case .tasks(let training, _):
-            trainer = Trainer(model: model, source: try taskBatches(training, scale: scale), configuration: configuration)
-        case .language(let corpus):
-            trainer = Trainer(model: model, source: corpus.data, configuration: configuration)
-        case .throughput: return taken
+        case .tasks(let training, _): source = try taskBatches(training, scale: scale)
+        case .language(let corpus): source = corpus.data
+        case .throughput, .forecast, .classification: return taken
         }
+        taken = try fit(model, on: source, scale: scale, taken: taken, into: &result, progress: progress)
+        if result.divergedAtStep == nil { try models?.save(model, of: self) }
+        return taken
+    }
+
+    /// Trains `model` on `source` for the cell's own steps, after `taken` steps of its base cell: the mean loss of the
+    /// last steps into `result`, or the step (counted from scratch) at which it diverged. Returns the steps taken.
+    private func fit<Model: TrainableModel>(_ model: Model, on source: any BatchSource<Model.Batch>, scale: ReproductionScale,
+                                            taken: Int, into result: inout ReproductionResult, progress: (Int) -> Void) throws -> Int {
+        let configuration = trainingConfiguration(scale)
+        let trainer = Trainer(model: model, source: source, configuration: configuration)
         var losses: [Double] = []
         let before = stepsFromScratch(scale) - ownSteps(scale)
         while trainer.step < configuration.steps {
@@ -219,7 +300,6 @@ public struct ReproductionCell: Sendable {
             progress(taken + trainer.step)
         }
         result.finalLoss = losses.suffix(20).reduce(0, +) / Double(max(1, min(20, losses.count)))
-        try models?.save(model, of: self)
         return taken + configuration.steps
     }
 }

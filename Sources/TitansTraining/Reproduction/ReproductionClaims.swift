@@ -18,8 +18,9 @@ public enum ReproductionClaims {
         public var reason: String
     }
 
-    /// The smallest differences that count: accuracy (a fraction), bits per byte, and a speed ratio's distance from 1.
-    static let margin = 0.05, bitsMargin = 0.02, speedMargin = 0.15
+    /// The smallest differences that count: accuracy (a fraction), bits per byte, a speed ratio's distance from 1, and
+    /// a forecasting error ratio's.
+    static let margin = 0.05, bitsMargin = 0.02, speedMargin = 0.15, forecastMargin = 0.02
 
     static func percent(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
     static func bits(_ x: Double) -> String { String(format: "%.3f", x) }
@@ -30,9 +31,11 @@ public enum ReproductionClaims {
     }
 
     /// Every claim with its verdict on `results`.
-    public static func judged(_ results: ReproductionResults, scale: ReproductionScale, corpus: ReproductionCorpus?) -> [Line] {
+    public static func judged(_ results: ReproductionResults, scale: ReproductionScale, corpus: ReproductionCorpus?,
+                              domains: ReproductionDomainData = .init()) -> [Line] {
         func measured(_ study: ReproductionStudy) -> [String: [ReproductionResult]] {
-            Dictionary(ReproductionReport(study: study, scale: scale, results: results, corpus: corpus).measured.map { ($0.cell.modelName, $0.results) },
+            Dictionary(ReproductionReport(study: study, scale: scale, results: results, corpus: corpus, domains: domains).measured
+                .map { ($0.cell.modelName, $0.results) },
                        uniquingKeysWith: { a, _ in a })
         }
         let needles = measured(.needles), ablations = measured(.ablations), language = measured(.language)
@@ -182,15 +185,55 @@ public enum ReproductionClaims {
         } else {
             lines.append(Line(claim: claim13, verdict: .cannotTell, reason: "needs a Titans variant and an attention model in the needles study"))
         }
+        lines += domainLines(forecasting: measured(.forecasting), dna: measured(.dna))
+        return lines
+    }
+
+    /// The claims of Tables 3 and 4, judged on the forecasting and DNA studies' results by model.
+    static func domainLines(forecasting: [String: [ReproductionResult]], dna: [String: [ReproductionResult]]) -> [Line] {
+        var lines: [Line] = []
+        // Table 3: the neural memory forecasts best; judged on the MSE averaged over every series, horizon and seed,
+        // against the linear baseline and attention over the same patches.
+        let claim14 = "The neural memory forecasts better than the linear baseline and attention (Table 3: lowest MSE on every dataset)"
+        func mse(_ model: String) -> Double? {
+            let values = (forecasting[model] ?? []).compactMap { $0.metrics["mse"] }
+            return values.count == (forecasting[model] ?? []).count ? ReproductionReport.mean(values) : nil
+        }
+        let cellsOf = { (model: String) in Set((forecasting[model] ?? []).map { "\($0.study) \($0.seed)" }) }
+        let rivals = ["linear", "sliding-window"].filter { forecasting[$0] != nil && cellsOf($0) == cellsOf("lmm") }
+        if let lmm = mse("lmm"), !rivals.isEmpty, case let others = rivals.compactMap({ name in mse(name).map { (name, $0) } }),
+           others.count == rivals.count {
+            let v: Verdict = others.allSatisfy { lmm < $0.1 * (1 - forecastMargin) } ? .agrees
+                : others.contains { lmm > $0.1 * (1 + forecastMargin) } ? .disagrees : .cannotTell
+            lines.append(Line(claim: claim14, verdict: v, reason: String(format: "mean test MSE over %d series × horizons × seeds: LMM %.3f, ",
+                                                                           cellsOf("lmm").count, lmm)
+                                  + others.map { String(format: "%@ %.3f", ReproductionStudy.label($0.0), $0.1) }.joined(separator: ", ")))
+        } else {
+            lines.append(Line(claim: claim14, verdict: .cannotTell, reason: "needs the LMM, DLinear and the window on the same series in the forecasting study"))
+        }
+        // Table 4: the neural memory is competitive with the best other model on DNA classification (within the margin).
+        let claim15 = "The neural memory is competitive with attention and the other sequence models on DNA classification (Table 4)"
+        func accuracy(_ model: String) -> Double? {
+            ReproductionReport.mean((dna[model] ?? []).filter { $0.study != "dna-language" }.compactMap { $0.metrics["accuracy"] })
+        }
+        if let lmm = accuracy("lmm"), let best = dna.keys.filter({ $0 != "lmm" }).compactMap({ name in accuracy(name).map { (name, $0) } })
+            .max(by: { $0.1 < $1.1 }) {
+            let v: Verdict = lmm >= best.1 - margin ? .agrees : .disagrees
+            lines.append(Line(claim: claim15, verdict: v,
+                              reason: "mean accuracy over the tasks: LMM \(percent(lmm)), the best other model (\(best.0)) \(percent(best.1))"))
+        } else {
+            lines.append(Line(claim: claim15, verdict: .cannotTell, reason: "needs the LMM and another model in the DNA study"))
+        }
         return lines
     }
 
     /// The claims as a Markdown table.
-    public static func markdown(_ results: ReproductionResults, scale: ReproductionScale, corpus: ReproductionCorpus?) -> String {
+    public static func markdown(_ results: ReproductionResults, scale: ReproductionScale, corpus: ReproductionCorpus?,
+                                domains: ReproductionDomainData = .init()) -> String {
         var table = MarkdownTable(headers: ["claim (paper)", "here", "why"])
-        for line in judged(results, scale: scale, corpus: corpus) { table.append([line.claim, line.verdict.rawValue, line.reason]) }
+        for line in judged(results, scale: scale, corpus: corpus, domains: domains) { table.append([line.claim, line.verdict.rawValue, line.reason]) }
         return "## The paper's claims, judged at this scale\n\nA difference counts when it exceeds \(Int(margin * 100)) points of "
-            + "accuracy, \(bitsMargin) bits per byte or \(Int(speedMargin * 100))% of speed. Claims 1 and 2 of the notes (the "
+            + "accuracy, \(bitsMargin) bits per byte, \(Int(speedMargin * 100))% of speed or \(Int(forecastMargin * 100))% of forecasting error. Claims 1 and 2 of the notes (the "
             + "parallel form equals the recurrence; the reduction to Gated DeltaNet) are unit tests of the package, and claim 10 "
             + "(MAG ≈ MAC on common-sense reasoning) needs benchmarks far beyond this scale.\n\n" + table.render() + "\n"
     }

@@ -17,13 +17,13 @@ public struct ReproductionModels: Sendable {
     }
 
     /// Copies `cell`'s saved model into `model`; false (changing nothing) when there is none that fits.
-    func load(_ cell: ReproductionCell, into model: LanguageModel) -> Bool {
+    func load(_ cell: ReproductionCell, into model: some TrainableModel) -> Bool {
         guard let saved = try? Checkpoint.load(from: url(of: cell)) else { return false }
         return (try? saved.restore(into: model.namedParameters(), optimizer: nil, expectedConfig: model.configurationJSON)) != nil
     }
 
     /// Saves `model` as `cell`'s.
-    func save(_ model: LanguageModel, of cell: ReproductionCell) throws {
+    func save(_ model: some TrainableModel, of cell: ReproductionCell) throws {
         let url = url(of: cell)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Checkpoint(parameters: model.namedParameters(), step: 0, rngState: RandomGenerator(seed: cell.seed),

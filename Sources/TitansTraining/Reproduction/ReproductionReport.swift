@@ -15,16 +15,19 @@ public struct ReproductionReport {
     public var results: ReproductionResults
     /// The text of the language studies (`nil`: they were not run).
     public var corpus: ReproductionCorpus?
+    /// The series and DNA of the forecasting and DNA studies.
+    public var domains: ReproductionDomainData
 
-    public init(study: ReproductionStudy, scale: ReproductionScale, results: ReproductionResults, corpus: ReproductionCorpus?) {
-        (self.study, self.scale, self.results, self.corpus) = (study, scale, results, corpus)
+    public init(study: ReproductionStudy, scale: ReproductionScale, results: ReproductionResults, corpus: ReproductionCorpus?,
+                domains: ReproductionDomainData = .init()) {
+        (self.study, self.scale, self.results, self.corpus, self.domains) = (study, scale, results, corpus, domains)
     }
 
     /// The study's models that have results, in the study's order, with every result of theirs (all seeds, and each
     /// training of the ablations and the depth study, told apart by `study`).
     var measured: [(cell: ReproductionCell, results: [ReproductionResult])] {
         var byModel: [(ReproductionCell, [ReproductionResult])] = []
-        for cell in study.cells(at: scale, corpus: corpus) {
+        for cell in study.cells(at: scale, corpus: corpus, domains: domains) {
             guard let result = results.done(cell, scale: scale) else { continue }
             if let i = byModel.firstIndex(where: { $0.0.modelName == cell.modelName }) {
                 byModel[i].1.append(result)
@@ -71,14 +74,15 @@ public struct ReproductionReport {
         var text = "## \(study.title)\n\n\(study.about)\n\n\(scaleLine)\n\n"
         let measured = self.measured
         if measured.isEmpty {
-            let needsText: Bool
+            let missing: String?
             switch study.kind {
-            case .language, .depth: needsText = true
-            default: needsText = false
+            case .language, .depth: missing = corpus == nil ? "no text to train on (`bash scripts/fetch-corpus`, or `--corpus FILE`)" : nil
+            case .forecasting: missing = domains.series.isEmpty ? "no series (`bash scripts/fetch-series`, or `--series DIR`)" : nil
+            case .dna:
+                missing = domains.sequences.isEmpty && domains.genome == nil ? "no DNA (`bash scripts/fetch-dna`, or `--dna DIR`)" : nil
+            default: missing = nil
             }
-            return text + (needsText && corpus == nil
-                ? "Not run: no text to train on (`bash scripts/fetch-corpus`, or `--corpus FILE`).\n\n"
-                : "No model of this study has finished yet.\n\n")
+            return text + (missing.map { "Not run: \($0).\n\n" } ?? "No model of this study has finished yet.\n\n")
         }
         text += table(measured) + "\n![\(study.title)](\(chartFile))\n\nThe paper:\n\n\(study.paperTable)\n"
         return text
@@ -104,6 +108,21 @@ public struct ReproductionReport {
             return models + "; each model trained as in the needles and language studies (and BABILong-style for the models of that study), seed \(seeds)\(text). "
                 + "Long context: the mean S-NIAH accuracy (percent) over every tested length, as the paper's; BABILong-style "
                 + "the same for the models its study trains."
+        case .forecasting:
+            let d = scale.domains
+            return "Scale (`\(scale.name)`): backbones of width \(d.width), \(Self.blocks(d.layers)), feed-forward layers sized so every "
+                + "backbone has about MAC's parameter count (DLinear has none); lookback \(d.lookback), patches of \(d.patchLength) "
+                + "steps, \(d.forecastSteps) steps of \(d.forecastBatchSize) one-column windows, learning rate \(d.learningRate), "
+                + "seeds \(seeds); test windows scored: all, or every n-th where there are more than \(d.maximumTestSeries) "
+                + "windows × columns (the last column says). MSE and MAE on the normalised test part (lower is better)\(spread); "
+                + "the best of each row in bold."
+        case .dna:
+            let d = scale.domains
+            return "Scale (`\(scale.name)`): classifiers of width \(d.width), \(Self.blocks(d.layers)) (feed-forward layers sized to MAC's "
+                + "parameter count), \(d.classificationSteps) steps of \(d.classificationBatchSize) sequences, learning rate "
+                + "\(d.learningRate); language models as in the language study (width \(scale.width), \(scale.layers) blocks, "
+                + "\(scale.languageSteps) steps of \(scale.batchSize * 256) bases); seeds \(seeds). Accuracy in percent on the "
+                + "held-out sequences; bits per nucleotide on up to \(scale.evaluationBytes) held-out bases (lower is better)\(spread)."
         case .efficiency:
             return models + "; untrained, batch 1, random bytes, the fastest of one timed run after a warm-up. Bytes per "
                 + "second of a training step (forward, backward, AdamW) and of a forward pass, on "
@@ -180,7 +199,70 @@ public struct ReproductionReport {
                 table.append(row + [text(ratio, "%.2f")])
             }
             return table.render()
+        case .forecasting:
+            return "MSE:\n\n" + forecastTable("mse", measured) + "\nMAE:\n\n" + forecastTable("mae", measured) + diverged(measured)
+        case .dna:
+            let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
+            let tasks = domains.sequences.map(\.name)
+            var table = MarkdownTable(headers: ["model", "parameters"] + tasks.map { "\($0) accuracy" }
+                                      + lengths.map { "bits per nucleotide \($0)" } + ["s per seed"])
+            for (cell, results) in measured {
+                let parameters = (tasks.map { "dna-\($0)" } + ["dna-language"])
+                    .compactMap { study in results.first { $0.study == study }.map { String($0.parameters) } }.joined(separator: " / ")
+                table.append([cell.label, parameters]
+                             + tasks.map { task in Self.cell(results.filter { $0.study == "dna-\(task)" }) { $0.metrics["accuracy"] } }
+                             + lengths.map { length in
+                                 Self.cell(results.filter { $0.study == "dna-language" }, factor: 1, digits: 3) {
+                                     $0.metrics[ReproductionCell.metric("bpb", length)]
+                                 }
+                             }
+                             + [String(format: "%.0f", results.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
+                                       / Double(max(1, Set(results.map(\.seed)).count)))])
+            }
+            return table.render() + "\nParameters: each task's classifier (\(tasks.joined(separator: ", "))), then the language "
+                + "model (its width and byte embedding and head are the language study's).\n" + diverged(measured)
         }
+    }
+
+    /// The forecasting study's table of `metric` (`mse` or `mae`): a row per series and horizon, and per series the
+    /// mean over its horizons (the paper's Table 3 reports that mean); a column per model, the best of a row in bold.
+    func forecastTable(_ metric: String, _ measured: [(cell: ReproductionCell, results: [ReproductionResult])]) -> String {
+        var table = MarkdownTable(headers: ["series", "horizon"] + measured.map(\.cell.label) + ["test windows scored"])
+        func row(_ series: String, _ horizon: String, _ values: [[Double]], scored: String) {
+            let means = values.map { Self.mean($0) }
+            let best = means.compactMap { $0 }.min()
+            table.append([series, horizon] + values.map { v in
+                guard let mean = Self.mean(v) else { return "–" }
+                let spread = ((v.max() ?? 0) - (v.min() ?? 0)) / 2
+                let text = v.count > 1 ? String(format: "%.3f ± %.3f", mean, spread) : String(format: "%.3f", mean)
+                return mean == best ? "**\(text)**" : text
+            } + [scored])
+        }
+        for series in domains.series {
+            var perHorizon: [[Double?]] = []  // per horizon, per model: the mean over seeds
+            for horizon in scale.domains.horizons {
+                let own = measured.map { $0.results.filter { $0.study == "forecast-\(series.name)@\(horizon)" } }
+                guard let any = own.first(where: { $0.contains { !$0.metrics.isEmpty } })?.first(where: { !$0.metrics.isEmpty }) else { continue }
+                let values = own.map { $0.compactMap { $0.metrics[metric] } }
+                perHorizon.append(values.map { Self.mean($0) })
+                let stride = Int(any.metrics["test-stride"] ?? 1), windows = Int(any.metrics["test-windows"] ?? 0)
+                row(series.name, String(horizon), values, scored: stride == 1 ? "all \(windows)" : "1 in \(stride): \(windows)")
+            }
+            if perHorizon.count > 1 {
+                let means = measured.indices.map { m in perHorizon.count == perHorizon.compactMap({ $0[m] }).count
+                    ? [perHorizon.compactMap { $0[m] }.reduce(0, +) / Double(perHorizon.count)] : [] }
+                row(series.name, "mean", means, scored: "")
+            }
+        }
+        return table.render()
+    }
+
+    /// A line naming the trainings that diverged, if any.
+    func diverged(_ measured: [(cell: ReproductionCell, results: [ReproductionResult])]) -> String {
+        let lines = measured.flatMap { m in
+            m.results.compactMap { r in r.divergedAtStep.map { "\(m.cell.label) on \(r.study), seed \(r.seed), at step \($0)" } }
+        }
+        return lines.isEmpty ? "" : "\nDiverged (no scores): " + lines.joined(separator: "; ") + ".\n"
     }
 
     /// The study's chart: accuracy, bits per byte or speed against length, a line per model.
@@ -218,6 +300,21 @@ public struct ReproductionReport {
                                   zip(scale.lengthMultiples, Self.accuracyCurve(.needles, results, scale) ?? []).map { (x: Double($0), y: $1) }
                               })
             chart.yRange = 0...1
+        case .forecasting:
+            chart = LineChart(title: study.title + ": MSE, mean over the series", xLabel: "horizon (steps)", yLabel: "test MSE",
+                              series: series { results in
+                                  points(scale.domains.horizons) { horizon in
+                                      Self.mean(results.filter { $0.study.hasPrefix("forecast-") && $0.study.hasSuffix("@\(horizon)") }
+                                          .compactMap { $0.metrics["mse"] })
+                                  }
+                              })
+        case .dna:
+            let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
+            chart = LineChart(title: study.title + ": promoter DNA", xLabel: "length read (bases); trained at \(ReproductionStudy.languageLength)",
+                              yLabel: "bits per nucleotide", series: series { results in
+                                  points(lengths) { Self.bitsPerByte(results, study: "dna-language", $0) }
+                              })
+            chart.reference = (Double(ReproductionStudy.languageLength), "training length")
         case .efficiency:
             chart = LineChart(title: study.title, xLabel: "sequence length (bytes), batch 1", yLabel: "training bytes/s",
                               series: series { results in
@@ -227,6 +324,9 @@ public struct ReproductionReport {
         chart.logarithmicX = true
         return chart
     }
+
+    /// `n blocks`, in words that read.
+    static func blocks(_ n: Int) -> String { n == 1 ? "1 block" : "\(n) blocks" }
 
     /// A task's name in a column header (`s-niah-pk` → `PK`).
     static func short(_ task: String) -> String {

