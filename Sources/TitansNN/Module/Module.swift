@@ -50,6 +50,9 @@ open class Module {
         for (label, value) in children {
             let name = prefix + label
             switch value {
+            // Numbers are never parameters; casting such an array to [Tensor] below would box every element through
+            // Foundation's bridging (80% of a DLinear training step, whose moving average is a [Double] of 9,216).
+            case is [Double], is [Float], is [Int]: break
             case let tensor as Tensor: result.append((name, tensor))
             case let tensor as Tensor?: if let tensor { result.append((name, tensor)) }
             case let tensors as [Tensor]:
