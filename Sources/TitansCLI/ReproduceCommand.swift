@@ -59,6 +59,7 @@ struct ReproduceCommand: ParsableCommand {
         } catch {
             throw CommandError("cannot create the folder \(folder.path) (\((error as NSError).localizedDescription)); choose another --output")
         }
+        var results = try ReproductionResults(loadingFrom: folder)
         let text = try readCorpus(needed: studies.contains { study in
             switch study.kind {
             case .language, .depth, .ablations: return true
@@ -70,8 +71,7 @@ struct ReproduceCommand: ParsableCommand {
             case .forecasting, .dna: return true
             default: return false
             }
-        })
-        var results = try ReproductionResults(loadingFrom: folder)
+        }, shown: results.cells.keys.contains { $0.hasPrefix("forecast-") || $0.hasPrefix("dna-") })
         var keys = Set<String>()  // a model shared by studies (the ablations' LMM, MAC, MAG and MAL) trains once
         let cells = studies.flatMap { $0.cells(at: scale, corpus: text, domains: domains) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }
@@ -124,8 +124,9 @@ struct ReproduceCommand: ParsableCommand {
 
     /// The series and DNA of the forecasting and DNA studies: those in --series and --dna (the datasets missing a file
     /// named once when the studies are `needed`; a file there that cannot be read is an error then, and passed over when
-    /// they only name earlier results in the report).
-    private func readDomains(needed: Bool) throws -> ReproductionDomainData {
+    /// they are only `shown`, with earlier results, in the report; not read at all when neither).
+    private func readDomains(needed: Bool, shown: Bool) throws -> ReproductionDomainData {
+        guard needed || shown else { return ReproductionDomainData() }
         do {
             let (data, missing) = try ReproductionDomainData.standard(seriesFolder: URL(fileURLWithPath: series),
                                                                       dnaFolder: URL(fileURLWithPath: dna))
