@@ -174,7 +174,8 @@ public struct ReproductionStudy: Sendable {
             + "scored on the test part after a fixed number of steps (no early stopping). Every backbone reads patches of "
             + "8 steps; DLinear is the linear baseline of the literature.",
         kind: .forecasting,
-        models: ["linear", "lmm", "mac", "mag", "mal", "sliding-window", "gated-delta-net"],
+        models: ["linear", "lmm", "mac", "mag", "mal", "sliding-window", "gated-delta-net", "delta-net", "ttt-mlp",
+                 "linear-attention", "gated-linear-attention"],
         quickModels: ["linear", "lmm"], headline: true,
         paperTable: """
             Averages over horizons (the paper's Table 3, a subset of its baselines; lower is better):
