@@ -145,6 +145,9 @@ struct ReproductionDomainsTests {
         for cell in ReproductionStudy.dna.cells(at: scale, corpus: nil, domains: data) where accuracy[cell.modelName] != nil {
             results.cells[cell.key] = ReproductionTests.result(cell, accuracy[cell.modelName] ?? 0, scale: scale)
         }
+        let genomeKey = "dna-language/lmm/seed0", far = ReproductionCell.metric("bpb", 4096)
+        results.cells[genomeKey]?.metrics[far] = nil
+        results.cells[genomeKey]?.nonFiniteMetrics = [far]
         let forecast = ReproductionReport(study: .forecasting, scale: scale, results: results, corpus: nil, domains: data)
         let rows = ReproductionTests.rows(forecast.markdown(chartFile: "x.svg"))
         #expect(rows.contains(["waves", "8", "0.400", "**0.300**", "0.350", "1 in 2: 7"]))
@@ -152,7 +155,7 @@ struct ReproductionDomainsTests {
         #expect(forecast.chart().series.map(\.name) == ["DLinear", "Titans (LMM)", "sliding window"])
         let dna = ReproductionTests.rows(ReproductionReport(study: .dna, scale: scale, results: results, corpus: nil, domains: data)
             .markdown(chartFile: "x.svg"))
-        #expect(dna.contains { $0.prefix(6) == ["Titans (LMM)", "1234 / 1234", "90.0", "0.900", "0.900", "0.900"] })
+        #expect(dna.contains { $0.prefix(6) == ["Titans (LMM)", "1234 / 1234", "90.0", "0.900", "0.900", "not finite (seed 0)"] })
 
         func verdicts(_ results: ReproductionResults) -> [ReproductionClaims.Verdict] {
             ReproductionClaims.judged(results, scale: scale, corpus: nil, domains: data).suffix(2).map(\.verdict)

@@ -155,13 +155,7 @@ public struct ReproductionReport {
             let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
             var table = MarkdownTable(headers: ["model", "parameters"] + lengths.map { "bpb \($0)" } + ["final training loss", "s per seed"])
             for (cell, results) in measured {
-                table.append([cell.label, String(results[0].parameters)]
-                             + lengths.map { length in
-                                 let name = ReproductionCell.metric("bpb", length)
-                                 let blownUp = results.filter { $0.nonFiniteMetrics.contains(name) }.map { "seed \($0.seed)" }
-                                 let value = Self.cell(results, factor: 1, digits: 3) { $0.metrics[name] }
-                                 return blownUp.isEmpty ? value : "not finite (\(blownUp.joined(separator: ", ")))" + (value == "–" ? "" : "; \(value)")
-                             }
+                table.append([cell.label, String(results[0].parameters)] + lengths.map { Self.bitsPerByteCell(results, $0) }
                              + [Self.cell(results, factor: 1, digits: 3) { $0.finalLoss.isFinite ? $0.finalLoss : nil }, seconds(results)])
             }
             return table.render()
@@ -211,17 +205,21 @@ public struct ReproductionReport {
                     .compactMap { study in results.first { $0.study == study }.map { String($0.parameters) } }.joined(separator: " / ")
                 table.append([cell.label, parameters]
                              + tasks.map { task in Self.cell(results.filter { $0.study == "dna-\(task)" }) { $0.metrics["accuracy"] } }
-                             + lengths.map { length in
-                                 Self.cell(results.filter { $0.study == "dna-language" }, factor: 1, digits: 3) {
-                                     $0.metrics[ReproductionCell.metric("bpb", length)]
-                                 }
-                             }
+                             + lengths.map { Self.bitsPerByteCell(results.filter { $0.study == "dna-language" }, $0) }
                              + [String(format: "%.0f", results.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
                                        / Double(max(1, Set(results.map(\.seed)).count)))])
             }
             return table.render() + "\nParameters: each task's classifier (\(tasks.joined(separator: ", "))), then the language "
                 + "model (its width and byte embedding and head are the language study's).\n" + diverged(measured)
         }
+    }
+
+    /// Bits per byte at `length` over the seeds of `results`, or the seeds at which they were not finite.
+    static func bitsPerByteCell(_ results: [ReproductionResult], _ length: Int) -> String {
+        let name = ReproductionCell.metric("bpb", length)
+        let blownUp = results.filter { $0.nonFiniteMetrics.contains(name) }.map { "seed \($0.seed)" }
+        let value = cell(results, factor: 1, digits: 3) { $0.metrics[name] }
+        return blownUp.isEmpty ? value : "not finite (\(blownUp.joined(separator: ", ")))" + (value == "–" ? "" : "; \(value)")
     }
 
     /// The forecasting study's table of `metric` (`mse` or `mae`): a row per series and horizon, and per series the
