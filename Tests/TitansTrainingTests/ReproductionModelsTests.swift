@@ -26,21 +26,23 @@ struct ReproductionModelsTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let models = ReproductionModels(folder: folder)
 
-        #expect(cell.steps(scale, models: models) == 2 * scale.steps)  // the base is not saved yet: trained within
+        let both = scale.steps + scale.fineTuningSteps
+        #expect(scale.fineTuningSteps != scale.steps)
+        #expect(cell.steps(scale, models: models) == both)  // the base is not saved yet: trained within
         var steps: [Int] = []
         let within = try cell.run(scale: scale) { step, total in
             steps.append(step)
-            #expect(total == 2 * scale.steps)
+            #expect(total == both)
         }
-        #expect(steps == Array(1...(2 * scale.steps)))
+        #expect(steps == Array(1...both))
 
         _ = try base.run(scale: scale, models: models)
         let saved = try Checkpoint.load(from: models.url(of: base))
         #expect(saved.metadata["reproduction"] == base.key)
-        #expect(cell.steps(scale, models: models) == scale.steps)
+        #expect(cell.steps(scale, models: models) == scale.fineTuningSteps)
         steps = []
         let read = try cell.run(scale: scale, models: models) { step, _ in steps.append(step) }
-        #expect(steps == Array(1...scale.steps))
+        #expect(steps == Array(1...scale.fineTuningSteps))
         #expect(read.finalLoss == within.finalLoss && read.metrics == within.metrics && !read.metrics.isEmpty)
         #expect(FileManager.default.fileExists(atPath: models.url(of: cell).path))
 
@@ -53,6 +55,9 @@ struct ReproductionModelsTests {
         scratch.start = .scratch
         #expect(try scratch.run(scale: scale).finalLoss != within.finalLoss)
         #expect(scratch.settings(scale) != cell.settings(scale))  // results from scratch are not taken for fine-tuned ones
+        var longer = scale
+        longer.fineTuningSteps += 1
+        #expect(cell.settings(longer) != cell.settings(scale) && base.settings(longer) == base.settings(scale))
     }
 
     /// A base model that diverges makes the fine-tuned cell diverge at that step, without scores.

@@ -6,7 +6,7 @@ struct ReproductionTests {
     static let tiny = ReproductionScale(name: "tiny", width: 16, layers: 1, steps: 3, batchSize: 2, learningRate: 3e-3, examplesPerTask: 6,
                                         evaluationExamples: 2, seeds: [0, 1], lengthMultiples: [1, 2], allModels: true,
                                         languageSteps: 2, evaluationBytes: 512, depths: [1, 2], depthLengths: [32, 64],
-                                        efficiencyLengths: [16, 32])
+                                        efficiencyLengths: [16, 32], fineTuningSteps: 4)
 
     /// A text of about 48 KB from a few sentences in a seeded order, written to a temporary file.
     static func corpus(seed: UInt64 = 1) throws -> ReproductionCorpus {

@@ -77,7 +77,9 @@ public struct ReproductionCell: Sendable {
         case .classification(let sequences, _): text = sortedJSONText(scale.domains) + " on " + sequences.fingerprint
         case .tasks, .throughput: break
         }
-        if case .model(let base) = start { text += " from " + base.settings(scale) + " as " + base.key }
+        if case .model(let base) = start {
+            text += " from " + base.settings(scale) + " as " + base.key + ", fine-tuned for \(scale.fineTuningSteps) steps"
+        }
         return text
     }
 
@@ -93,7 +95,9 @@ public struct ReproductionCell: Sendable {
     /// Training steps of the cell's own workload (one for a timed cell, which is not trained).
     func ownSteps(_ scale: ReproductionScale) -> Int {
         switch workload {
-        case .tasks: return scale.steps
+        case .tasks:
+            if case .model = start { return scale.fineTuningSteps }
+            return scale.steps
         case .language: return scale.languageSteps
         case .throughput: return 1
         case .forecast: return scale.domains.forecastSteps

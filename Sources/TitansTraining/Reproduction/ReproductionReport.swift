@@ -97,7 +97,8 @@ public struct ReproductionReport {
         let text = corpus.map { "; text: \($0.fingerprint), the last tenth held out" } ?? ""
         switch study.kind {
         case .accuracy(_, let length):
-            return models + ", \(scale.steps) steps of \(max(1, scale.batchSize * 256 / length)) sequences of \(length) bytes, \(scale.examplesPerTask) "
+            let steps = study.fineTunes == nil ? "\(scale.steps) steps" : "\(scale.fineTuningSteps) steps (after its base model's \(scale.steps))"
+            return models + ", \(steps) of \(max(1, scale.batchSize * 256 / length)) sequences of \(length) bytes, \(scale.examplesPerTask) "
                 + "training examples per task, \(scale.evaluationExamples) test examples per task and length, seeds \(seeds). "
                 + "Accuracy in percent (exact match of greedy decoding)\(spread)."
         case .language, .depth:
