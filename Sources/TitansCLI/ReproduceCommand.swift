@@ -71,7 +71,7 @@ struct ReproduceCommand: ParsableCommand {
             case .forecasting, .dna: return true
             default: return false
             }
-        }, shown: results.cells.keys.contains { $0.hasPrefix("forecast-") || $0.hasPrefix("dna-") })
+        }, shown: results.cells.keys.contains(where: ReproductionStudy.isDomainTraining))
         var keys = Set<String>()  // a model shared by studies (the ablations' LMM, MAC, MAG and MAL) trains once
         let cells = studies.flatMap { $0.cells(at: scale, corpus: text, domains: domains) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }

@@ -214,7 +214,7 @@ public enum ReproductionClaims {
         // Table 4: the neural memory is competitive with the best other model on DNA classification (within the margin).
         let claim15 = "The neural memory is competitive with attention and the other sequence models on DNA classification (Table 4)"
         func accuracy(_ model: String) -> Double? {
-            ReproductionReport.mean((dna[model] ?? []).filter { $0.study != "dna-language" }.compactMap { $0.metrics["accuracy"] })
+            ReproductionReport.mean((dna[model] ?? []).filter { $0.study != ReproductionStudy.dnaLanguageTraining }.compactMap { $0.metrics["accuracy"] })
         }
         if let lmm = accuracy("lmm"), let best = dna.keys.filter({ $0 != "lmm" }).compactMap({ name in accuracy(name).map { (name, $0) } })
             .max(by: { $0.1 < $1.1 }) {

@@ -202,11 +202,11 @@ public struct ReproductionReport {
             var table = MarkdownTable(headers: ["model", "parameters"] + tasks.map { "\($0) accuracy" }
                                       + lengths.map { "bits per nucleotide \($0)" } + ["s per seed"])
             for (cell, results) in measured {
-                let parameters = (tasks.map { "dna-\($0)" } + ["dna-language"])
+                let parameters = (tasks.map(ReproductionStudy.dnaTraining) + [ReproductionStudy.dnaLanguageTraining])
                     .compactMap { study in results.first { $0.study == study }.map { String($0.parameters) } }.joined(separator: " / ")
                 table.append([cell.label, parameters]
-                             + tasks.map { task in Self.cell(results.filter { $0.study == "dna-\(task)" }) { $0.metrics["accuracy"] } }
-                             + lengths.map { Self.bitsPerByteCell(results.filter { $0.study == "dna-language" }, $0) }
+                             + tasks.map { task in Self.cell(results.filter { $0.study == ReproductionStudy.dnaTraining(task) }) { $0.metrics["accuracy"] } }
+                             + lengths.map { Self.bitsPerByteCell(results.filter { $0.study == ReproductionStudy.dnaLanguageTraining }, $0) }
                              + [String(format: "%.0f", results.map { $0.trainingSeconds + $0.evaluationSeconds }.reduce(0, +)
                                        / Double(max(1, Set(results.map(\.seed)).count)))])
             }
@@ -240,7 +240,7 @@ public struct ReproductionReport {
         for series in domains.series {
             var perHorizon: [[Double?]] = []  // per horizon, per model: the mean over seeds
             for horizon in scale.domains.horizons {
-                let own = measured.map { $0.results.filter { $0.study == "forecast-\(series.name)@\(horizon)" } }
+                let own = measured.map { $0.results.filter { $0.study == ReproductionStudy.forecastTraining(series.name, horizon: horizon) } }
                 guard let any = own.first(where: { $0.contains { !$0.metrics.isEmpty } })?.first(where: { !$0.metrics.isEmpty }) else { continue }
                 let values = own.map { $0.compactMap { $0.metrics[metric] } }
                 perHorizon.append(values.map { Self.mean($0) })
@@ -303,7 +303,8 @@ public struct ReproductionReport {
             chart = LineChart(title: study.title + ": MSE, mean over the series", xLabel: "horizon (steps)", yLabel: "test MSE",
                               series: series { results in
                                   points(scale.domains.horizons) { horizon in
-                                      Self.mean(results.filter { $0.study.hasPrefix("forecast-") && $0.study.hasSuffix("@\(horizon)") }
+                                      let trainings = Set(domains.series.map { ReproductionStudy.forecastTraining($0.name, horizon: horizon) })
+                                      return Self.mean(results.filter { trainings.contains($0.study) }
                                           .compactMap { $0.metrics["mse"] })
                                   }
                               })
@@ -311,7 +312,7 @@ public struct ReproductionReport {
             let lengths = ReproductionStudy.languageMultiples.map { $0 * ReproductionStudy.languageLength }
             chart = LineChart(title: study.title + ": promoter DNA", xLabel: "length read (bases); trained at \(ReproductionStudy.languageLength)",
                               yLabel: "bits per nucleotide", series: series { results in
-                                  points(lengths) { Self.bitsPerByte(results, study: "dna-language", $0) }
+                                  points(lengths) { Self.bitsPerByte(results, study: ReproductionStudy.dnaLanguageTraining, $0) }
                               })
             chart.reference = (Double(ReproductionStudy.languageLength), "training length")
         case .efficiency:

@@ -279,6 +279,15 @@ public struct ReproductionStudy: Sendable {
         }
     }
 
+    /// The trainings of the forecasting and DNA studies' cells, by which results name them (``ReproductionCell/study``):
+    /// one per series and horizon, one per DNA task, and the language model on DNA.
+    private static let forecastPrefix = "forecast-", dnaPrefix = "dna-"
+    static func forecastTraining(_ series: String, horizon: Int) -> String { "\(forecastPrefix)\(series)@\(horizon)" }
+    static func dnaTraining(_ task: String) -> String { dnaPrefix + task }
+    static let dnaLanguageTraining = dnaTraining("language")
+    /// Whether a result's training (or key) is one of the forecasting or DNA studies'.
+    public static func isDomainTraining(_ study: String) -> Bool { study.hasPrefix(forecastPrefix) || study.hasPrefix(dnaPrefix) }
+
     /// The forecasting study's cells for one model and seed: every series of `domains` at every horizon it holds.
     private func forecastCells(_ name: String, seed: UInt64, scale: ReproductionScale, domains: ReproductionDomainData) -> [ReproductionCell] {
         let backbone = scale.domainBackbone(name).map { config -> ModelConfiguration in
@@ -292,7 +301,7 @@ public struct ReproductionStudy: Sendable {
             d.horizons.filter { SeriesWindows.holdsWindows(series.table.steps, lookback: d.lookback, horizon: $0) }.map { horizon in
                 let configuration = ForecastConfiguration(channels: series.table.columns.count, lookback: d.lookback, horizon: horizon,
                                                           patchLength: d.patchLength, backbone: backbone)
-                return ReproductionCell(study: "forecast-\(series.name)@\(horizon)", label: Self.label(name), modelName: name,
+                return ReproductionCell(study: Self.forecastTraining(series.name, horizon: horizon), label: Self.label(name), modelName: name,
                                         configuration: backbone, seed: seed, workload: .forecast(series, configuration),
                                         trainingLength: d.lookback)
             }
@@ -304,12 +313,12 @@ public struct ReproductionStudy: Sendable {
     private func dnaCells(_ name: String, seed: UInt64, scale: ReproductionScale, domains: ReproductionDomainData) -> [ReproductionCell] {
         guard let backbone = scale.domainBackbone(name) else { return [] }
         var cells = domains.sequences.map { sequences in
-            ReproductionCell(study: "dna-\(sequences.name)", label: Self.label(name), modelName: name, configuration: backbone, seed: seed,
+            ReproductionCell(study: Self.dnaTraining(sequences.name), label: Self.label(name), modelName: name, configuration: backbone, seed: seed,
                              workload: .classification(sequences, ClassifierConfiguration(backbone: backbone, classes: sequences.data.classes)),
                              trainingLength: sequences.data.length)
         }
         if let genome = domains.genome, let config = scale.model(name) {
-            cells.append(ReproductionCell(study: "dna-language", label: Self.label(name), modelName: name, configuration: config, seed: seed,
+            cells.append(ReproductionCell(study: Self.dnaLanguageTraining, label: Self.label(name), modelName: name, configuration: config, seed: seed,
                                           workload: .language(genome), trainingLength: Self.languageLength, multiples: Self.languageMultiples))
         }
         return cells
