@@ -72,6 +72,12 @@ struct ReproduceCommand: ParsableCommand {
             default: return false
             }
         }, shown: results.cells.keys.contains(where: ReproductionStudy.isDomainTraining))
+        let unplaced = results.keysWithoutCells(scale: scale, corpus: text, domains: domains)
+        if !unplaced.isEmpty {
+            print("Note: \(unplaced.count) earlier result(s) in results.json (such as \(unplaced[0])) are left out of report.md: "
+                  + "their study's data is missing here (`bash scripts/fetch-corpus`, `fetch-series`, `fetch-dna`, or --corpus, "
+                  + "--series, --dna) or --seeds leaves their seed out. They stay in results.json; a run with their data shows them again.")
+        }
         var keys = Set<String>()  // a model shared by studies (the ablations' LMM, MAC, MAG and MAL) trains once
         let cells = studies.flatMap { $0.cells(at: scale, corpus: text, domains: domains) }.filter { keys.insert($0.key).inserted }
         let left = cells.filter { results.done($0, scale: scale) == nil }

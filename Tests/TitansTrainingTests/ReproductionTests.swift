@@ -238,6 +238,20 @@ struct ReproductionTests {
         #expect(shown([]) == ["needles", "ablations"])  // the ablations share the LMM's models
     }
 
+    /// Results whose study has no cell with the data at hand (the language studies without their text) are named, so a
+    /// run can say that its report leaves them out; with the text, or at another scale, none are.
+    @Test func resultsWithoutTheirDataAreNamed() throws {
+        let text = try Self.corpus()
+        var results = ReproductionResults()
+        let language = try #require(ReproductionStudy.language.cells(at: Self.tiny, corpus: text).first)
+        let needle = try #require(ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil).first)
+        results.cells[language.key] = Self.result(language, 2.0)
+        results.cells[needle.key] = Self.result(needle, 0.5)
+        #expect(results.keysWithoutCells(scale: Self.tiny, corpus: nil, domains: .init()) == [language.key])
+        #expect(results.keysWithoutCells(scale: Self.tiny, corpus: text, domains: .init()).isEmpty)
+        #expect(results.keysWithoutCells(scale: .quick, corpus: nil, domains: .init()).isEmpty)
+    }
+
     /// Rows of a rendered Markdown table, split into trimmed cells.
     static func rows(_ text: String) -> [[String]] {
         text.split(separator: "\n").map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }

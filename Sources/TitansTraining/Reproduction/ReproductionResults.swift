@@ -107,6 +107,13 @@ public struct ReproductionResults: Codable, Sendable {
         return result
     }
 
+    /// The keys of results at `scale` that no study has a cell for with this data (`corpus`, `domains`) and these seeds:
+    /// a report written now leaves them out, though they stay here (their text, series or DNA is missing, for example).
+    public func keysWithoutCells(scale: ReproductionScale, corpus: ReproductionCorpus?, domains: ReproductionDomainData) -> [String] {
+        let known = Set(ReproductionStudy.all.flatMap { $0.cells(at: scale, corpus: corpus, domains: domains) }.map(\.key))
+        return cells.filter { $0.value.scale == scale.name && !known.contains($0.key) }.map(\.key).sorted()
+    }
+
     /// Seconds the cells of `scale` took, summed (`model`), and the wall time they took (`wall`): the union of the
     /// intervals in which they ran, so models trained side by side count once. A cell without an end time ran alone
     /// (before side-by-side runs existed) and counts whole.
