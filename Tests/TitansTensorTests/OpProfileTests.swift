@@ -45,10 +45,10 @@ import Testing
         OpProfile.countingOnlyHere {
             _ = Parallel.shards(2) { part in
                 if part == 0 {
-                    OpProfile.measure("testOuter") { OpProfile.measure("testInner") { usleep(60_000) } }
+                    _ = OpProfile.measure("testOuter") { OpProfile.measure("testInner") { usleep(60_000) } }
                 } else {
                     usleep(10_000)  // starts inside part 0's outer op, ends inside its inner op
-                    OpProfile.measure("testAlone") { usleep(20_000) }
+                    _ = OpProfile.measure("testAlone") { usleep(20_000) }
                 }
             }
         }
