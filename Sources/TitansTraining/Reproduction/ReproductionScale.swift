@@ -6,7 +6,7 @@ import Foundation
 ///
 /// ```swift
 /// let scale = ReproductionScale.quick
-/// print(scale.width, scale.steps, scale.lengthMultiples)   // 64 400 [1, 2, 4, 8, 16]
+/// print(scale.width, scale.steps, scale.lengthMultiples)   // 64 300 [1, 4, 16]
 /// ```
 public struct ReproductionScale: Encodable, Sendable, Equatable {
     public var name: String
