@@ -58,7 +58,7 @@ public enum ReproductionClaims {
         if let lmm = curve("lmm"), let best = recurrent.compactMap({ name in curve(name).map { (name, $0) } }).max(by: { beyond($0.1) < beyond($1.1) }) {
             lines.append(Line(claim: claim8, verdict: verdict(beyond(lmm), beyond(best.1), margin: margin),
                               reason: "beyond the training length LMM averages \(percent(beyond(lmm))), the best recurrent baseline "
-                                  + "(\(best.0)) \(percent(beyond(best.1)))"))
+                                  + "(\(ReproductionStudy.label(best.0))) \(percent(beyond(best.1)))"))
         } else {
             lines.append(Line(claim: claim8, verdict: .cannotTell, reason: "needs the LMM and a recurrent baseline in the needles study"))
         }
@@ -120,7 +120,7 @@ public enum ReproductionClaims {
         let claim1 = "Among models without attention the LMM models language best (Table 1: 26.18 Wiki ppl against 27.01–28.65)"
         if let lmm = bitsPerByte("lmm"), let best = recurrent.compactMap({ name in bitsPerByte(name).map { (name, $0) } }).min(by: { $0.1 < $1.1 }) {
             lines.append(Line(claim: claim1, verdict: verdict(best.1, lmm, margin: bitsMargin),
-                              reason: "bits per byte: LMM \(bits(lmm)), the best recurrent baseline (\(best.0)) \(bits(best.1))"))
+                              reason: "bits per byte: LMM \(bits(lmm)), the best recurrent baseline (\(ReproductionStudy.label(best.0))) \(bits(best.1))"))
         } else {
             lines.append(Line(claim: claim1, verdict: .cannotTell, reason: "needs the LMM and a recurrent baseline in the language study"))
         }

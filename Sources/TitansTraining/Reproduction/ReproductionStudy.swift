@@ -345,7 +345,8 @@ public struct ReproductionStudy: Sendable {
             "lmm": "Titans (LMM)", "mac": "Titans (MAC)", "mag": "Titans (MAG)", "mal": "Titans (MAL)",
             "lmm/linear-memory": "LMM, linear memory", "lmm/no-momentum": "LMM without momentum",
             "lmm/no-forgetting": "LMM without forgetting (weight decay)", "lmm/no-convolution": "LMM without convolution",
-            "lmm/no-persistent": "LMM without persistent memory", "linear": "DLinear",
+            "lmm/no-persistent": "LMM without persistent memory", "linear": "DLinear", "transformer": "Transformer++",
+            "delta-net": "DeltaNet", "gated-delta-net": "Gated DeltaNet", "ttt-mlp": "TTT-MLP",
         ][name] ?? name.replacingOccurrences(of: "-", with: " ")
     }
 }
