@@ -41,6 +41,6 @@ protocol ComputeBackend {
 }
 
 extension Tensor {
-    /// The backend that computes this tensor's ops (there is one, the CPU's, until tensors live on other devices).
-    var backend: any ComputeBackend { CPUBackend.shared }
+    /// The backend that computes this tensor's ops: the selected device's (``ComputeDevice``; the CPU's by default).
+    var backend: any ComputeBackend { ComputeDevice.activeBackend }
 }

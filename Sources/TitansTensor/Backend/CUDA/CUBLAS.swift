@@ -1,0 +1,76 @@
+import Foundation
+
+/// cuBLAS (`libcublas.so.13` or `.12`), loaded at run time: row-major strided-batched matrix products on device
+/// memory, float32 and float64, in full float32 precision unless TF32 is allowed (`TITANS_CUDA_TF32=1`).
+///
+/// ```swift
+/// let blas = try CUBLAS.open()
+/// try blas.gemm(Float.self, transA: false, transB: false, m: 4, n: 4, k: 4, a: a, lda: 4, strideA: 16,
+///               b: b, ldb: 4, strideB: 16, c: c, ldc: 4, strideC: 16, batch: 8)
+/// ```
+final class CUBLAS: @unchecked Sendable {
+    typealias DevicePointer = CUDADriver.DevicePointer
+    private typealias Create = @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    private typealias SetMathMode = @convention(c) (OpaquePointer?, Int32) -> Int32
+    private typealias SGEMM = @convention(c) (OpaquePointer?, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>?,
+                                              DevicePointer, Int32, Int64, DevicePointer, Int32, Int64,
+                                              UnsafePointer<Float>?, DevicePointer, Int32, Int64, Int32) -> Int32
+    private typealias DGEMM = @convention(c) (OpaquePointer?, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Double>?,
+                                              DevicePointer, Int32, Int64, DevicePointer, Int32, Int64,
+                                              UnsafePointer<Double>?, DevicePointer, Int32, Int64, Int32) -> Int32
+
+    let library: SharedLibrary
+    private let handle: OpaquePointer?
+    private let sgemm: SGEMM, dgemm: DGEMM
+
+    /// cuBLAS on the current context; throws when the library is missing or will not start.
+    static func open() throws -> CUBLAS {
+        let candidates = SharedLibrary.candidates(override: ProcessInfo.processInfo.environment["TITANS_CUBLAS_LIBRARY"],
+                                                  sonames: ["libcublas.so.13", "libcublas.so.12", "libcublas.so"],
+                                                  wheelFolders: ["nvidia/cu13/lib", "nvidia/cublas/lib"])
+        guard let library = SharedLibrary(firstOf: candidates) else {
+            throw CUDADriver.Failure(call: "dlopen(libcublas)", status: -1,
+                                     message: "no cuBLAS library found (\(candidates.prefix(3).joined(separator: ", "))); "
+                                        + "install CUDA's cuBLAS or the PyPI wheel nvidia-cublas and name its folder in TITANS_CUDA_PATH")
+        }
+        return try CUBLAS(library: library)
+    }
+
+    private init(library: SharedLibrary) throws {
+        guard let create = library.function("cublasCreate_v2", Create.self),
+              let sgemm = library.function("cublasSgemmStridedBatched", SGEMM.self),
+              let dgemm = library.function("cublasDgemmStridedBatched", DGEMM.self) else {
+            throw CUDADriver.Failure(call: "dlsym", status: -1, message: "\(library.name) lacks the cuBLAS functions used here")
+        }
+        var handle: OpaquePointer?
+        let status = create(&handle)
+        guard status == 0 else { throw CUDADriver.Failure(call: "cublasCreate", status: status, message: "cuBLAS did not start") }
+        if ProcessInfo.processInfo.environment["TITANS_CUDA_TF32"] == "1" {
+            _ = library.function("cublasSetMathMode", SetMathMode.self)?(handle, 3)  // CUBLAS_TF32_TENSOR_OP_MATH
+        }
+        self.library = library
+        self.handle = handle
+        self.sgemm = sgemm
+        self.dgemm = dgemm
+    }
+
+    /// Row-major `C_i = op(A_i) · op(B_i)` for `batch` products `i`, operand `X_i` at `x + i · strideX` elements (a
+    /// stride of 0 repeats one matrix). cuBLAS is column-major, so it computes `Cᵀ = op(B)ᵀ · op(A)ᵀ`.
+    func gemm<T: TensorScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: DevicePointer, lda: Int,
+                               strideA: Int, b: DevicePointer, ldb: Int, strideB: Int, c: DevicePointer, ldc: Int,
+                               strideC: Int, batch: Int) throws {
+        let (opA, opB) = (Int32(transB ? 1 : 0), Int32(transA ? 1 : 0))
+        let status: Int32
+        if T.self == Float.self {
+            var (one, zero): (Float, Float) = (1, 0)
+            status = sgemm(handle, opA, opB, Int32(n), Int32(m), Int32(k), &one, b, Int32(ldb), Int64(strideB),
+                           a, Int32(lda), Int64(strideA), &zero, c, Int32(ldc), Int64(strideC), Int32(batch))
+        } else {
+            var (one, zero): (Double, Double) = (1, 0)
+            status = dgemm(handle, opA, opB, Int32(n), Int32(m), Int32(k), &one, b, Int32(ldb), Int64(strideB),
+                           a, Int32(lda), Int64(strideA), &zero, c, Int32(ldc), Int64(strideC), Int32(batch))
+        }
+        if status != 0 { throw CUDADriver.Failure(call: "cublas gemm (\(m)×\(k) · \(k)×\(n), \(batch))", status: status,
+                                                 message: "cuBLAS status \(status)") }
+    }
+}

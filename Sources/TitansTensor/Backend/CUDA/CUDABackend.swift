@@ -1,0 +1,207 @@
+import Foundation
+
+/// The NVIDIA GPU's kernels behind the seam (``ComputeBackend``): the ``CUDAKernelSource`` kernels compiled by NVRTC
+/// for the GPU at hand, matrix products through cuBLAS.
+///
+/// Tensors still live in host memory: each call copies the parts of its operands' storage that it reads to the GPU,
+/// runs there and copies the output back (``DeviceCopy``). That is slow, and it is what lets every kernel be held to
+/// the CPU's by `titans selftest --device cuda` before tensors move to the device.
+final class CUDABackend: ComputeBackend, @unchecked Sendable {
+    let driver: CUDADriver
+    let blas: CUBLAS
+    /// How the kernels were compiled: NVRTC's version and the target.
+    let compiledWith: String
+    private let functions: [String: OpaquePointer]
+
+    /// The driver, cuBLAS and the compiled kernels; throws with what is missing.
+    init(driver: CUDADriver) throws {
+        guard let nvrtc = NVRTC.shared else {
+            throw CUDADriver.Failure(call: "dlopen(libnvrtc)", status: -1, message: "NVRTC not found: install CUDA's NVRTC or "
+                                        + "the PyPI wheel nvidia-cuda-nvrtc and name its folder in TITANS_CUDA_PATH")
+        }
+        self.driver = driver
+        blas = try CUBLAS.open()
+        let target = NVRTC.Target.machine(driver.computeCapability)
+        let image = try nvrtc.compile(CUDAKernelSource.source, name: "titans_kernels.cu", target: target)
+        compiledWith = "NVRTC \(nvrtc.version.major).\(nvrtc.version.minor), \(target.option)"
+        functions = try driver.functions(in: image, named: CUDAKernelSource.kernels.flatMap { ["\($0)_f32", "\($0)_f64"] })
+    }
+
+    // MARK: - Launching
+
+    /// Runs kernel `name` (dtype suffix added) over `count` threads' worth of work with `arguments`.
+    private func run(_ name: String, _ dtype: DType, count: Int, _ arguments: KernelArguments) {
+        guard count > 0 else { return }
+        let suffix = dtype == .float32 ? "_f32" : "_f64"
+        guard let function = functions[name + suffix] else { fatalError("CUDABackend: no kernel \(name + suffix)") }
+        let threads = 256, blocks = Swift.min((count + threads - 1) / threads, 65_535)
+        attempt("launching \(name)") { try arguments.withPointers { try driver.launch(function, blocks: blocks, threads: threads, arguments: $0) } }
+    }
+
+    /// Runs `body`; a GPU failure here has no way back to the op that asked, so it stops the program with the driver's words.
+    private func attempt(_ what: String, _ body: () throws -> Void) {
+        do { try body() } catch { fatalError("CUDABackend: \(what): \(error)") }
+    }
+
+    /// `body` with the operands on the GPU and `out` copied back afterwards (its other elements kept).
+    private func staged(_ out: Tensor, _ inputs: [Tensor], _ body: (DeviceCopy, [DeviceCopy]) throws -> Void) {
+        attempt("running on the GPU") {
+            let device = try DeviceCopy(out, driver: driver)
+            let operands = try inputs.map { try DeviceCopy($0, driver: driver) }
+            defer { operands.forEach { $0.release() }; device.release() }
+            try body(device, operands)
+            try device.copyBack()
+        }
+    }
+
+    /// An elementwise kernel over `out` and `inputs` broadcast to its shape.
+    private func elementwise(_ name: String, _ out: Tensor, _ inputs: [Tensor], _ scalars: (KernelArguments) -> Void) {
+        staged(out, inputs) { device, operands in
+            let layout = CUDALayout(shape: out.shape, operands: ([device] + operands).map { ($0.tensor, $0.offset) })
+            let arguments = KernelArguments()
+            arguments.add(layout.words)
+            arguments.add(Int64(out.count))
+            scalars(arguments)
+            ([device] + operands).forEach { arguments.add($0.base) }
+            run(name, out.dtype, count: out.count, arguments)
+        }
+    }
+
+    // MARK: - ComputeBackend
+
+    func unary(_ f: UnaryFunction, _ x: Tensor, into out: Tensor) {
+        let code = CUDAKernelSource.code(f)
+        elementwise("unary", out, [x]) { $0.add(code.op); $0.add(code.p0); $0.add(code.p1) }
+    }
+
+    func binary(_ f: BinaryFunction, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        elementwise("binary", out, [a, b]) { $0.add(CUDAKernelSource.code(f)) }
+    }
+
+    func select(_ mask: Tensor, _ a: Tensor, _ b: Tensor, into out: Tensor) {
+        elementwise("select_values", out, [mask, a, b]) { _ in }
+    }
+
+    func multiplyAdd(_ a: Tensor, _ scale: Tensor, _ addend: Tensor, into out: Tensor) {
+        elementwise("multiply_add", out, [a, scale, addend]) { _ in }
+    }
+
+    func copy(_ source: Tensor, into out: Tensor) {
+        elementwise("unary", out, [source]) { $0.add(CUDAKernelSource.identity); $0.add(0.0); $0.add(0.0) }
+    }
+
+    func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
+        let (m, k, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 1])
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else { return copy(Tensor.zeros([], dtype: out.dtype), into: out) }
+        let batchShape = Array(out.shape.dropLast(2))
+        // Each operand's matrices as dense row-major (its view, or a copy) with a batch stride per batch dimension.
+        func matrices(_ t: Tensor, rows: Int, columns: Int) -> (Tensor, transposed: Bool, ld: Int) {
+            let (rowStride, columnStride) = (t.strides[t.rank - 2], t.strides[t.rank - 1])
+            if columnStride == 1 && rowStride >= Swift.max(columns, 1) { return (t, false, rowStride) }
+            if rowStride == 1 && columnStride >= Swift.max(rows, 1) { return (t, true, columnStride) }
+            return (t.contiguousData(), false, columns)
+        }
+        let (da, ta, lda) = matrices(a, rows: m, columns: k)
+        let (db, tb, ldb) = matrices(b, rows: k, columns: n)
+        let aStrides = CUDALayout.batchStrides(da, to: batchShape), bStrides = CUDALayout.batchStrides(db, to: batchShape)
+        staged(out, [da, db]) { c, operands in
+            let (pa, pb) = (operands[0], operands[1])
+            let element = out.dtype.byteCount
+            func product(offsetA: Int, offsetB: Int, offsetC: Int, strideA: Int, strideB: Int, batch: Int) throws {
+                func call<T: TensorScalar>(_ type: T.Type) throws {
+                    try blas.gemm(type, transA: ta, transB: tb, m: m, n: n, k: k,
+                                  a: pa.base + UInt64((pa.offset + offsetA) * element), lda: lda, strideA: strideA,
+                                  b: pb.base + UInt64((pb.offset + offsetB) * element), ldb: ldb, strideB: strideB,
+                                  c: c.base + UInt64((c.offset + offsetC) * element), ldc: n, strideC: m * n, batch: batch)
+                }
+                if out.dtype == .float32 { try call(Float.self) } else { try call(Double.self) }
+            }
+            // One strided-batched call when the batch dimensions fold into one stride per operand, else one per product.
+            if let (sa, sb) = CUDALayout.foldedBatchStrides(batchShape, aStrides, bStrides) {
+                try product(offsetA: 0, offsetB: 0, offsetC: 0, strideA: sa, strideB: sb, batch: Shape.count(batchShape))
+            } else {
+                for i in 0..<Shape.count(batchShape) {
+                    let (oa, ob) = CUDALayout.batchOffsets(i, batchShape, aStrides, bStrides)
+                    try product(offsetA: oa, offsetB: ob, offsetC: i * m * n, strideA: 0, strideB: 0, batch: 1)
+                }
+            }
+        }
+    }
+
+    func reduce(_ reduction: Reduction, _ x: Tensor, outer: Int, length: Int, inner: Int, into out: Tensor) {
+        lines("reduce", [x], count: outer * inner, into: out, [CUDAKernelSource.code(reduction)] + sizes(outer, length, inner))
+    }
+
+    func argmax(_ x: Tensor, outer: Int, length: Int, inner: Int) -> [Int] {
+        var result = [Int64](repeating: 0, count: outer * inner)
+        guard !result.isEmpty else { return [] }
+        attempt("argmax") {
+            let source = try DeviceCopy(x, driver: driver)
+            let indices = try driver.allocate(bytes: result.count * 8)
+            defer { source.release(); driver.release(indices) }
+            let arguments = KernelArguments()
+            sizes(outer, length, inner).forEach { arguments.add($0) }
+            arguments.add(indices)
+            arguments.add(source.base + UInt64(source.offset * x.dtype.byteCount))
+            run("argmax", x.dtype, count: outer * inner, arguments)
+            try result.withUnsafeMutableBytes { bytes in
+                if let base = bytes.baseAddress { try driver.copy(from: indices, to: base, bytes: bytes.count) }
+            }
+        }
+        return result.map { Int($0) }
+    }
+
+    func cumulativeSum(_ x: Tensor, outer: Int, length: Int, inner: Int, reverse: Bool, into out: Tensor) {
+        lines("cumulative_sum", [x], count: outer * inner, into: out, sizes(outer, length, inner, reverse ? 1 : 0))
+    }
+
+    func linearScan(_ a: Tensor, _ b: Tensor, initial: Tensor, outer: Int, length: Int, inner: Int, reverse: Bool,
+                    into out: Tensor) {
+        lines("linear_scan", [a, b, initial], count: outer * inner, into: out, sizes(outer, length, inner, reverse ? 1 : 0))
+    }
+
+    func softmax(_ x: Tensor, outer: Int, length: Int, inner: Int, log: Bool, into out: Tensor) {
+        lines("softmax", [x], count: outer * inner, into: out, sizes(outer, length, inner, log ? 1 : 0))
+    }
+
+    func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
+        lines("index_select", [x], indices: indices, count: out.count, into: out, sizes(outer, length, inner, indices.count))
+    }
+
+    func indexAdd(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
+        lines("index_add", [x], indices: indices, count: x.count, into: out, sizes(outer, length, inner, indices.count))
+    }
+
+    func take(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
+        lines("take_values", [x], indices: indices, count: out.count, into: out, sizes(outer, length, inner))
+    }
+
+    func put(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
+        lines("put_values", [x], indices: indices, count: x.count, into: out, sizes(outer, length, inner))
+    }
+
+    private func sizes(_ values: Int...) -> [Int64] { values.map { Int64($0) } }
+
+    /// A kernel over contiguous `[outer, length, inner]` views with `count` threads' worth of work: its arguments are
+    /// `leading`, then `out`, the `inputs` and, when given, the indices (as 64-bit integers on the GPU).
+    private func lines(_ name: String, _ inputs: [Tensor], indices: [Int]? = nil, count: Int, into out: Tensor, _ leading: [Int64]) {
+        staged(out, inputs) { device, operands in
+            let arguments = KernelArguments()
+            leading.forEach { arguments.add($0) }
+            ([device] + operands).forEach { arguments.add($0.base + UInt64($0.offset * out.dtype.byteCount)) }
+            var onDevice: CUDADriver.DevicePointer?
+            defer { onDevice.map(driver.release) }
+            if let indices {
+                let wide = indices.map { Int64($0) }
+                let pointer = try driver.allocate(bytes: wide.count * 8)
+                onDevice = pointer
+                try wide.withUnsafeBytes { bytes in
+                    if let base = bytes.baseAddress { try driver.copy(from: base, to: pointer, bytes: bytes.count) }
+                }
+                arguments.add(pointer)
+            }
+            run(name, out.dtype, count: count, arguments)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Where the ops compute: the CPU (the reference, and the default) or an NVIDIA GPU through ``CUDABackend``. Chosen
+/// once per process, by `--device` on the commands that compute or by `TITANS_DEVICE`, before the work starts.
+///
+/// ```swift
+/// try ComputeDevice.select(.cuda)   // throws, saying what is missing, on a machine without a GPU
+/// print(ComputeDevice.description)  // "cuda: NVIDIA H100 80GB HBM3 (compute capability 9.0), NVRTC 13.0, …"
+/// ```
+public enum ComputeDevice: String, CaseIterable, Sendable {
+    case cpu, cuda
+
+    /// Why the GPU cannot be used here, said in words a user can act on.
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The backend every op runs on. Written only by ``select(_:)``, before the ops that use it.
+    nonisolated(unsafe) static private(set) var activeBackend: any ComputeBackend = CPUBackend.shared
+    /// The device selected now.
+    nonisolated(unsafe) public static private(set) var current: ComputeDevice = .cpu
+    nonisolated(unsafe) private static var gpu: CUDABackend?
+
+    /// Makes every op from now on run on `device`. `.cuda` loads the driver, cuBLAS and NVRTC and compiles the
+    /// kernels (once per process); throws ``Unavailable`` when any of them is missing, leaving the CPU selected.
+    /// Not to be called while ops run on other threads.
+    public static func select(_ device: ComputeDevice) throws {
+        switch device {
+        case .cpu:
+            activeBackend = CPUBackend.shared
+        case .cuda:
+            let backend = try gpu ?? openCUDA()
+            gpu = backend
+            activeBackend = backend
+        }
+        current = device
+    }
+
+    /// `TITANS_DEVICE`'s device (`cpu` when unset); throws ``Unavailable`` for a value that names none.
+    public static func fromEnvironment() throws -> ComputeDevice {
+        guard let value = ProcessInfo.processInfo.environment["TITANS_DEVICE"], !value.isEmpty else { return .cpu }
+        guard let device = ComputeDevice(rawValue: value.lowercased()) else {
+            throw Unavailable(description: "TITANS_DEVICE=\(value) names no device; use cpu or cuda")
+        }
+        return device
+    }
+
+    /// What computes the ops now, in one line.
+    public static var description: String {
+        guard current == .cuda, let gpu else { return "cpu (matmul: \(BLAS.backendName))" }
+        let capability = gpu.driver.computeCapability
+        return "cuda: \(gpu.driver.deviceName) (compute capability \(capability / 10).\(capability % 10)), \(gpu.compiledWith), "
+            + "cuBLAS \(gpu.blas.library.name)"
+    }
+
+    private static func openCUDA() throws -> CUDABackend {
+        do {
+            guard let driver = try CUDADriver.open() else {
+                throw Unavailable(description: "no NVIDIA driver: libcuda.so.1 could not be loaded (this machine has no "
+                                    + "NVIDIA GPU, or its driver is not installed); run with --device cpu")
+            }
+            return try CUDABackend(driver: driver)
+        } catch let error as Unavailable {
+            throw error
+        } catch {
+            throw Unavailable(description: "the GPU could not be used: \(error)")
+        }
+    }
+}
