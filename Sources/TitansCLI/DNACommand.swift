@@ -49,7 +49,10 @@ struct DNATrain: ParsableCommand {
     @Option(help: "Seed of the initialisation, the held-out tenth and the batches (default 0).") var seed: UInt64 = 0
     @Option(help: "Folder for the checkpoint.") var output = "titans-dna"
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard steps >= 1, batchSize >= 1 else { throw ValidationError("--steps and --batch-size must be at least 1") }
         let data = try LabelledSequences(classes: try DNACommand.classes(classes, flag: "--class"),
                                          test: test.isEmpty ? nil : try DNACommand.classes(test, flag: "--test"),
@@ -84,7 +87,10 @@ struct DNAEval: ParsableCommand {
     @Option(name: .customLong("class"), help: "A class and its sequences, NAME=FILE.fa; every class of the checkpoint, in its order.")
     var classes: [String] = []
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         let saved = try loadCheckpoint(checkpoint)
         guard let configuration = try? JSONDecoder().decode(ClassifierConfiguration.self, from: Data(saved.config.utf8)),
               configuration.problem == nil, let length = saved.metadata["length"].flatMap(Int.init), length >= 1 else {

@@ -33,7 +33,10 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for the table and the chart.") var output = "titans-demo"
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard let variant = ModelConfiguration.Architecture.allCases.first(where: { $0.commandLineName == architecture }) else {
             let names = ModelConfiguration.Architecture.allCases.map(\.commandLineName).joined(separator: ", ")
             throw ValidationError("--architecture must be one of \(names), not \(architecture)")

@@ -30,7 +30,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed of the generated examples.") var seed: UInt64 = 0
     @Option(help: "Examples scored together.") var batchSize = 8
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         let (model, tokenizer) = try GenerateCommand.load(checkpoint)
         if task == "text" {

@@ -55,7 +55,10 @@ struct ForecastTrain: ParsableCommand {
     @Option(help: "Score every N-th test window (default 1: all, as the literature does).") var testStride = 1
     @Option(help: "Folder for the checkpoints and scores.") var output = "titans-forecast"
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         let horizons = try horizon.split(separator: ",").map { text -> Int in
             guard let h = Int(text.trimmingCharacters(in: .whitespaces)), h >= 1 else {
                 throw ValidationError("--horizon takes positive step counts, comma-separated, e.g. 96,192")
@@ -124,7 +127,10 @@ struct ForecastEval: ParsableCommand {
     @Option(help: "The part scored: train, validation or test (default test).") var split = "test"
     @Option(help: "Score every N-th window (default 1: all).") var stride = 1
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard let part = SeriesWindows.Split(rawValue: split) else { throw ValidationError("--split is train, validation or test") }
         guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
         let saved = try loadCheckpoint(checkpoint)

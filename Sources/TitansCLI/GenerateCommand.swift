@@ -19,7 +19,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Keep the most likely bytes up to this total probability (1: off).") var topP = 0.95
     @Option(help: "Seed for sampling.") var seed: UInt64 = 0
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         let sampler = Sampler(temperature: temperature, topK: topK, topP: topP)
         if let problem = sampler.problem { throw ValidationError(problem) }
         guard maxTokens >= 0 else { throw ValidationError("--max-tokens must not be negative") }

@@ -32,7 +32,10 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "Models trained side by side, each on one core (a machine with more cores than a batch has parts); timed models run alone afterwards. The numbers do not depend on it.")
     var jobs = 1
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         var scale = quick ? ReproductionScale.quick : .full
         if let steps {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }

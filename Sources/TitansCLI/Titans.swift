@@ -11,7 +11,8 @@ struct Titans: ParsableCommand {
         commandName: "titans",
         abstract: "Titans (Learning to Memorize at Test Time) in Swift: train, run and study models with a neural long-term memory.",
         subcommands: [DemoCommand.self, TrainCommand.self, ForecastCommand.self, DNACommand.self, GenerateCommand.self, Bench.self, ParityCommand.self,
-                      CompareCommand.self, TokenizerCommand.self, DataCommand.self, EvalCommand.self, ReproduceCommand.self]
+                      CompareCommand.self, TokenizerCommand.self, DataCommand.self, EvalCommand.self, ReproduceCommand.self,
+                      SelfTestCommand.self]
     )
 
     static func main() {

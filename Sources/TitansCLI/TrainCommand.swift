@@ -51,7 +51,10 @@ struct TrainCommand: ParsableCommand {
                              + "checkpointing): less memory for long sequences, about a third more compute, the same results."))
     var recompute = false
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         let group = try MPIProcessGroup.fromEnvironment()
         guard let mpi = group as? MPIProcessGroup else { return try run(in: group) }
         // Under an MPI launcher: each rank takes its share of this machine's cores, unless TITANS_THREADS chose.

@@ -72,4 +72,14 @@ struct BackendSelfTestTests {
         #expect(BackendSelfTest.worstError([1, 2], [1, .nan]) == .infinity)
         #expect(BackendSelfTest.worstError([3, 1.5], [2, 1]) == 0.5)  // relative above 1, absolute below
     }
+
+    @Test func everyOperationCaseGivesTheSameFiniteNumbersEachRun() {
+        for dtype in DType.allCases {
+            for operation in BackendSelfTest.operationCases(dtype) {
+                let first = operation.run(), second = operation.run()
+                #expect(!first.isEmpty && first.allSatisfy(\.isFinite), "\(operation.name) (\(dtype))")
+                #expect(first == second, "\(operation.name) (\(dtype)) is not deterministic, so no device could be held to it")
+            }
+        }
+    }
 }

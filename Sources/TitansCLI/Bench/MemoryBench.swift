@@ -19,7 +19,10 @@ struct MemoryBench: ParsableCommand {
     @Option(help: "Tokens to stream for the memory figure (0 skips it).") var streamTokens = 1_000_000
     @Option(help: "Tokens per streamed piece.") var piece = 1024
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard sequence >= 1, batch >= 1, repeats >= 1, piece >= 1, streamTokens >= 0 else {
             throw ValidationError("--sequence, --batch, --repeats and --piece must be positive; --stream-tokens 0 or more")
         }

@@ -20,7 +20,10 @@ struct ModelBench: ParsableCommand {
     @Option(help: "Comma-separated architectures (default: all).") var only: String?
     @Option(help: "Comma-separated figures to measure: train, forward, generate (default: all).") var measure = "train,forward,generate"
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard model.architecture == nil else { throw ValidationError("pick architectures with --only, not --architecture") }
         guard sequence >= 1, batch >= 1, prompt >= 1, generate >= 1 else {
             throw ValidationError("--sequence, --batch, --prompt and --generate must be positive")

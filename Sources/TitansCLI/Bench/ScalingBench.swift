@@ -20,7 +20,10 @@ struct ScalingBench: ParsableCommand {
     var recompute = false
     @Option(help: ArgumentHelp("One cell, NAME:DEPTH:LENGTH, measured in this process.", visibility: .private)) var cell: String?
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         if let cell { return try measure(cell) }
         let names = only.split(separator: ",").map(String.init)

@@ -34,7 +34,10 @@ struct StabilityBench: ParsableCommand {
     @Option(help: "Seed for initialisation and data.") var seed: UInt64 = 0
     @Option(help: "Folder for stability.md.") var output = "titans-stability"
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard let variant = ModelConfiguration.Architecture(rawValue: architecture), [.mac, .mag, .mal, .lmm].contains(variant) else {
             throw ValidationError("--architecture must be mac, mag, mal or lmm, not \(architecture)")
         }

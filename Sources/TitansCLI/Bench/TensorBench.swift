@@ -15,7 +15,10 @@ struct TensorBench: ParsableCommand {
     @Flag(help: "Also time the built-in matmul kernel used when no BLAS library is found.")
     var builtin = false
 
+    @OptionGroup var computeDevice: DeviceOption
+
     func run() throws {
+        try computeDevice.apply()
         guard seconds > 0 && seconds.isFinite else { throw ValidationError("--seconds must be a positive number") }
         print("matmul backend: \(BLAS.backendName), threads: \(ProcessInfo.processInfo.activeProcessorCount)")
         print("")

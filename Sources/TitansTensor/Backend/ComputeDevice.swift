@@ -29,11 +29,30 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
         case .cpu:
             activeBackend = CPUBackend.shared
         case .cuda:
-            let backend = try gpu ?? openCUDA()
-            gpu = backend
-            activeBackend = backend
+            activeBackend = try backend(for: .cuda)
         }
         current = device
+    }
+
+    /// `device`'s backend, started if it was not (as ``select(_:)`` does, without selecting it).
+    static func backend(for device: ComputeDevice) throws -> any ComputeBackend {
+        switch device {
+        case .cpu: return CPUBackend.shared
+        case .cuda:
+            let backend = try gpu ?? openCUDA()
+            gpu = backend
+            return backend
+        }
+    }
+
+    /// `body` run with the CPU selected and then with `device`; the selection is restored after.
+    public static func onBoth<R>(_ device: ComputeDevice, _ body: () throws -> R) throws -> (cpu: R, device: R) {
+        let before = current
+        defer { try? select(before) }
+        try select(.cpu)
+        let onCPU = try body()
+        try select(device)
+        return (onCPU, try body())
     }
 
     /// `TITANS_DEVICE`'s device (`cpu` when unset); throws ``Unavailable`` for a value that names none.

@@ -12,6 +12,8 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     /// How the kernels were compiled: NVRTC's version and the target.
     let compiledWith: String
     private let functions: [String: OpaquePointer]
+    /// One call at a time: the parts of a batch run ops from several threads, and the staging is synchronous anyway.
+    private let lock = NSLock()
 
     /// The driver, cuBLAS and the compiled kernels; throws with what is missing.
     init(driver: CUDADriver) throws {
@@ -30,17 +32,24 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     // MARK: - Launching
 
     /// Runs kernel `name` (dtype suffix added) over `count` threads' worth of work with `arguments`.
-    private func run(_ name: String, _ dtype: DType, count: Int, _ arguments: KernelArguments) {
+    private func run(_ name: String, _ dtype: DType, count: Int, _ arguments: KernelArguments) throws {
         guard count > 0 else { return }
         let suffix = dtype == .float32 ? "_f32" : "_f64"
-        guard let function = functions[name + suffix] else { fatalError("CUDABackend: no kernel \(name + suffix)") }
-        let threads = 256, blocks = Swift.min((count + threads - 1) / threads, 65_535)
-        attempt("launching \(name)") { try arguments.withPointers { try driver.launch(function, blocks: blocks, threads: threads, arguments: $0) } }
+        guard let function = functions[name + suffix] else {
+            throw CUDADriver.Failure(call: "launch", status: -1, message: "no kernel \(name + suffix) in the module")
+        }
+        let threads = 256, blocks = Swift.min((count + threads - 1) / threads, 65_535)  // the kernels stride over the rest
+        try arguments.withPointers { try driver.launch(function, blocks: blocks, threads: threads, arguments: $0) }
     }
 
     /// Runs `body`; a GPU failure here has no way back to the op that asked, so it stops the program with the driver's words.
     private func attempt(_ what: String, _ body: () throws -> Void) {
-        do { try body() } catch { fatalError("CUDABackend: \(what): \(error)") }
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            try driver.makeCurrent()
+            try body()
+        } catch { fatalError("CUDABackend: \(what): \(error)") }
     }
 
     /// `body` with the operands on the GPU and `out` copied back afterwards (its other elements kept).
@@ -63,7 +72,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
             arguments.add(Int64(out.count))
             scalars(arguments)
             ([device] + operands).forEach { arguments.add($0.base) }
-            run(name, out.dtype, count: out.count, arguments)
+            try run(name, out.dtype, count: out.count, arguments)
         }
     }
 
@@ -144,7 +153,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
             sizes(outer, length, inner).forEach { arguments.add($0) }
             arguments.add(indices)
             arguments.add(source.base + UInt64(source.offset * x.dtype.byteCount))
-            run("argmax", x.dtype, count: outer * inner, arguments)
+            try run("argmax", x.dtype, count: outer * inner, arguments)
             try result.withUnsafeMutableBytes { bytes in
                 if let base = bytes.baseAddress { try driver.copy(from: indices, to: base, bytes: bytes.count) }
             }
@@ -201,7 +210,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
                 }
                 arguments.add(pointer)
             }
-            run(name, out.dtype, count: count, arguments)
+            try run(name, out.dtype, count: count, arguments)
         }
     }
 }

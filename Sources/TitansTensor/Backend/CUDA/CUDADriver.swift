@@ -45,6 +45,8 @@ final class CUDADriver: @unchecked Sendable {
     let deviceName: String
     /// Compute capability as major·10 + minor (90 for an H100).
     let computeCapability: Int
+    private let context: OpaquePointer?
+    private let setCurrent: SetContext
     private let allocate: Allocate, free: Free, copyToDevice: CopyToDevice, copyToHost: CopyToHost, fill: Fill
     private let loadModule: LoadModule, getFunction: GetFunction, launch: Launch, synchronize: Synchronize
     private let errorString: ErrorString?
@@ -83,7 +85,7 @@ final class CUDADriver: @unchecked Sendable {
         let name = try load("cuDeviceGetName", DeviceName.self)
         let attribute = try load("cuDeviceGetAttribute", DeviceAttribute.self)
         let retain = try load("cuDevicePrimaryCtxRetain", RetainContext.self)
-        let setCurrent = try load("cuCtxSetCurrent", SetContext.self)
+        setCurrent = try load("cuCtxSetCurrent", SetContext.self)
 
         let errorString = self.errorString
         func check(_ status: Int32, _ call: String) throws {
@@ -104,8 +106,12 @@ final class CUDADriver: @unchecked Sendable {
         computeCapability = Int(major) * 10 + Int(minor)
         var context: OpaquePointer?
         try check(retain(&context, device), "cuDevicePrimaryCtxRetain")
-        try check(setCurrent(context), "cuCtxSetCurrent")
+        self.context = context
+        try makeCurrent()
     }
+
+    /// Makes the GPU's context the calling thread's (each thread that launches needs it once; cheap after).
+    func makeCurrent() throws { try check(setCurrent(context), "cuCtxSetCurrent") }
 
     private static func message(_ status: Int32, _ errorString: ErrorString?) -> String {
         var text: UnsafePointer<CChar>?
