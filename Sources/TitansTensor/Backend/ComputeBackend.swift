@@ -4,7 +4,7 @@
 ///
 /// Shapes reach a backend already checked. "Lines" are the `[outer, length, inner]` view of a contiguous tensor
 /// around one axis (`length` along the axis); outputs are contiguous unless a method says otherwise, and written whole.
-protocol ComputeBackend {
+protocol ComputeBackend: Sendable {
     /// `out = f(x)`, `x` broadcast to `out`'s shape.
     func unary(_ f: UnaryFunction, _ x: Tensor, into out: Tensor)
     /// `out = f(a, b)`, both broadcast to `out`'s shape.
@@ -42,5 +42,5 @@ protocol ComputeBackend {
 
 extension Tensor {
     /// The backend that computes this tensor's ops: the selected device's (``ComputeDevice``; the CPU's by default).
-    var backend: any ComputeBackend { ComputeDevice.activeBackend }
+    var backend: any ComputeBackend { ComputeDevice.backendForOps }
 }

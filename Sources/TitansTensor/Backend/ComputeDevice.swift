@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the ops compute: the CPU (the reference, and the default) or an NVIDIA GPU through ``CUDABackend``. Chosen
 /// once per process, by `--device` on the commands that compute or by `TITANS_DEVICE`, before the work starts.
@@ -17,6 +18,23 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
 
     /// The backend every op runs on. Written only by ``select(_:)``, before the ops that use it.
     nonisolated(unsafe) static private(set) var activeBackend: any ComputeBackend = CPUBackend.shared
+    /// A backend for the ops of one task and what it calls (the tests' simulated device), ahead of the selected one.
+    @TaskLocal private static var scopedBackend: (any ComputeBackend)?
+    /// How many ``using(_:_:)`` calls are running: while none is, an op does not look up the task-local.
+    private static let scopes = Atomic<Int>(0)
+
+    /// The backend an op runs on: the task's own, else the selected device's.
+    static var backendForOps: any ComputeBackend {
+        scopes.load(ordering: .relaxed) == 0 ? activeBackend : scopedBackend ?? activeBackend
+    }
+
+    /// `body` with its ops on `backend`, whatever device is selected for the rest of the process.
+    static func using<R>(_ backend: any ComputeBackend, _ body: () throws -> R) rethrows -> R {
+        scopes.add(1, ordering: .relaxed)
+        defer { scopes.subtract(1, ordering: .relaxed) }
+        return try $scopedBackend.withValue(backend, operation: body)
+    }
+
     /// The device selected now.
     nonisolated(unsafe) public static private(set) var current: ComputeDevice = .cpu
     nonisolated(unsafe) private static var gpu: CUDABackend?

@@ -3,12 +3,14 @@ import Foundation
 /// The NVIDIA GPU's kernels behind the seam (``ComputeBackend``): the ``CUDAKernelSource`` kernels compiled by NVRTC
 /// for the GPU at hand, matrix products through cuBLAS.
 ///
-/// Tensors still live in host memory: each call copies the parts of its operands' storage that it reads to the GPU,
-/// runs there and copies the output back (``DeviceCopy``). That is slow, and it is what lets every kernel be held to
-/// the CPU's by `titans selftest --device cuda` before tensors move to the device.
+/// Tensors live where they were last written (``DeviceMirror``): a kernel's output stays in GPU memory, host-made
+/// tensors go up at their first use, and a read on the host copies back. Every kernel is held to the CPU's by
+/// `titans selftest --device cuda`.
 final class CUDABackend: ComputeBackend, @unchecked Sendable {
     let driver: CUDADriver
     let blas: CUBLAS
+    /// Where tensors live on the GPU: the driver's memory through a cache of freed blocks.
+    let memory: CUDAMemoryPool
     /// How the kernels were compiled: NVRTC's version and the target.
     let compiledWith: String
     private let functions: [String: OpaquePointer]
@@ -22,6 +24,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
                                         + "the PyPI wheel nvidia-cuda-nvrtc and name its folder in TITANS_CUDA_PATH")
         }
         self.driver = driver
+        memory = CUDAMemoryPool(driver: driver)
         blas = try CUBLAS.open()
         let target = NVRTC.Target.machine(driver.computeCapability)
         let image = try nvrtc.compile(CUDAKernelSource.source, name: "titans_kernels.cu", target: target)
@@ -52,21 +55,20 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         } catch { fatalError("CUDABackend: \(what): \(error)") }
     }
 
-    /// `body` with the operands on the GPU and `out` copied back afterwards (its other elements kept).
-    private func staged(_ out: Tensor, _ inputs: [Tensor], _ body: (DeviceCopy, [DeviceCopy]) throws -> Void) {
+    /// `body` with `inputs` current on the GPU and `out` ready to be written there (``DeviceMirror``); nothing is copied
+    /// back: the output stays on the GPU until the host reads it.
+    private func onDevice(_ out: Tensor, _ inputs: [Tensor], _ body: (DeviceOperand, [DeviceOperand]) throws -> Void) {
         attempt("running on the GPU") {
-            let device = try DeviceCopy(out, driver: driver)
-            let operands = try inputs.map { try DeviceCopy($0, driver: driver) }
-            defer { operands.forEach { $0.release() }; device.release() }
-            try body(device, operands)
-            try device.copyBack()
+            let operands = try inputs.map { try DeviceOperand($0, in: memory, for: .read) }  // inputs first: out may alias one
+            let whole = out.offset == 0 && out.count == out.storage.count && out.isContiguous
+            try body(try DeviceOperand(out, in: memory, for: whole ? .overwrite : .update), operands)
         }
     }
 
     /// An elementwise kernel over `out` and `inputs` broadcast to its shape.
     private func elementwise(_ name: String, _ out: Tensor, _ inputs: [Tensor], _ scalars: (KernelArguments) -> Void) {
-        staged(out, inputs) { device, operands in
-            let layout = CUDALayout(shape: out.shape, operands: ([device] + operands).map { ($0.tensor, $0.offset) })
+        onDevice(out, inputs) { device, operands in
+            let layout = CUDALayout(shape: out.shape, operands: ([device] + operands).map { ($0.tensor, $0.tensor.offset) })
             let arguments = KernelArguments()
             arguments.add(layout.words)
             arguments.add(Int64(out.count))
@@ -114,15 +116,15 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         let (da, ta, lda) = matrices(a, rows: m, columns: k)
         let (db, tb, ldb) = matrices(b, rows: k, columns: n)
         let aStrides = CUDALayout.batchStrides(da, to: batchShape), bStrides = CUDALayout.batchStrides(db, to: batchShape)
-        staged(out, [da, db]) { c, operands in
+        onDevice(out, [da, db]) { c, operands in
             let (pa, pb) = (operands[0], operands[1])
             let element = out.dtype.byteCount
             func product(offsetA: Int, offsetB: Int, offsetC: Int, strideA: Int, strideB: Int, batch: Int) throws {
                 func call<T: TensorScalar>(_ type: T.Type) throws {
                     try blas.gemm(type, transA: ta, transB: tb, m: m, n: n, k: k,
-                                  a: pa.base + UInt64((pa.offset + offsetA) * element), lda: lda, strideA: strideA,
-                                  b: pb.base + UInt64((pb.offset + offsetB) * element), ldb: ldb, strideB: strideB,
-                                  c: c.base + UInt64((c.offset + offsetC) * element), ldc: n, strideC: m * n, batch: batch)
+                                  a: pa.address + UInt64(offsetA * element), lda: lda, strideA: strideA,
+                                  b: pb.address + UInt64(offsetB * element), ldb: ldb, strideB: strideB,
+                                  c: c.address + UInt64(offsetC * element), ldc: n, strideC: m * n, batch: batch)
                 }
                 if out.dtype == .float32 { try call(Float.self) } else { try call(Double.self) }
             }
@@ -146,16 +148,16 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         var result = [Int64](repeating: 0, count: outer * inner)
         guard !result.isEmpty else { return [] }
         attempt("argmax") {
-            let source = try DeviceCopy(x, driver: driver)
-            let indices = try driver.allocate(bytes: result.count * 8)
-            defer { source.release(); driver.release(indices) }
+            let source = try DeviceOperand(x, in: memory, for: .read)
+            let indices = try memory.allocate(bytes: result.count * 8)
+            defer { memory.release(indices, bytes: result.count * 8) }
             let arguments = KernelArguments()
             sizes(outer, length, inner).forEach { arguments.add($0) }
             arguments.add(indices)
-            arguments.add(source.base + UInt64(source.offset * x.dtype.byteCount))
+            arguments.add(source.address)
             try run("argmax", x.dtype, count: outer * inner, arguments)
             try result.withUnsafeMutableBytes { bytes in
-                if let base = bytes.baseAddress { try driver.copy(from: indices, to: base, bytes: bytes.count) }
+                if let base = bytes.baseAddress { try memory.download(from: indices, to: base, bytes: bytes.count) }
             }
         }
         return result.map { Int($0) }
@@ -195,20 +197,20 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     /// A kernel over contiguous `[outer, length, inner]` views with `count` threads' worth of work: its arguments are
     /// `leading`, then `out`, the `inputs` and, when given, the indices (as 64-bit integers on the GPU).
     private func lines(_ name: String, _ inputs: [Tensor], indices: [Int]? = nil, count: Int, into out: Tensor, _ leading: [Int64]) {
-        staged(out, inputs) { device, operands in
+        onDevice(out, inputs) { device, operands in
             let arguments = KernelArguments()
             leading.forEach { arguments.add($0) }
-            ([device] + operands).forEach { arguments.add($0.base + UInt64($0.offset * out.dtype.byteCount)) }
-            var onDevice: CUDADriver.DevicePointer?
-            defer { onDevice.map(driver.release) }
+            ([device] + operands).forEach { arguments.add($0.address) }
+            var indexBuffer: (address: UInt64, bytes: Int)?
+            defer { indexBuffer.map { memory.release($0.address, bytes: $0.bytes) } }
             if let indices {
                 let wide = indices.map { Int64($0) }
-                let pointer = try driver.allocate(bytes: wide.count * 8)
-                onDevice = pointer
+                let buffer = (address: try memory.allocate(bytes: wide.count * 8), bytes: wide.count * 8)
+                indexBuffer = buffer
                 try wide.withUnsafeBytes { bytes in
-                    if let base = bytes.baseAddress { try driver.copy(from: base, to: pointer, bytes: bytes.count) }
+                    if let base = bytes.baseAddress { try memory.upload(from: base, to: buffer.address, bytes: bytes.count) }
                 }
-                arguments.add(pointer)
+                arguments.add(buffer.address)
             }
             try run(name, out.dtype, count: count, arguments)
         }

@@ -1,42 +1,59 @@
 import Foundation
 
-/// The part of a host tensor's storage that its view reaches, copied to the GPU for one kernel call
-/// (``CUDABackend``'s staging): `base` holds storage element `first`, so the view starts `offset` elements in.
-final class DeviceCopy {
+/// An operand of a kernel on a device: its storage's address there, made current for its use (``DeviceMirror``).
+struct DeviceOperand {
     let tensor: Tensor
-    let base: CUDADriver.DevicePointer
-    /// The view's first element, counted from `base`.
-    let offset: Int
-    private let first: Int, count: Int
-    private let driver: CUDADriver
+    /// The storage's first element on the device.
+    let base: UInt64
+    /// The view's first element on the device.
+    var address: UInt64 { base + UInt64(tensor.offset * tensor.dtype.byteCount) }
 
-    init(_ tensor: Tensor, driver: CUDADriver) throws {
+    init(_ tensor: Tensor, in memory: any DeviceMemory, for use: DeviceMirror.Use) throws {
         self.tensor = tensor
-        self.driver = driver
-        let reach = zip(tensor.shape, tensor.strides).reduce(0) { $0 + ($1.0 - 1) * $1.1 }
-        if tensor.count == 0 {
-            (first, count) = (tensor.offset, 0)
-        } else if tensor.strides.allSatisfy({ $0 >= 0 }) {
-            (first, count) = (tensor.offset, reach + 1)
-        } else {
-            (first, count) = (0, tensor.storage.count)  // negative strides: the whole storage
-        }
-        offset = tensor.offset - first
-        let bytes = count * tensor.dtype.byteCount
-        base = try driver.allocate(bytes: bytes)
-        let host = tensor.storage.raw + first * tensor.dtype.byteCount
-        do { try driver.copy(from: host, to: base, bytes: bytes) } catch {
-            driver.release(base)
-            throw error
+        base = try DeviceMirror.deviceAddress(of: tensor.storage, in: memory, for: use)
+    }
+}
+
+/// GPU memory through a cache of freed blocks, as deep-learning frameworks keep one: freeing on the GPU waits for the
+/// device, and a training step frees and asks again for the same sizes. Blocks are sized in powers of two from 512
+/// bytes; the cache is emptied and the allocation retried when the GPU runs out.
+final class CUDAMemoryPool: DeviceMemory, @unchecked Sendable {
+    private let driver: CUDADriver
+    private let lock = NSLock()
+    private var free: [Int: [UInt64]] = [:]
+    let poisonsStaleHost = false
+
+    init(driver: CUDADriver) { self.driver = driver }
+
+    private static func blockSize(_ bytes: Int) -> Int { Swift.max(512, 1 << (Int.bitWidth - (Swift.max(bytes, 1) - 1).leadingZeroBitCount)) }
+
+    func allocate(bytes: Int) throws -> UInt64 {
+        let size = Self.blockSize(bytes)
+        lock.lock()
+        defer { lock.unlock() }
+        if let block = free[size]?.popLast() { return block }
+        do { return try driver.allocate(bytes: size) } catch {
+            for block in free.values.joined() { driver.release(block) }
+            free = [:]
+            return try driver.allocate(bytes: size)
         }
     }
 
-    /// The GPU's copy back into the host storage, after every kernel so far.
-    func copyBack() throws {
-        try driver.copy(from: base, to: tensor.storage.raw + first * tensor.dtype.byteCount, bytes: count * tensor.dtype.byteCount)
+    func release(_ address: UInt64, bytes: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        free[Self.blockSize(bytes), default: []].append(address)
     }
 
-    func release() { driver.release(base) }
+    func upload(from host: UnsafeRawPointer, to address: UInt64, bytes: Int) throws {
+        try driver.makeCurrent()
+        try driver.copy(from: host, to: address, bytes: bytes)
+    }
+
+    func download(from address: UInt64, to host: UnsafeMutableRawPointer, bytes: Int) throws {
+        try driver.makeCurrent()
+        try driver.copy(from: address, to: host, bytes: bytes)
+    }
 }
 
 /// An elementwise kernel's walk (the kernels' `Layout`): the output's shape with its dimensions merged where every
