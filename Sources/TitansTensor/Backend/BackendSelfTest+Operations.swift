@@ -1,6 +1,6 @@
 /// The op-level half of the self-test: each op family forward, its first-order gradient and, where the CPU tests take
 /// one (the ops inside the memory's inner loop), its second-order gradient, computed on whichever device is selected.
-/// `titans selftest` runs each case on the CPU and on the GPU and compares them (``ComputeDevice/comparing(_:)``).
+/// `titans selftest` runs each case on the CPU and on the GPU and compares them (``ComputeDevice/onBoth(_:_:)``).
 extension BackendSelfTest {
     /// One op family on fixed inputs: `run` computes its outputs and gradients on the selected device.
     public struct OperationCase {

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Where the ops compute: the CPU (the reference, and the default) or an NVIDIA GPU through ``CUDABackend``. Chosen
+/// Where the ops compute: the CPU (the reference, and the default) or an NVIDIA GPU through the CUDA backend. Chosen
 /// once per process, by `--device` on the commands that compute or by `TITANS_DEVICE`, before the work starts.
 ///
 /// ```swift

@@ -14,7 +14,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     /// How the kernels were compiled: NVRTC's version and the target.
     let compiledWith: String
     private let functions: [String: OpaquePointer]
-    /// One call at a time: the parts of a batch run ops from several threads, and the staging is synchronous anyway.
+    /// One call at a time: the parts of a batch run ops from several threads, and one stream orders the work anyway.
     private let lock = NSLock()
 
     /// The driver, cuBLAS and the compiled kernels; throws with what is missing.
