@@ -17,7 +17,6 @@ struct DeviceOption: ParsableArguments {
         } catch let error as ComputeDevice.Unavailable {
             throw CommandError(error.description)
         }
-        FileHandle.standardError.write(Data(("device: \(ComputeDevice.description); operands are copied between host and "
-            + "GPU for every op, so this checks results, not speed\n").utf8))
+        FileHandle.standardError.write(Data("device: \(ComputeDevice.description)\n".utf8))
     }
 }

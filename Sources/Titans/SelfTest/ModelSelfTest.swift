@@ -1,7 +1,7 @@
 /// The model-level half of the backend self-test (`titans selftest`): the memory's forms, a training step of every
 /// architecture and baseline, streaming in pieces and greedy generation, each computed on the selected device as a list
-/// of numbers, so that ``BackendSelfTest/compare(_:dtype:tolerance:on:_:)`` can hold a GPU's run to the CPU's. The
-/// models are small (width 32, 2 blocks) so the whole list runs in seconds even with operands staged through the host.
+/// of numbers, so that `BackendSelfTest.compare` (TitansTensor) can hold a GPU's run to the CPU's. The
+/// models are small (width 32, 2 blocks), so the whole list runs in seconds.
 ///
 /// ```swift
 /// for modelCase in ModelSelfTest.cases(.float32) {
