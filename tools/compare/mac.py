@@ -1,5 +1,6 @@
 """titans-pytorch's MemoryAsContextTransformer timed as `titans bench models` times our MAC: a training step
-(forward, backward, AdamW) and a forward pass on random bytes, best of REPEATS after a warm-up, two threads. The
+(forward, backward, AdamW) and a forward pass on random bytes, best of REPEATS after a warm-up, two threads (or
+--device cuda). The
 configuration matches ours where the two have the same knob: 256 tokens, width 256, 4 blocks, 4 heads of 64, segment
 64, 4 persistent tokens, memory in blocks 2 and 4, feed-forward 4 × 2/3 (682 ≈ our 683). Prints
 `parameters <count>` and `mac <train tokens/s> <forward tokens/s>`. Used by tools/compare/run."""
@@ -7,7 +8,7 @@ import argparse
 
 import torch
 from titans_pytorch import MemoryAsContextTransformer
-from timing import best_seconds
+from timing import add_device_argument, best_seconds, set_up
 
 
 def main():
@@ -15,14 +16,14 @@ def main():
     parser.add_argument("--sequence", type=int, default=512)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
+    add_device_argument(parser)
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    torch.manual_seed(0)
+    set_up(args.device)
     model = MemoryAsContextTransformer(num_tokens=256, dim=256, depth=4, segment_len=64, num_persist_mem_tokens=4,
-                                       heads=4, dim_head=64, ff_mult=4, neural_memory_layers=(2, 4))
+                                       heads=4, dim_head=64, ff_mult=4, neural_memory_layers=(2, 4)).to(args.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     # return_loss predicts x[:, 1:] from x[:, :-1]: one more byte, so the model sees `sequence` positions as ours does.
-    x = torch.randint(0, 256, (args.batch, args.sequence + 1))
+    x = torch.randint(0, 256, (args.batch, args.sequence + 1), device=args.device)
     tokens = args.batch * args.sequence
 
     def train():
@@ -36,7 +37,8 @@ def main():
             model(x[:, :-1])
 
     print(f"parameters {sum(p.numel() for p in model.parameters())}", flush=True)
-    print(f"mac {tokens / best_seconds(args.repeats, train):.0f} {tokens / best_seconds(args.repeats, forward):.0f}", flush=True)
+    print(f"mac {tokens / best_seconds(args.repeats, train, args.device):.0f} "
+          f"{tokens / best_seconds(args.repeats, forward, args.device):.0f}", flush=True)
 
 
 if __name__ == "__main__":
