@@ -74,3 +74,57 @@ struct CUDAKernelTests {
         #expect(CUDALayout.batchOffsets(4, [2, 3], [100, 10], [0, 7]) == (110, 7))
     }
 }
+
+/// The matrix products ``CUDABackend`` asks of cuBLAS, run through a column-major reference of cuBLAS's strided-batched
+/// product (its documented semantics, written here) on the CPU, against the CPU's matmul: the layouts, transposes,
+/// leading dimensions and batch strides of every call are right before a GPU runs them.
+struct CUDAMatmulPlanTests {
+    /// cuBLAS's `gemmStridedBatched` with α = 1, β = 0: `C_i[r + c·ldc] = Σ_p op(First_i)[r, p] · op(Second_i)[p, c]`,
+    /// op(X)[r, p] = X[r + p·ld] untransposed, X[p + r·ld] transposed.
+    static func referenceProduct(_ p: CUDAMatmulPlan.ColumnMajorProduct, first: UnsafePointer<Double>,
+                                 second: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
+        for i in 0..<p.batch {
+            let (f, s, out) = (first + i * p.strideFirst, second + i * p.strideSecond, c + i * p.strideC)
+            for row in 0..<p.m {
+                for column in 0..<p.n {
+                    var total = 0.0
+                    for q in 0..<p.k {
+                        let x = p.transposeFirst ? f[q + row * p.ldFirst] : f[row + q * p.ldFirst]
+                        let y = p.transposeSecond ? s[column + q * p.ldSecond] : s[q + column * p.ldSecond]
+                        total += x * y
+                    }
+                    out[row + column * p.ldc] = total
+                }
+            }
+        }
+    }
+
+    @Test func everyLayoutOfTheProductsComputesTheCPUsMatmul() {
+        var rng = RandomGenerator(seed: 9)
+        func normal(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, dtype: .float64, generator: &rng) }
+        let cases: [(String, Tensor, Tensor)] = [
+            ("plain", normal([3, 4]), normal([4, 5])),
+            ("batched, matrix on the right", normal([2, 3, 4, 5]), normal([5, 6])),
+            ("broadcast batches", normal([2, 1, 4, 5]), normal([3, 5, 2])),
+            ("both transposed", normal([2, 5, 4]).transposed(), normal([2, 6, 5]).transposed()),
+            ("one row per head", normal([4, 1, 64]), normal([4, 64, 64])),
+            ("strided rows", normal([3, 8, 5]).slice(axis: 1, start: 0, end: 8, step: 2), normal([5, 3])),
+            ("permuted heads", normal([2, 6, 3, 4]).permute([0, 2, 1, 3]), normal([2, 3, 5, 4]).transposed()),
+            ("expanded operand", normal([1, 4, 5]).expand(to: [3, 4, 5]), normal([3, 5, 2])),
+            ("a column vector", normal([7, 3]), normal([3, 1])),
+        ]
+        for (name, a, b) in cases {
+            let expected = a.matmul(b)
+            let out = Tensor.zeros(expected.shape, dtype: .float64)
+            guard let plan = CUDAMatmulPlan(a, b, out: out) else { Issue.record("\(name): no plan"); continue }
+            for call in plan.calls {
+                let first = plan.b.storage.pointer(Double.self) + plan.b.offset + call.offsetB
+                let second = plan.a.storage.pointer(Double.self) + plan.a.offset + call.offsetA
+                Self.referenceProduct(plan.columnMajor(call), first: first, second: second,
+                                      c: out.storage.pointer(Double.self) + call.offsetC)
+            }
+            #expect(BackendSelfTest.worstError(out.toArray(), expected.toArray()) < 1e-12, "\(name)")
+        }
+        #expect(CUDAMatmulPlan(normal([2, 0]), normal([0, 3]), out: Tensor.zeros([2, 3], dtype: .float64)) == nil)
+    }
+}

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// ```swift
 /// let blas = try CUBLAS.open()
-/// try blas.gemm(Float.self, transA: false, transB: false, m: 4, n: 4, k: 4, a: a, lda: 4, strideA: 16,
-///               b: b, ldb: 4, strideB: 16, c: c, ldc: 4, strideC: 16, batch: 8)
+/// let plan = CUDAMatmulPlan(a, b, out: out)!          // row-major tensors
+/// for call in plan.calls { try blas.gemm(Float.self, plan.columnMajor(call), first: bOnDevice, second: aOnDevice, c: cOnDevice) }
 /// ```
 final class CUBLAS: @unchecked Sendable {
     typealias DevicePointer = CUDADriver.DevicePointer
@@ -54,23 +54,26 @@ final class CUBLAS: @unchecked Sendable {
         self.dgemm = dgemm
     }
 
-    /// Row-major `C_i = op(A_i) · op(B_i)` for `batch` products `i`, operand `X_i` at `x + i · strideX` elements (a
-    /// stride of 0 repeats one matrix). cuBLAS is column-major, so it computes `Cᵀ = op(B)ᵀ · op(A)ᵀ`.
-    func gemm<T: TensorScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: DevicePointer, lda: Int,
-                               strideA: Int, b: DevicePointer, ldb: Int, strideB: Int, c: DevicePointer, ldc: Int,
-                               strideC: Int, batch: Int) throws {
-        let (opA, opB) = (Int32(transB ? 1 : 0), Int32(transA ? 1 : 0))
+    /// One column-major strided-batched product as cuBLAS takes it (``CUDAMatmulPlan/columnMajor(_:)`` makes it):
+    /// `C_i = opFirst(First_i) · opSecond(Second_i)`, `m × n` from `k`, operand `X_i` at `X + i · strideX` elements.
+    func gemm<T: TensorScalar>(_: T.Type, _ p: CUDAMatmulPlan.ColumnMajorProduct, first: DevicePointer, second: DevicePointer,
+                               c: DevicePointer) throws {
+        let (opFirst, opSecond) = (Int32(p.transposeFirst ? 1 : 0), Int32(p.transposeSecond ? 1 : 0))
         let status: Int32
         if T.self == Float.self {
             var (one, zero): (Float, Float) = (1, 0)
-            status = sgemm(handle, opA, opB, Int32(n), Int32(m), Int32(k), &one, b, Int32(ldb), Int64(strideB),
-                           a, Int32(lda), Int64(strideA), &zero, c, Int32(ldc), Int64(strideC), Int32(batch))
+            status = sgemm(handle, opFirst, opSecond, Int32(p.m), Int32(p.n), Int32(p.k), &one, first, Int32(p.ldFirst),
+                           Int64(p.strideFirst), second, Int32(p.ldSecond), Int64(p.strideSecond), &zero, c, Int32(p.ldc),
+                           Int64(p.strideC), Int32(p.batch))
         } else {
             var (one, zero): (Double, Double) = (1, 0)
-            status = dgemm(handle, opA, opB, Int32(n), Int32(m), Int32(k), &one, b, Int32(ldb), Int64(strideB),
-                           a, Int32(lda), Int64(strideA), &zero, c, Int32(ldc), Int64(strideC), Int32(batch))
+            status = dgemm(handle, opFirst, opSecond, Int32(p.m), Int32(p.n), Int32(p.k), &one, first, Int32(p.ldFirst),
+                           Int64(p.strideFirst), second, Int32(p.ldSecond), Int64(p.strideSecond), &zero, c, Int32(p.ldc),
+                           Int64(p.strideC), Int32(p.batch))
         }
-        if status != 0 { throw CUDADriver.Failure(call: "cublas gemm (\(m)×\(k) · \(k)×\(n), \(batch))", status: status,
-                                                 message: "cuBLAS status \(status)") }
+        if status != 0 {
+            throw CUDADriver.Failure(call: "cublas gemm (\(p.m)×\(p.k) · \(p.k)×\(p.n), \(p.batch))", status: status,
+                                     message: "cuBLAS status \(status)")
+        }
     }
 }

@@ -102,40 +102,21 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     }
 
     func matmul(_ a: Tensor, _ b: Tensor, into out: Tensor) {
-        let (m, k, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 1])
-        guard m > 0, n > 0 else { return }
-        guard k > 0 else { return copy(Tensor.zeros([], dtype: out.dtype), into: out) }
-        let batchShape = Array(out.shape.dropLast(2))
-        // Each operand's matrices as dense row-major (its view, or a copy) with a batch stride per batch dimension.
-        func matrices(_ t: Tensor, rows: Int, columns: Int) -> (Tensor, transposed: Bool, ld: Int) {
-            let (rowStride, columnStride) = (t.strides[t.rank - 2], t.strides[t.rank - 1])
-            if columnStride == 1 && rowStride >= Swift.max(columns, 1) { return (t, false, rowStride) }
-            if rowStride == 1 && columnStride >= Swift.max(rows, 1) { return (t, true, columnStride) }
-            return (t.contiguousData(), false, columns)
+        guard let plan = CUDAMatmulPlan(a, b, out: out) else {
+            if out.count > 0 { copy(Tensor.zeros([], dtype: out.dtype), into: out) }  // k = 0: a sum of nothing
+            return
         }
-        let (da, ta, lda) = matrices(a, rows: m, columns: k)
-        let (db, tb, ldb) = matrices(b, rows: k, columns: n)
-        let aStrides = CUDALayout.batchStrides(da, to: batchShape), bStrides = CUDALayout.batchStrides(db, to: batchShape)
-        onDevice(out, [da, db]) { c, operands in
-            let (pa, pb) = (operands[0], operands[1])
+        onDevice(out, [plan.a, plan.b]) { c, operands in
             let element = out.dtype.byteCount
-            func product(offsetA: Int, offsetB: Int, offsetC: Int, strideA: Int, strideB: Int, batch: Int) throws {
-                func call<T: TensorScalar>(_ type: T.Type) throws {
-                    try blas.gemm(type, transA: ta, transB: tb, m: m, n: n, k: k,
-                                  a: pa.address + UInt64(offsetA * element), lda: lda, strideA: strideA,
-                                  b: pb.address + UInt64(offsetB * element), ldb: ldb, strideB: strideB,
-                                  c: c.address + UInt64(offsetC * element), ldc: n, strideC: m * n, batch: batch)
+            for call in plan.calls {
+                let product = plan.columnMajor(call)
+                func run<T: TensorScalar>(_ type: T.Type) throws {
+                    // cuBLAS's first operand is our B and its second our A (CUDAMatmulPlan.columnMajor).
+                    try blas.gemm(type, product, first: operands[1].address + UInt64(call.offsetB * element),
+                                  second: operands[0].address + UInt64(call.offsetA * element),
+                                  c: c.address + UInt64(call.offsetC * element))
                 }
-                if out.dtype == .float32 { try call(Float.self) } else { try call(Double.self) }
-            }
-            // One strided-batched call when the batch dimensions fold into one stride per operand, else one per product.
-            if let (sa, sb) = CUDALayout.foldedBatchStrides(batchShape, aStrides, bStrides) {
-                try product(offsetA: 0, offsetB: 0, offsetC: 0, strideA: sa, strideB: sb, batch: Shape.count(batchShape))
-            } else {
-                for i in 0..<Shape.count(batchShape) {
-                    let (oa, ob) = CUDALayout.batchOffsets(i, batchShape, aStrides, bStrides)
-                    try product(offsetA: oa, offsetB: ob, offsetC: i * m * n, strideA: 0, strideB: 0, batch: 1)
-                }
+                if out.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
             }
         }
     }
