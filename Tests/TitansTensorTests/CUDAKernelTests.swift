@@ -76,29 +76,9 @@ struct CUDAKernelTests {
 }
 
 /// The matrix products ``CUDABackend`` asks of cuBLAS, run through a column-major reference of cuBLAS's strided-batched
-/// product (its documented semantics, written here) on the CPU, against the CPU's matmul: the layouts, transposes,
+/// product (its documented semantics, `ColumnMajorProduct.reference`) on the CPU, against the CPU's matmul: the layouts, transposes,
 /// leading dimensions and batch strides of every call are right before a GPU runs them.
 struct CUDAMatmulPlanTests {
-    /// cuBLAS's `gemmStridedBatched` with α = 1, β = 0: `C_i[r + c·ldc] = Σ_p op(First_i)[r, p] · op(Second_i)[p, c]`,
-    /// op(X)[r, p] = X[r + p·ld] untransposed, X[p + r·ld] transposed.
-    static func referenceProduct(_ p: CUDAMatmulPlan.ColumnMajorProduct, first: UnsafePointer<Double>,
-                                 second: UnsafePointer<Double>, c: UnsafeMutablePointer<Double>) {
-        for i in 0..<p.batch {
-            let (f, s, out) = (first + i * p.strideFirst, second + i * p.strideSecond, c + i * p.strideC)
-            for row in 0..<p.m {
-                for column in 0..<p.n {
-                    var total = 0.0
-                    for q in 0..<p.k {
-                        let x = p.transposeFirst ? f[q + row * p.ldFirst] : f[row + q * p.ldFirst]
-                        let y = p.transposeSecond ? s[column + q * p.ldSecond] : s[q + column * p.ldSecond]
-                        total += x * y
-                    }
-                    out[row + column * p.ldc] = total
-                }
-            }
-        }
-    }
-
     @Test func everyLayoutOfTheProductsComputesTheCPUsMatmul() {
         var rng = RandomGenerator(seed: 9)
         func normal(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, dtype: .float64, generator: &rng) }
@@ -120,8 +100,7 @@ struct CUDAMatmulPlanTests {
             for call in plan.calls {
                 let first = plan.b.storage.pointer(Double.self) + plan.b.offset + call.offsetB
                 let second = plan.a.storage.pointer(Double.self) + plan.a.offset + call.offsetA
-                Self.referenceProduct(plan.columnMajor(call), first: first, second: second,
-                                      c: out.storage.pointer(Double.self) + call.offsetC)
+                plan.columnMajor(call).reference(first: first, second: second, c: out.storage.pointer(Double.self) + call.offsetC)
             }
             #expect(BackendSelfTest.worstError(out.toArray(), expected.toArray()) < 1e-12, "\(name)")
         }

@@ -41,10 +41,14 @@ extension BackendSelfTest {
                             tolerance: tolerance ?? Self.tolerance(dtype))
     }
 
-    /// Every op case of both dtypes on the CPU and on `device`.
+    /// How far an op case may be from the CPU's, relative to max(1, |value|): each number has passed through several
+    /// ops (and their derivatives), each rounding on its own.
+    public static func operationTolerance(_ dtype: DType) -> Double { dtype == .float32 ? 1e-4 : 1e-9 }
+
+    /// Every op case of both dtypes on the CPU and on `device`, at ``operationTolerance(_:)``.
     public static func operations(on device: ComputeDevice) throws -> [BackendCheck] {
         try DType.allCases.flatMap { dtype in
-            try operationCases(dtype).map { try compare($0.name, dtype: dtype, on: device, $0.run) }
+            try operationCases(dtype).map { try compare($0.name, dtype: dtype, tolerance: operationTolerance(dtype), on: device, $0.run) }
         }
     }
 

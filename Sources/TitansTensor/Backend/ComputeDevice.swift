@@ -37,7 +37,7 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
 
     /// The device selected now.
     nonisolated(unsafe) public static private(set) var current: ComputeDevice = .cpu
-    nonisolated(unsafe) private static var gpu: CUDABackend?
+    nonisolated(unsafe) private static var gpu: (backend: CUDABackend, device: CUDAGPU)?
 
     /// Makes every op from now on run on `device`. `.cuda` loads the driver, cuBLAS and NVRTC and compiles the
     /// kernels (once per process); throws ``Unavailable`` when any of them is missing, leaving the CPU selected.
@@ -57,9 +57,9 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
         switch device {
         case .cpu: return CPUBackend.shared
         case .cuda:
-            let backend = try gpu ?? openCUDA()
-            gpu = backend
-            return backend
+            let opened = try gpu ?? openCUDA()
+            gpu = opened
+            return opened.backend
         }
     }
 
@@ -85,18 +85,19 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
     /// What computes the ops now, in one line.
     public static var description: String {
         guard current == .cuda, let gpu else { return "cpu (matmul: \(BLAS.backendName))" }
-        let capability = gpu.driver.computeCapability
-        return "cuda: \(gpu.driver.deviceName) (compute capability \(capability / 10).\(capability % 10)), \(gpu.compiledWith), "
-            + "cuBLAS \(gpu.blas.library.name)"
+        let device = gpu.device, capability = device.driver.computeCapability
+        return "cuda: \(device.driver.deviceName) (compute capability \(capability / 10).\(capability % 10)), \(device.compiledWith), "
+            + "cuBLAS \(device.blas.library.name)"
     }
 
-    private static func openCUDA() throws -> CUDABackend {
+    private static func openCUDA() throws -> (backend: CUDABackend, device: CUDAGPU) {
         do {
             guard let driver = try CUDADriver.open() else {
                 throw Unavailable(description: "no NVIDIA driver: libcuda.so.1 could not be loaded (this machine has no "
                                     + "NVIDIA GPU, or its driver is not installed); run with --device cpu")
             }
-            return try CUDABackend(driver: driver)
+            let device = try CUDAGPU(driver: driver)
+            return (CUDABackend(device), device)
         } catch let error as Unavailable {
             throw error
         } catch {

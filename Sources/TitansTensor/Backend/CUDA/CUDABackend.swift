@@ -1,21 +1,26 @@
 import Foundation
 
-/// The NVIDIA GPU's kernels behind the seam (``ComputeBackend``): the ``CUDAKernelSource`` kernels compiled by NVRTC
-/// for the GPU at hand, matrix products through cuBLAS.
-///
-/// Tensors live where they were last written (``DeviceMirror``): a kernel's output stays in GPU memory, host-made
-/// tensors go up at their first use, and a read on the host copies back. Every kernel is held to the CPU's by
-/// `titans selftest --device cuda`.
-final class CUDABackend: ComputeBackend, @unchecked Sendable {
+/// What ``CUDABackend`` runs its work on: device memory, the kernels of ``CUDAKernelSource`` by name, and cuBLAS's
+/// products. ``CUDAGPU`` is the GPU; the tests put the same kernel source, compiled for the CPU, behind it.
+protocol CUDAExecution: AnyObject, Sendable {
+    var memory: any DeviceMemory { get }
+    /// Runs kernel `name` (with its dtype suffix) over `blocks` × `threads` with `arguments` (one pointer per parameter).
+    func launch(_ name: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) throws
+    /// One column-major strided-batched product of `dtype` (``CUDAMatmulPlan/ColumnMajorProduct``).
+    func gemm(_ dtype: DType, _ product: CUDAMatmulPlan.ColumnMajorProduct, first: UInt64, second: UInt64, c: UInt64) throws
+    /// Makes the device usable from the calling thread.
+    func prepareThread() throws
+}
+
+/// The GPU: the driver's first device, the kernels compiled by NVRTC for it, cuBLAS, and a cache of its memory.
+final class CUDAGPU: CUDAExecution, @unchecked Sendable {
     let driver: CUDADriver
     let blas: CUBLAS
-    /// Where tensors live on the GPU: the driver's memory through a cache of freed blocks.
-    let memory: CUDAMemoryPool
+    let pool: CUDAMemoryPool
+    var memory: any DeviceMemory { pool }
     /// How the kernels were compiled: NVRTC's version and the target.
     let compiledWith: String
     private let functions: [String: OpaquePointer]
-    /// One call at a time: the parts of a batch run ops from several threads, and one stream orders the work anyway.
-    private let lock = NSLock()
 
     /// The driver, cuBLAS and the compiled kernels; throws with what is missing.
     init(driver: CUDADriver) throws {
@@ -24,7 +29,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
                                         + "the PyPI wheel nvidia-cuda-nvrtc and name its folder in TITANS_CUDA_PATH")
         }
         self.driver = driver
-        memory = CUDAMemoryPool(driver: driver)
+        pool = CUDAMemoryPool(driver: driver)
         blas = try CUBLAS.open()
         let target = NVRTC.Target.machine(driver.computeCapability)
         let image = try nvrtc.compile(CUDAKernelSource.source, name: "titans_kernels.cu", target: target)
@@ -32,17 +37,45 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         functions = try driver.functions(in: image, named: CUDAKernelSource.kernels.flatMap { ["\($0)_f32", "\($0)_f64"] })
     }
 
+    func launch(_ name: String, blocks: Int, threads: Int, arguments: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) throws {
+        guard let function = functions[name] else {
+            throw CUDADriver.Failure(call: "launch", status: -1, message: "no kernel \(name) in the module")
+        }
+        try driver.launch(function, blocks: blocks, threads: threads, arguments: arguments)
+    }
+
+    func gemm(_ dtype: DType, _ product: CUDAMatmulPlan.ColumnMajorProduct, first: UInt64, second: UInt64, c: UInt64) throws {
+        switch dtype {
+        case .float32: try blas.gemm(Float.self, product, first: first, second: second, c: c)
+        case .float64: try blas.gemm(Double.self, product, first: first, second: second, c: c)
+        }
+    }
+
+    func prepareThread() throws { try driver.makeCurrent() }
+}
+
+/// The kernels behind the seam (``ComputeBackend``) on a ``CUDAExecution``: the ``CUDAKernelSource`` kernels, matrix
+/// products through cuBLAS (``CUDAMatmulPlan``).
+///
+/// Tensors live where they were last written (``DeviceMirror``): a kernel's output stays in device memory, host-made
+/// tensors go up at their first use, and a read on the host copies back. Every kernel is held to the CPU's by
+/// `titans selftest --device cuda`.
+final class CUDABackend: ComputeBackend, @unchecked Sendable {
+    let execution: any CUDAExecution
+    private var memory: any DeviceMemory { execution.memory }
+    /// One call at a time: the parts of a batch run ops from several threads, and one stream orders the work anyway.
+    private let lock = NSLock()
+
+    init(_ execution: any CUDAExecution) { self.execution = execution }
+
     // MARK: - Launching
 
     /// Runs kernel `name` (dtype suffix added) over `count` threads' worth of work with `arguments`.
     private func run(_ name: String, _ dtype: DType, count: Int, _ arguments: KernelArguments) throws {
         guard count > 0 else { return }
-        let suffix = dtype == .float32 ? "_f32" : "_f64"
-        guard let function = functions[name + suffix] else {
-            throw CUDADriver.Failure(call: "launch", status: -1, message: "no kernel \(name + suffix) in the module")
-        }
         let threads = 256, blocks = Swift.min((count + threads - 1) / threads, 65_535)  // the kernels stride over the rest
-        try arguments.withPointers { try driver.launch(function, blocks: blocks, threads: threads, arguments: $0) }
+        let kernel = name + (dtype == .float32 ? "_f32" : "_f64")
+        try arguments.withPointers { try execution.launch(kernel, blocks: blocks, threads: threads, arguments: $0) }
     }
 
     /// Runs `body`; a GPU failure here has no way back to the op that asked, so it stops the program with the driver's words.
@@ -50,17 +83,19 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
-            try driver.makeCurrent()
+            try execution.prepareThread()
             try body()
         } catch { fatalError("CUDABackend: \(what): \(error)") }
     }
 
-    /// `body` with `inputs` current on the GPU and `out` ready to be written there (``DeviceMirror``); nothing is copied
-    /// back: the output stays on the GPU until the host reads it.
-    private func onDevice(_ out: Tensor, _ inputs: [Tensor], _ body: (DeviceOperand, [DeviceOperand]) throws -> Void) {
+    /// `body` with `inputs` current on the GPU and `out` ready to be written there (``DeviceMirror``): overwritten when
+    /// the kernel writes its whole storage, else (a view, or a kernel that `adds` into it) brought up to date first.
+    /// Nothing is copied back: the output stays on the GPU until the host reads it.
+    private func onDevice(_ out: Tensor, _ inputs: [Tensor], adds: Bool = false,
+                          _ body: (DeviceOperand, [DeviceOperand]) throws -> Void) {
         attempt("running on the GPU") {
             let operands = try inputs.map { try DeviceOperand($0, in: memory, for: .read) }  // inputs first: out may alias one
-            let whole = out.offset == 0 && out.count == out.storage.count && out.isContiguous
+            let whole = !adds && out.offset == 0 && out.count == out.storage.count && out.isContiguous
             try body(try DeviceOperand(out, in: memory, for: whole ? .overwrite : .update), operands)
         }
     }
@@ -109,14 +144,10 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         onDevice(out, [plan.a, plan.b]) { c, operands in
             let element = out.dtype.byteCount
             for call in plan.calls {
-                let product = plan.columnMajor(call)
-                func run<T: TensorScalar>(_ type: T.Type) throws {
-                    // cuBLAS's first operand is our B and its second our A (CUDAMatmulPlan.columnMajor).
-                    try blas.gemm(type, product, first: operands[1].address + UInt64(call.offsetB * element),
-                                  second: operands[0].address + UInt64(call.offsetA * element),
-                                  c: c.address + UInt64(call.offsetC * element))
-                }
-                if out.dtype == .float32 { try run(Float.self) } else { try run(Double.self) }
+                // cuBLAS's first operand is our B and its second our A (CUDAMatmulPlan.columnMajor).
+                try execution.gemm(out.dtype, plan.columnMajor(call), first: operands[1].address + UInt64(call.offsetB * element),
+                                   second: operands[0].address + UInt64(call.offsetA * element),
+                                   c: c.address + UInt64(call.offsetC * element))
             }
         }
     }
@@ -162,7 +193,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     }
 
     func indexAdd(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
-        lines("index_add", [x], indices: indices, count: x.count, into: out, sizes(outer, length, inner, indices.count))
+        lines("index_add", [x], indices: indices, count: x.count, into: out, adds: true, sizes(outer, length, inner, indices.count))
     }
 
     func take(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
@@ -170,15 +201,17 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
     }
 
     func put(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
-        lines("put_values", [x], indices: indices, count: x.count, into: out, sizes(outer, length, inner))
+        lines("put_values", [x], indices: indices, count: x.count, into: out, adds: true, sizes(outer, length, inner))
     }
 
     private func sizes(_ values: Int...) -> [Int64] { values.map { Int64($0) } }
 
     /// A kernel over contiguous `[outer, length, inner]` views with `count` threads' worth of work: its arguments are
-    /// `leading`, then `out`, the `inputs` and, when given, the indices (as 64-bit integers on the GPU).
-    private func lines(_ name: String, _ inputs: [Tensor], indices: [Int]? = nil, count: Int, into out: Tensor, _ leading: [Int64]) {
-        onDevice(out, inputs) { device, operands in
+    /// `leading`, then `out`, the `inputs` and, when given, the indices (as 64-bit integers on the GPU). A kernel that
+    /// `adds` into `out` (scatter-adds into zeros) finds it as the host left it.
+    private func lines(_ name: String, _ inputs: [Tensor], indices: [Int]? = nil, count: Int, into out: Tensor, adds: Bool = false,
+                       _ leading: [Int64]) {
+        onDevice(out, inputs, adds: adds) { device, operands in
             let arguments = KernelArguments()
             leading.forEach { arguments.add($0) }
             ([device] + operands).forEach { arguments.add($0.address) }
