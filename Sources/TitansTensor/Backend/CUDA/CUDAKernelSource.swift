@@ -92,6 +92,14 @@ enum CUDAKernelSource {
         return T(__longlong_as_double(0x7ff0000000000000LL));
     }
 
+    // The body of an elementwise kernel: `statement` for every element, `at` holding each of `n` operands' index.
+    #define FOR_EACH_ELEMENT(n, statement)                                                                            \
+        i64 at[n];                                                                                                    \
+        for (i64 i = first_index(); i < count; i += grid_stride()) {                                                  \
+            locate(L, i, n, at);                                                                                      \
+            statement;                                                                                                \
+        }
+
     __device__ __forceinline__ i64 first_index() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
     __device__ __forceinline__ i64 grid_stride() { return (i64)gridDim.x * blockDim.x; }
 
@@ -158,34 +166,18 @@ enum CUDAKernelSource {
 
     #define KERNELS(T, S)                                                                                             \
     extern "C" __global__ void unary_##S(Layout L, i64 count, i64 op, double p0, double p1, T* out, const T* x) {     \
-        i64 at[2];                                                                                                    \
-        for (i64 i = first_index(); i < count; i += grid_stride()) {                                                  \
-            locate(L, i, 2, at);                                                                                      \
-            out[at[0]] = unary_value<T>(op, x[at[1]], p0, p1);                                                        \
-        }                                                                                                             \
+        FOR_EACH_ELEMENT(2, out[at[0]] = unary_value<T>(op, x[at[1]], p0, p1));                                       \
     }                                                                                                                 \
     extern "C" __global__ void binary_##S(Layout L, i64 count, i64 op, T* out, const T* a, const T* b) {              \
-        i64 at[3];                                                                                                    \
-        for (i64 i = first_index(); i < count; i += grid_stride()) {                                                  \
-            locate(L, i, 3, at);                                                                                      \
-            out[at[0]] = binary_value<T>(op, a[at[1]], b[at[2]]);                                                     \
-        }                                                                                                             \
+        FOR_EACH_ELEMENT(3, out[at[0]] = binary_value<T>(op, a[at[1]], b[at[2]]));                                    \
     }                                                                                                                 \
     extern "C" __global__ void select_values_##S(Layout L, i64 count, T* out, const T* mask, const T* a,              \
                                                  const T* b) {                                                        \
-        i64 at[4];                                                                                                    \
-        for (i64 i = first_index(); i < count; i += grid_stride()) {                                                  \
-            locate(L, i, 4, at);                                                                                      \
-            out[at[0]] = mask[at[1]] != T(0) ? a[at[2]] : b[at[3]];                                                   \
-        }                                                                                                             \
+        FOR_EACH_ELEMENT(4, out[at[0]] = mask[at[1]] != T(0) ? a[at[2]] : b[at[3]]);                                  \
     }                                                                                                                 \
     extern "C" __global__ void multiply_add_##S(Layout L, i64 count, T* out, const T* a, const T* scale,              \
                                                 const T* addend) {                                                    \
-        i64 at[4];                                                                                                    \
-        for (i64 i = first_index(); i < count; i += grid_stride()) {                                                  \
-            locate(L, i, 4, at);                                                                                      \
-            out[at[0]] = a[at[1]] * scale[at[2]] + addend[at[3]];                                                     \
-        }                                                                                                             \
+        FOR_EACH_ELEMENT(4, out[at[0]] = a[at[1]] * scale[at[2]] + addend[at[3]]);                                    \
     }                                                                                                                 \
     /* One thread per line [o, :, i]; sum from 0, max from -inf propagating NaN (ReductionKernels.reduce). */         \
     extern "C" __global__ void reduce_##S(i64 op, i64 outer, i64 length, i64 inner, T* out, const T* x) {             \
