@@ -40,7 +40,7 @@ public enum ComputeDevice: String, CaseIterable, Sendable {
     nonisolated(unsafe) private static var gpu: (backend: CUDABackend, device: CUDAGPU)?
 
     /// Makes every op from now on run on `device`. `.cuda` loads the driver, cuBLAS and NVRTC and compiles the
-    /// kernels (once per process); throws ``Unavailable`` when any of them is missing, leaving the CPU selected.
+    /// kernels (once per process); throws ``Unavailable`` when any of them is missing, leaving the selection as it was.
     /// Not to be called while ops run on other threads.
     public static func select(_ device: ComputeDevice) throws {
         switch device {
