@@ -69,8 +69,11 @@ struct EvalCommand: ParsableCommand {
         let start = Date()
         let score = TextEvaluation.bitsPerByte(of: model, on: dataset, split: validationFraction > 0 ? .validation : .train,
                                                length: sequenceLength, batchSize: batchSize)
-        print(String(format: "%@: %.4f bits per byte over %d bytes (windows of %d from a fresh state), %@ from %@, %.1f s",
-                     data, score.bitsPerByte, score.bytes, sequenceLength,
+        // A model whose predictions are not finite (diverged, or past the length it stays finite at) says so in words.
+        let bits = score.bitsPerByte.isFinite ? String(format: "%.4f bits per byte", score.bitsPerByte)
+            : "not finite (the model's predictions hold NaN or infinity at this length)"
+        print(String(format: "%@: %@ over %d bytes (windows of %d from a fresh state), %@ from %@, %.1f s",
+                     data, bits, score.bytes, sequenceLength,
                      model.configuration.architecture.rawValue, checkpoint, Date().timeIntervalSince(start)))
     }
 
