@@ -50,6 +50,8 @@ struct SimulatedDeviceTests {
         #expect(hostBefore.isNaN, "the host's stale copy is poisoned, so a read that skipped the copy back shows")
         let values = y.toFloatArray()
         #expect(device.downloads == 1)
+        _ = ComputeDevice.using(device) { (y + 1).toFloatArray() }
+        #expect(device.uploads == 1, "a read on the host leaves the device's copy current")
         let expected = ((x * 2).exp() + x).sigmoid().toFloatArray()
         #expect(values == expected)
     }

@@ -12,7 +12,7 @@ protocol DeviceMemory: AnyObject {
 }
 
 /// A storage's copy on a device, and which of the two copies holds the latest values. Tensors live where they were
-/// last written: a device kernel's output stays on the device, and only a read on the host (``Storage/pointer(_:)``:
+/// last written: a device kernel's output stays on the device, and only a read on the host (``Storage/readPointer(_:)``:
 /// printing, `toArray()`, a checkpoint, a CPU op) copies it back, while host-made tensors (constants, data, new
 /// parameters) go up once, at their first use by a kernel. Neither side is touched while both are current.
 final class DeviceMirror {
@@ -67,13 +67,14 @@ final class DeviceMirror {
         return mirror.address
     }
 
-    /// Before the host reads or writes `storage`: the device's newer values copied back, the device's copy stale after.
-    static func hostAccess(_ storage: Storage) {
+    /// Before the host reads `storage` (or writes it, `writing`): the device's newer values copied back; after a write
+    /// the device's copy is stale.
+    static func hostAccess(_ storage: Storage, writing: Bool) {
         lock.lock()
         defer { lock.unlock() }
         guard let mirror = storage.mirror else { return }
         mirror.copyToHost(storage)
-        mirror.deviceCurrent = false
+        if writing { mirror.deviceCurrent = false }
     }
 
     private func copyToHost(_ storage: Storage) {

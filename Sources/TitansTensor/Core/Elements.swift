@@ -4,8 +4,8 @@ extension Tensor {
     public func toArray() -> [Double] {
         let c = contiguousData()
         switch dtype {
-        case .float32: return (0..<c.count).map { Double(c.pointer(Float.self)[$0]) }
-        case .float64: return Array(UnsafeBufferPointer(start: c.pointer(Double.self), count: c.count))
+        case .float32: return UnsafeBufferPointer(start: c.readPointer(Float.self), count: c.count).map(Double.init)
+        case .float64: return Array(UnsafeBufferPointer(start: c.readPointer(Double.self), count: c.count))
         }
     }
 
@@ -13,8 +13,8 @@ extension Tensor {
     public func toFloatArray() -> [Float] {
         let c = contiguousData()
         switch dtype {
-        case .float32: return Array(UnsafeBufferPointer(start: c.pointer(Float.self), count: c.count))
-        case .float64: return (0..<c.count).map { Float(c.pointer(Double.self)[$0]) }
+        case .float32: return Array(UnsafeBufferPointer(start: c.readPointer(Float.self), count: c.count))
+        case .float64: return UnsafeBufferPointer(start: c.readPointer(Double.self), count: c.count).map(Float.init)
         }
     }
 
@@ -22,8 +22,8 @@ extension Tensor {
     public var allFinite: Bool {
         let c = contiguousData()
         switch dtype {
-        case .float32: return UnsafeBufferPointer(start: c.pointer(Float.self), count: c.count).allSatisfy(\.isFinite)
-        case .float64: return UnsafeBufferPointer(start: c.pointer(Double.self), count: c.count).allSatisfy(\.isFinite)
+        case .float32: return UnsafeBufferPointer(start: c.readPointer(Float.self), count: c.count).allSatisfy(\.isFinite)
+        case .float64: return UnsafeBufferPointer(start: c.readPointer(Double.self), count: c.count).allSatisfy(\.isFinite)
         }
     }
 
@@ -31,8 +31,8 @@ extension Tensor {
     public func item() -> Double {
         precondition(count == 1, "item: tensor of shape \(shape) has \(count) elements, not 1")
         switch dtype {
-        case .float32: return Double(pointer(Float.self)[0])
-        case .float64: return pointer(Double.self)[0]
+        case .float32: return Double(readPointer(Float.self)[0])
+        case .float64: return readPointer(Double.self)[0]
         }
     }
 
@@ -45,8 +45,8 @@ extension Tensor {
             p += i * strides[d]
         }
         switch dtype {
-        case .float32: return Double(storage.pointer(Float.self)[p])
-        case .float64: return storage.pointer(Double.self)[p]
+        case .float32: return Double(storage.readPointer(Float.self)[p])
+        case .float64: return storage.readPointer(Double.self)[p]
         }
     }
 
@@ -82,8 +82,12 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         let src = contiguousData()
         switch dtype {
-        case .float64: for i in 0..<count { out.pointer(Double.self)[i] = Double(src.pointer(Float.self)[i]) }
-        case .float32: for i in 0..<count { out.pointer(Float.self)[i] = Float(src.pointer(Double.self)[i]) }
+        case .float64:
+            let (o, x) = (out.pointer(Double.self), src.readPointer(Float.self))
+            for i in 0..<count { o[i] = Double(x[i]) }
+        case .float32:
+            let (o, x) = (out.pointer(Float.self), src.readPointer(Double.self))
+            for i in 0..<count { o[i] = Float(x[i]) }
         }
         let from = self.dtype
         return Tensor.record(out, "to", [self]) { ctx in [ctx.grad.to(from)] }
@@ -94,7 +98,7 @@ extension Tensor {
     /// Calls `body` with a pointer to the first element of a contiguous float32 tensor (for interop and benchmarks).
     public func withUnsafeFloatPointer<R>(_ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
         precondition(dtype == .float32 && isContiguous, "withUnsafeFloatPointer: needs a contiguous float32 tensor, got \(dtype) \(shape)")
-        return try body(pointer(Float.self))
+        return try body(readPointer(Float.self))
     }
 
     /// Calls `body` with a mutable pointer to the first element of a contiguous float32 tensor.

@@ -50,9 +50,16 @@ public final class Storage: @unchecked Sendable {
     }
 
     /// The elements in host memory, to read or write: where a device holds newer values they are copied back first,
-    /// and the device's copy is stale after (``DeviceMirror/hostAccess(_:)``). Free while no device is in use.
+    /// and the device's copy is stale after (``DeviceMirror/hostAccess(_:writing:)``). Free while no device is in use.
     @inline(__always) func pointer<T: TensorScalar>(_: T.Type) -> UnsafeMutablePointer<T> {
-        if DeviceMirror.inUse { DeviceMirror.hostAccess(self) }
+        if DeviceMirror.inUse { DeviceMirror.hostAccess(self, writing: true) }
         return raw.assumingMemoryBound(to: T.self)
+    }
+
+    /// The elements in host memory, to read only: copied back first where a device holds newer values, and the
+    /// device's copy stays current.
+    @inline(__always) func readPointer<T: TensorScalar>(_: T.Type) -> UnsafePointer<T> {
+        if DeviceMirror.inUse { DeviceMirror.hostAccess(self, writing: false) }
+        return UnsafePointer(raw.assumingMemoryBound(to: T.self))
     }
 }

@@ -72,6 +72,11 @@ public final class Tensor {
         storage.pointer(T.self) + offset
     }
 
+    /// The first element for reading only (a device's copy stays current; ``Storage/readPointer(_:)``).
+    @inline(__always) func readPointer<T: TensorScalar>(_ type: T.Type) -> UnsafePointer<T> {
+        storage.readPointer(T.self) + offset
+    }
+
     /// Stops with a message naming `op` unless the dtype matches.
     func expectDType(_ other: Tensor, _ op: String) {
         precondition(dtype == other.dtype,
