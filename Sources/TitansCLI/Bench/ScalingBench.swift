@@ -40,17 +40,31 @@ struct ScalingBench: ParsableCommand {
               + (recompute ? "; blocks recomputed in backward" : ""))
         print("model".padding(toLength: 18, withPad: " ", startingAt: 0)
               + lengths.map { String($0).padding(toLength: 26, withPad: " ", startingAt: 0) }.joined() + "train, forward at longest / shortest")
+        var failures: [String] = []
         for (name, depth) in rows {
-            var cells: [(train: Double, forward: Double, megabytes: Double)] = []
-            for length in lengths { cells.append(try subprocess("\(name):\(depth):\(length)")) }
+            // A cell that fails (out of memory, say) is named in its row; the table goes on.
+            var cells: [(train: Double, forward: Double, megabytes: Double)?] = []
+            for length in lengths {
+                let cell = "\(name):\(depth):\(length)"
+                do { cells.append(try subprocess(cell)) } catch {
+                    cells.append(nil)
+                    failures.append("\(cell): \(error)")
+                }
+            }
             let label = depth > 0 ? "\(name) d\(depth)" : name
+            let measured = cells.compactMap { $0 }
             var ratio = "-"
-            if cells.count > 1, let shortest = cells.first, let longest = cells.last {
+            if measured.count > 1, let shortest = measured.first, let longest = measured.last {
                 ratio = String(format: "%.2f, %.2f", longest.train / shortest.train, longest.forward / shortest.forward)
+                if cells.last.flatMap({ $0 }) == nil { ratio += " (longest measured)" }
             }
             print(label.padding(toLength: 18, withPad: " ", startingAt: 0)
-                  + cells.map { String(format: "%.0f / %.0f, %.0f MB", $0.train, $0.forward, $0.megabytes)
+                  + cells.map { ($0.map { String(format: "%.0f / %.0f, %.0f MB", $0.train, $0.forward, $0.megabytes) } ?? "failed")
                       .padding(toLength: 26, withPad: " ", startingAt: 0) }.joined() + ratio)
+        }
+        guard failures.isEmpty else {
+            failures.forEach { print("failed: \($0)") }
+            throw ExitCode.failure
         }
     }
 
@@ -67,15 +81,19 @@ struct ScalingBench: ParsableCommand {
         if !FileManager.default.fileExists(atPath: process.executableURL?.path ?? "") {
             process.executableURL = Bundle.main.executableURL
         }
-        process.arguments = ["bench", "scaling", "--cell", cell, "--repeats", String(repeats)] + (recompute ? ["--recompute"] : [])
+        process.arguments = ["bench", "scaling", "--cell", cell, "--repeats", String(repeats), "--device", ComputeDevice.current.rawValue]
+            + (recompute ? ["--recompute"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let fields = String(decoding: data, as: UTF8.self).split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard process.terminationStatus == 0, fields.count == 3 else {
-            throw CommandError("the cell \(cell) failed (status \(process.terminationStatus)); run `titans bench scaling --cell \(cell)` to see why")
+        guard process.terminationReason == .exit, process.terminationStatus == 0, fields.count == 3 else {
+            let how = process.terminationReason == .uncaughtSignal
+                ? "killed by signal \(process.terminationStatus)\(process.terminationStatus == 9 ? " (out of memory, most likely)" : "")"
+                : "status \(process.terminationStatus)"
+            throw CommandError("\(how); run `titans bench scaling --cell \(cell)` to see why")
         }
         return (fields[0], fields[1], fields[2])
     }
