@@ -38,6 +38,12 @@ final class DeviceMirror {
         case overwrite
         /// Writes some elements (a view) or adds into it: the device's copy must be current, the host's is stale after.
         case update
+
+        /// How a kernel uses its output `out`: overwritten when it writes the whole storage, else (a view, or a kernel
+        /// that `adds` into it) updated.
+        static func output(_ out: Tensor, adds: Bool = false) -> Use {
+            !adds && out.offset == 0 && out.count == out.storage.count && out.isContiguous ? .overwrite : .update
+        }
     }
 
     /// The device address of `storage`'s first element in `memory`, ready for `use`: made and copied up as needed.

@@ -53,10 +53,8 @@ final class SimulatedDevice: DeviceMemory, ComputeBackend, @unchecked Sendable {
         } catch { fatalError("SimulatedDevice: \(error)") }
     }
 
-    /// The output's use, as ``CUDABackend`` decides it: overwritten when the view is its whole storage.
-    private func output(_ out: Tensor) -> Tensor {
-        onDevice(out, out.offset == 0 && out.count == out.storage.count && out.isContiguous ? .overwrite : .update)
-    }
+    /// The output as a view on this device, made ready as ``CUDABackend`` makes its outputs (``DeviceMirror/Use/output(_:adds:)``).
+    private func output(_ out: Tensor, adds: Bool = false) -> Tensor { onDevice(out, .output(out, adds: adds)) }
 
     private var cpu: CPUBackend { CPUBackend.shared }
 
@@ -122,7 +120,7 @@ final class SimulatedDevice: DeviceMemory, ComputeBackend, @unchecked Sendable {
 
     func indexAdd(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         let x = onDevice(x, .read)
-        cpu.indexAdd(x, indices: indices, outer: outer, length: length, inner: inner, into: onDevice(out, .update))
+        cpu.indexAdd(x, indices: indices, outer: outer, length: length, inner: inner, into: output(out, adds: true))
     }
 
     func take(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
@@ -132,6 +130,6 @@ final class SimulatedDevice: DeviceMemory, ComputeBackend, @unchecked Sendable {
 
     func put(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         let x = onDevice(x, .read)
-        cpu.put(x, indices: indices, outer: outer, length: length, inner: inner, into: onDevice(out, .update))
+        cpu.put(x, indices: indices, outer: outer, length: length, inner: inner, into: output(out, adds: true))
     }
 }

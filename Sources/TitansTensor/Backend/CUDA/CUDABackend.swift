@@ -95,8 +95,7 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
                           _ body: (DeviceOperand, [DeviceOperand]) throws -> Void) {
         attempt("running on the GPU") {
             let operands = try inputs.map { try DeviceOperand($0, in: memory, for: .read) }  // inputs first: out may alias one
-            let whole = !adds && out.offset == 0 && out.count == out.storage.count && out.isContiguous
-            try body(try DeviceOperand(out, in: memory, for: whole ? .overwrite : .update), operands)
+            try body(try DeviceOperand(out, in: memory, for: .output(out, adds: adds)), operands)
         }
     }
 
