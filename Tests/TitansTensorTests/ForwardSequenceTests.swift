@@ -489,6 +489,20 @@ struct ForwardSequenceTests {
             FwdRef.expectClose(x.depthwiseCausalConvolution(weight: w, bias: b), Self.convolutionReference(xv, shape, wv, kernel: kernel, bias: bv),
                                shape: shape, dtype: dtype, scale: 4, "kernel \(kernel) with bias")
         }
+        // With earlier inputs given no output: the full convolution's last positions, for histories shorter, as long as
+        // and longer than the kernel reaches.
+        for (kernel, past) in [(4, 1), (4, 3), (4, 6), (3, 7), (1, 2)] {
+            let (w, wv) = FwdRef.random([3, kernel], dtype, seed: 175)
+            let (b, bv) = FwdRef.random([3], dtype, seed: 176)
+            let full = Self.convolutionReference(xv, shape, wv, kernel: kernel, bias: bv)
+            var last: [Double] = []
+            for batch in 0..<2 {
+                let (from, to) = ((batch * 7 + past) * 3, (batch + 1) * 7 * 3)
+                last += full[from..<to]
+            }
+            FwdRef.expectClose(x.depthwiseCausalConvolution(weight: w, bias: b, past: past), last, shape: [2, 7 - past, 3], dtype: dtype,
+                               scale: 4, "kernel \(kernel), past \(past)")
+        }
         // A known case: kernel [1, 2] on one channel gives y[t] = x[t-1] + 2 x[t].
         let one = Tensor(shape: [1, 4, 1], [1, 10, 100, 1000], dtype: dtype)
         FwdRef.expectClose(one.depthwiseCausalConvolution(weight: Tensor(shape: [1, 2], [1, 2], dtype: dtype)), [2, 21, 210, 2100],

@@ -75,6 +75,7 @@ import Testing
         let bias = Inputs.normal([3], seed: 113)
         expectFirstOrder([x, w]) { $0[0].depthwiseCausalConvolution(weight: $0[1]) }
         expectFirstOrder([x, w, bias]) { $0[0].depthwiseCausalConvolution(weight: $0[1], bias: $0[2]) }
+        expectFirstOrder([x, w, bias]) { $0[0].depthwiseCausalConvolution(weight: $0[1], bias: $0[2], past: 2) }
     }
 
     @Test func depthwiseCausalConvolutionOfViews() {

@@ -4,9 +4,11 @@ extension MemoryUpdate {
     /// Form 4, the one-token step used for decoding: the mini-batch form one token at a time, each token's gradient at
     /// its chunk's start from the factored form (a few small matmuls, no autodiff, no chunk products), then its step,
     /// kept factored (``fusedStep(_:factors:sizes:token:chunkSize:)``). Continues from `cursor`, part-way through a
-    /// chunk or not.
+    /// chunk or not. While decoding on the CPU one token takes the same step in plain loops instead
+    /// (``fusedRecurrent(_:_:_:chunkSize:rule:)``).
     static func recurrent(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                           rule: StepRule) -> (Tensor, MemoryCursor) {
+        if let fused = fusedRecurrent(mlp, stream, cursor, chunkSize: chunkSize, rule: rule) { return fused }
         var cursor = cursor
         var reads: [Tensor] = []
         for t in 0..<stream.length {

@@ -114,8 +114,7 @@ public final class NeuralMemory: Module {
             let joined = past.map { Tensor.concatenate([$0, h], axis: 1) } ?? h
             let keep = min(convolution.kernel - 1, joined.shape[1])
             history = joined.slice(axis: 1, start: joined.shape[1] - keep, end: joined.shape[1])
-            h = convolution(joined)
-            if let past { h = h.slice(axis: 1, start: past.shape[1], end: joined.shape[1]) }
+            h = convolution(joined, past: past?.shape[1] ?? 0)
         }
         h = h.silu().reshape([x.shape[0], x.shape[1], c.heads, c.headWidth])
         if normalise { h = h.l2Normalized() }

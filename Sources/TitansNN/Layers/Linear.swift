@@ -62,5 +62,6 @@ public final class DepthwiseCausalConvolution: Module {
 
     public var kernel: Int { weight.shape[1] }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.depthwiseCausalConvolution(weight: weight, bias: bias) }
+    /// The convolution of `x` `[batch, time, channels]`, whose first `past` positions are earlier inputs given no output.
+    public func callAsFunction(_ x: Tensor, past: Int = 0) -> Tensor { x.depthwiseCausalConvolution(weight: weight, bias: bias, past: past) }
 }

@@ -101,6 +101,24 @@ extension Tensor {
         return try body(readPointer(Float.self))
     }
 
+    /// Calls `body` with a pointer to the first element of each of `tensors`, all contiguous float32, read only: for a
+    /// kernel outside this module that reads many tensors at once (the memory's fused one-token step).
+    public static func withUnsafeFloatPointers<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+        for t in tensors {
+            precondition(t.dtype == .float32 && t.isContiguous, "withUnsafeFloatPointers: needs contiguous float32 tensors, got \(t.dtype) \(t.shape)")
+        }
+        return try withExtendedLifetime(tensors) { try body(tensors.map { $0.readPointer(Float.self) }) }
+    }
+
+    /// Calls `body` with a pointer to the first element of each of `tensors`, all contiguous float32, to write (each
+    /// tensor's device copy, if any, is stale after).
+    public static func withUnsafeMutableFloatPointers<R>(_ tensors: [Tensor], _ body: ([UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
+        for t in tensors {
+            precondition(t.dtype == .float32 && t.isContiguous, "withUnsafeMutableFloatPointers: needs contiguous float32 tensors, got \(t.dtype) \(t.shape)")
+        }
+        return try withExtendedLifetime(tensors) { try body(tensors.map { $0.pointer(Float.self) }) }
+    }
+
     /// Calls `body` with a mutable pointer to the first element of a contiguous float32 tensor.
     public func withUnsafeMutableFloatPointer<R>(_ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
         precondition(dtype == .float32 && isContiguous, "withUnsafeMutableFloatPointer: needs a contiguous float32 tensor, got \(dtype) \(shape)")

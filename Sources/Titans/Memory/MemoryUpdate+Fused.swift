@@ -1,0 +1,414 @@
+import Foundation
+import TitansNN
+
+extension MemoryUpdate {
+    /// The one-token step of ``recurrent(_:_:_:chunkSize:rule:)`` in plain loops over the elements, one sequence and
+    /// head at a time: the token's gradient factors at the chunk's start, its step size, the carried scalars and the
+    /// factored steps advanced, and the read through them — the same cursor and read as the op path, which it replaces
+    /// while decoding (about ninety small ops per token and memory become a dozen tensors). `nil` where it does not
+    /// apply: recording gradients, another device than the CPU, float64, the residual wrapper, or a cursor whose parts
+    /// are not shaped as the one-token step leaves them; the op path runs there. Tested equal to the op path in float64
+    /// (MemoryUpdateTests).
+    static func fusedRecurrent(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
+                               rule: StepRule) -> (Tensor, MemoryCursor)? {
+        guard let step = FusedRecurrentStep(mlp, token, cursor, rule: rule) else { return nil }
+        return step.run(chunkSize: chunkSize)
+    }
+}
+
+/// The tensors one fused step reads, checked and made contiguous, and the loops over them
+/// (``MemoryUpdate/fusedRecurrent(_:_:_:chunkSize:rule:)``). Shapes: B sequences, H heads, head width d, matrix l of
+/// the memory `in_l × out_l`; n the chunk's tokens already factored.
+private struct FusedRecurrentStep {
+    let mlp: MemoryMLP
+    let rule: StepRule
+    var cursor: MemoryCursor
+    let (batch, heads, width): (Int, Int, Int)
+    let widths: [(input: Int, output: Int)]
+    /// Tokens already in the chunk's factored steps.
+    let factored: Int
+    /// Whether θ differs per parameter tensor (one pair of coefficient rows per matrix) or is shared (one pair for all).
+    let perMatrixRates: Bool
+
+    /// Every tensor read, in one list (``Slot`` names the positions).
+    private var inputs: [Tensor] = []
+    private var slots = Slots()
+
+    /// Positions in ``inputs``; -1 where a part is absent.
+    private struct Slots {
+        var query = 0, key = 0, value = 0, learningRate = 0, momentum = -1, retention = -1
+        var chunkStart: [Int] = [], weights: [Int] = [], surprise: [Int] = []
+        var earlierWeights: [Int] = [], earlierSurprise: [Int] = []
+        var carried = -1  // retention β, momentum a, carried surprise c at carried, carried + 1, carried + 2
+        var factorInputs: [Int] = [], factorDeltas: [Int] = [], weightRows: [Int] = [], surpriseRows: [Int] = []
+        var load = -1
+    }
+
+    init?(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, rule: StepRule) {
+        guard token.length == 1, !GradMode.isEnabled, ComputeDevice.current == .cpu, !mlp.residualNorm,
+              token.keys.dtype == .float32, token.keys.rank == 4 else { return nil }
+        (self.mlp, self.rule, self.cursor) = (mlp, rule, cursor)
+        (batch, heads, width) = (token.keys.shape[0], token.keys.shape[1], token.keys.shape[3])
+        widths = cursor.gradientWeights.prefix(mlp.matrixCount).map { (input: $0.shape[2], output: $0.shape[3]) }
+        perMatrixRates = rule == .layerNormalized
+        factored = cursor.pending?.gradients.inputs.first?.shape[2] ?? 0
+        let (b, h) = (batch, heads)
+        let matrices = mlp.matrixCount
+
+        func add(_ t: Tensor, _ shape: [Int]) -> Int? {
+            guard t.shape == shape, t.dtype == .float32 else { return nil }
+            inputs.append(t.contiguous())
+            return inputs.count - 1
+        }
+        /// A memory tensor `[1 or B, H, in, out]`.
+        func addMatrix(_ t: Tensor, _ l: Int) -> Int? {
+            guard t.rank == 4, t.shape[0] == 1 || t.shape[0] == b else { return nil }
+            return add(t, [t.shape[0], h, widths[l].input, widths[l].output])
+        }
+        guard cursor.gradientWeights.count == matrices, cursor.state.weights.count == matrices,
+              widths.first?.input == width, widths[mlp.depth - 1].output == width,
+              let query = add(token.queries, [b, h, 1, width]), let key = add(token.keys, [b, h, 1, width]),
+              let value = add(token.values, [b, h, 1, width]), let rate = add(token.learningRate, [b, h, 1]) else { return nil }
+        (slots.query, slots.key, slots.value, slots.learningRate) = (query, key, value, rate)
+        if let m = token.logMomentum { guard let i = add(m, [b, h, 1]) else { return nil }; slots.momentum = i }
+        if let r = token.logRetention { guard let i = add(r, [b, h, 1]) else { return nil }; slots.retention = i }
+        for l in 0..<matrices {
+            guard let start = addMatrix(cursor.gradientWeights[l], l), let w = addMatrix(cursor.state.weights[l], l),
+                  let s = addMatrix(cursor.state.surprise[l], l) else { return nil }
+            slots.chunkStart.append(start)
+            slots.weights.append(w)
+            slots.surprise.append(s)
+        }
+        if let earlier = cursor.steps {
+            guard earlier.weights.count == matrices else { return nil }
+            for l in 0..<matrices {
+                guard let w = addMatrix(earlier.weights[l], l), let s = addMatrix(earlier.surprise[l], l) else { return nil }
+                slots.earlierWeights.append(w)
+                slots.earlierSurprise.append(s)
+            }
+        }
+        switch (cursor.carriedScale, cursor.pending) {
+        case (nil, nil): break
+        case let (scale?, pending?):
+            let n = factored, rows = perMatrixRates ? matrices : 1
+            guard pending.gradients.gain == nil, pending.gradients.inputs.count == matrices, pending.gradients.deltas.count == matrices,
+                  pending.weightCoefficients.count == matrices, pending.surpriseCoefficients.count == matrices,
+                  let beta = add(scale.retention, [b, h, 1, 1]), add(scale.momentum, [b, h, 1, 1]) != nil,
+                  add(scale.surprise, [b, h, 1, 1]) != nil else { return nil }
+            slots.carried = beta
+            for l in 0..<matrices {
+                guard let x = add(pending.gradients.inputs[l], [b, h, n, widths[l].input]),
+                      let d = add(pending.gradients.deltas[l], [b, h, n, widths[l].output]) else { return nil }
+                slots.factorInputs.append(x)
+                slots.factorDeltas.append(d)
+            }
+            for l in 0..<rows {
+                guard let w = add(pending.weightCoefficients[l], [b, h, n]), let s = add(pending.surpriseCoefficients[l], [b, h, n])
+                else { return nil }
+                slots.weightRows.append(w)
+                slots.surpriseRows.append(s)
+            }
+        default: return nil
+        }
+        if case .chunkBounded = rule, let load = cursor.load {
+            guard let i = add(load, [b, h]) else { return nil }
+            slots.load = i
+        }
+    }
+
+    /// The step and the read for every sequence and head; the chunk closed after its last token, as the op path does.
+    func run(chunkSize: Int) -> (Tensor, MemoryCursor) {
+        let matrices = mlp.matrixCount, rows = perMatrixRates ? matrices : 1, n = factored + 1
+        let (b, h, pairs) = (batch, heads, batch * heads)
+        let reads = Tensor.zeros([b, h, 1, width])
+        let newInputs = widths.map { Tensor.zeros([b, h, n, $0.input]) }, newDeltas = widths.map { Tensor.zeros([b, h, n, $0.output]) }
+        let weightRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }, surpriseRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }
+        let carried = (0..<3).map { _ in Tensor.zeros([b, h, 1, 1]) }  // β, a, c
+        let rowScale = Tensor.zeros([b, h]), load = Tensor.zeros([b, h])
+        let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried + [rowScale, load]
+
+        Tensor.withUnsafeFloatPointers(inputs) { p in
+            Tensor.withUnsafeMutableFloatPointers(outputs) { o in
+                let (oInputs, oDeltas) = (Array(o[1...matrices]), Array(o[(matrices + 1)...(2 * matrices)]))
+                let oWeights = Array(o[(2 * matrices + 1)...(2 * matrices + rows)])
+                let oSurprise = Array(o[(2 * matrices + rows + 1)...(2 * matrices + 2 * rows)])
+                let (oCarried, oRowScale, oLoad) = (Array(o[(2 * matrices + 2 * rows + 1)...(2 * matrices + 2 * rows + 3)]), o[o.count - 2], o[o.count - 1])
+                let scratch = FusedScratch(widths: widths)
+                defer { scratch.deallocate() }
+                for pair in 0..<pairs {
+                    /// This pair's matrix in a memory tensor `[1 or B, H, in, out]`.
+                    func matrix(_ slot: Int) -> UnsafePointer<Float> {
+                        let shape = inputs[slot].shape
+                        return p[slot] + (shape[0] == 1 ? pair % heads : pair) * shape[2] * shape[3]
+                    }
+                    // The token's gradient factors at the chunk's start (MemoryMLP.gradientFactors) and its step size.
+                    let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
+                                                 chunkStart: slots.chunkStart.map(matrix))
+                    let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], sizes: sizes,
+                                             carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, matrices: matrices,
+                                             chunkSize: chunkSize)
+                    (oRowScale[pair], oLoad[pair]) = (step.rowScale, step.load)
+                    // The carried scalars and the factored steps advanced (MemoryUpdate.fusedStep, CarriedScale.advance,
+                    // FactoredSteps.appending): a ← η a, β ← (1 − α) β, c ← (1 − α) c + a; s ← [η s, θ], w ← [(1 − α) w + η s, θ].
+                    let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
+                    let keep: Float? = slots.retention >= 0 ? Foundation.exp(p[slots.retention][pair]) : nil
+                    var (beta, a, c): (Float, Float, Float) = slots.carried >= 0
+                        ? (p[slots.carried][pair], p[slots.carried + 1][pair], p[slots.carried + 2][pair]) : (1, 1, 0)
+                    a = eta.map { a * $0 } ?? 0
+                    if let keep { (beta, c) = (beta * keep, c * keep + a) } else { c += a }
+                    (oCarried[0][pair], oCarried[1][pair], oCarried[2][pair]) = (beta, a, c)
+                    for g in 0..<rows {
+                        for m in 0..<factored {
+                            let s = p[slots.surpriseRows[g]][pair * factored + m], w = p[slots.weightRows[g]][pair * factored + m]
+                            let carriedSurprise = eta.map { s * $0 } ?? 0
+                            oSurprise[g][pair * n + m] = carriedSurprise
+                            oWeights[g][pair * n + m] = (keep.map { w * $0 } ?? w) + carriedSurprise
+                        }
+                        (oSurprise[g][pair * n + factored], oWeights[g][pair * n + factored]) = (step.rates[g], step.rates[g])
+                    }
+                    for l in 0..<matrices {
+                        let (input, output) = widths[l]
+                        if factored > 0 {
+                            (oInputs[l] + pair * n * input).update(from: p[slots.factorInputs[l]] + pair * factored * input, count: factored * input)
+                            (oDeltas[l] + pair * n * output).update(from: p[slots.factorDeltas[l]] + pair * factored * output, count: factored * output)
+                        }
+                        (oInputs[l] + (pair * n + factored) * input).update(from: scratch.layerInputs[l], count: input)
+                        (oDeltas[l] + (pair * n + factored) * output).update(from: scratch.deltas[l], count: output)
+                    }
+                    // The query's read through the carried state and the factored steps (MemoryUpdate.read).
+                    let parts = FusedReadParts(
+                        beta: beta, carriedSurprise: c, rho: step.rowScale,
+                        weights: slots.weights.map(matrix), surprise: slots.surprise.map(matrix),
+                        earlierWeights: slots.earlierWeights.map(matrix), earlierSurprise: slots.earlierSurprise.map(matrix),
+                        factorInputs: (0..<matrices).map { UnsafePointer(oInputs[$0] + pair * n * widths[$0].input) },
+                        factorDeltas: (0..<matrices).map { UnsafePointer(oDeltas[$0] + pair * n * widths[$0].output) },
+                        weightRows: (0..<matrices).map { UnsafePointer(oWeights[perMatrixRates ? $0 : 0] + pair * n) }, factors: n)
+                    scratch.read(mlp, query: p[slots.query] + pair * width, parts: parts, into: o[0] + pair * width)
+                }
+            }
+        }
+
+        var next = cursor
+        next.carriedScale = CarriedScale(retention: carried[0], momentum: carried[1], surprise: carried[2])
+        next.pending = FactoredSteps(gradients: TokenGradients(inputs: newInputs, deltas: newDeltas),
+                                     weightCoefficients: perMatrixRates ? weightRows : Array(repeating: weightRows[0], count: matrices),
+                                     surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: matrices))
+        let bounded: Bool
+        if case .chunkBounded = rule { bounded = true } else { bounded = false }
+        next.rowScale = bounded ? rowScale : nil
+        next.endTokens(load: bounded ? load : nil, chunkSize: chunkSize)
+        return (reads, next)
+    }
+}
+
+/// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:parameterCount:sizes:carriedLoad:chunkSize:)``
+/// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound) and the chunk's load after the token.
+private struct FusedStepSize {
+    var rates: [Float]
+    var rowScale: Float = 1
+    var load: Float = 0
+
+    init(rule: StepRule, theta: Float, sizes: FusedGradientSizes, carriedLoad: Float, matrices: Int, chunkSize: Int) {
+        let epsilon = Float(GradientSizes.epsilon)
+        switch rule {
+        case .plain: rates = [theta]
+        case .chunkMean: rates = [theta * (1 / Float(chunkSize))]
+        case .layerNormalized: rates = (0..<matrices).map { theta / (sizes.inputs[$0] + epsilon) }
+        case .curvatureNormalized: rates = [theta / (sizes.curvature + epsilon)]
+        case .gradientClipped(let maxNorm):
+            let c = Float(maxNorm)
+            rates = [theta * (1 / Swift.max(sizes.squaredGradientNorm, c * c).squareRoot()) * c]
+        case .chunkBounded(let bound):
+            rates = [theta]
+            load = theta * sizes.curvature + carriedLoad
+            rowScale = Float(bound) / Swift.max(load, Float(bound))
+        }
+    }
+}
+
+/// The sizes the step rules read (``GradientSizes``), for one token, sequence and head.
+private struct FusedGradientSizes {
+    var inputs: [Float]
+    var squaredGradientNorm: Float
+    var curvature: Float
+}
+
+/// What one sequence and head's read takes: the carried state's scalars (β, c) and ρ, the memory's matrices (the
+/// carried state, the chunk's earlier steps if any) and the factored steps (per matrix the tokens' inputs, deltas and
+/// weight coefficients, `factors` tokens).
+private struct FusedReadParts {
+    let beta: Float, carriedSurprise: Float, rho: Float
+    let weights: [UnsafePointer<Float>], surprise: [UnsafePointer<Float>]
+    let earlierWeights: [UnsafePointer<Float>], earlierSurprise: [UnsafePointer<Float>]
+    let factorInputs: [UnsafePointer<Float>], factorDeltas: [UnsafePointer<Float>], weightRows: [UnsafePointer<Float>]
+    let factors: Int
+}
+
+/// Working rows, reused by every sequence and head: each matrix's input x_l, pre-activation a_l and delta δ_l, the
+/// loss's gradient and two rows for a read.
+private struct FusedScratch {
+    let widths: [(input: Int, output: Int)]
+    let layerInputs: [UnsafeMutablePointer<Float>], preActivations: [UnsafeMutablePointer<Float>], deltas: [UnsafeMutablePointer<Float>]
+    let carried: UnsafeMutablePointer<Float>, steps: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>
+    private let all: [UnsafeMutablePointer<Float>]
+
+    init(widths: [(input: Int, output: Int)]) {
+        self.widths = widths
+        let widest = widths.map { Swift.max($0.input, $0.output) }.max() ?? 0
+        func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
+            p.initialize(repeating: 0, count: Swift.max(count, 1))
+            return p
+        }
+        layerInputs = widths.map { allocate($0.input) }
+        preActivations = widths.map { allocate($0.output) }
+        deltas = widths.map { allocate($0.output) }
+        (carried, steps, row) = (allocate(widest), allocate(widest), allocate(2 * widest))
+        all = layerInputs + preActivations + deltas + [carried, steps, row]
+    }
+
+    func deallocate() { all.forEach { $0.deallocate() } }
+
+    /// The token's gradient factors at the chunk-start weights `chunkStart` (``MemoryMLP/gradientFactors(_:keys:values:)``)
+    /// into ``layerInputs`` and ``deltas``, and the sizes the step rules read.
+    func gradient(_ mlp: MemoryMLP, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                  chunkStart: [UnsafePointer<Float>]) -> FusedGradientSizes {
+        let depth = mlp.depth, width = widths[0].input
+        layerInputs[0].update(from: key, count: width)
+        for l in 0..<depth {
+            vectorMatrix(layerInputs[l], chunkStart[l], widths[l], into: preActivations[l])
+            if l < depth - 1 {
+                for i in 0..<widths[l].output { layerInputs[l + 1][i] = activate(mlp.activation, preActivations[l][i]) }
+            }
+        }
+        // M(k), then dℓ/dM(k) (InnerLoss.outputGradient) into the last layer's delta, and the objective's curvature factor.
+        let out = row, error = deltas[depth - 1]
+        out.update(from: preActivations[depth - 1], count: width)
+        if mlp.shortcut {
+            layerInputs[depth].update(from: key, count: width)
+            vectorMatrix(layerInputs[depth], chunkStart[depth], widths[depth], into: steps)
+            for i in 0..<width { out[i] += steps[i] }
+        }
+        var curvatureFactor: Float = 1
+        switch mlp.loss {
+        case .squaredError: for i in 0..<width { error[i] = (out[i] - value[i]) * 2 }
+        case .dotProduct: for i in 0..<width { error[i] = -value[i] }
+        case .lp(let p):
+            let p = Float(p)
+            var curved: Float = 0, squared: Float = 0
+            for i in 0..<width {
+                let e = out[i] - value[i]
+                let g = (e > 0 ? 1 : e < 0 ? -1 : 0) * Foundation.pow(Swift.abs(e), p - 1) * p
+                error[i] = g
+                curved += g * g * Foundation.pow(Swift.abs(e), p - 2) * (p * (p - 1))
+                squared += g * g
+            }
+            if p > 2 { curvatureFactor = Swift.max(curved * 0.5 / (squared + Float(GradientSizes.epsilon)), 1) }
+        case .huber(let delta):
+            let d = Float(delta)
+            for i in 0..<width { error[i] = Swift.min(Swift.max(out[i] - value[i], -d), d) * 2 }
+        }
+        // Back through the layers: δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(a_{l−1}); the shortcut's delta is the output's.
+        for l in stride(from: depth - 1, to: 0, by: -1) {
+            let (input, output) = widths[l]
+            for i in 0..<input {
+                deltas[l - 1][i] = dot(chunkStart[l] + i * output, deltas[l], output)
+                    * activationDerivative(mlp.activation, preActivations[l - 1][i])
+            }
+        }
+        if mlp.shortcut { deltas[depth].update(from: error, count: width) }
+        let inputNorms = widths.indices.map { dot(layerInputs[$0], layerInputs[$0], widths[$0].input) }
+        let parameterNorms = widths.indices.map { inputNorms[$0] * dot(deltas[$0], deltas[$0], widths[$0].output) }
+        let gradientNorm = parameterNorms.dropFirst().reduce(parameterNorms[0], +)
+        return FusedGradientSizes(inputs: inputNorms, squaredGradientNorm: gradientNorm,
+                                  curvature: gradientNorm / (dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
+    }
+
+    /// The query read from the memory after the token's step, never formed (``MemoryUpdate`` `read`): through each
+    /// matrix, β z M + c z S − ρ (Σ_m w_m (z·x_m) δ_m + β z E_W + c z E_S), E the chunk's earlier steps.
+    func read(_ mlp: MemoryMLP, query: UnsafePointer<Float>, parts: FusedReadParts, into out: UnsafeMutablePointer<Float>) {
+        let width = widths[0].input, widest = widths.map { Swift.max($0.input, $0.output) }.max() ?? 0
+        /// `input` through matrix `l` into `result`.
+        func through(_ input: UnsafePointer<Float>, _ l: Int, into result: UnsafeMutablePointer<Float>) {
+            let (inputs, outputs) = widths[l]
+            result.update(repeating: 0, count: outputs)
+            steps.update(repeating: 0, count: outputs)
+            for i in 0..<inputs {
+                let (weight, surprise) = (parts.beta * input[i], parts.carriedSurprise * input[i])
+                axpy(weight, parts.weights[l] + i * outputs, result, outputs)
+                axpy(surprise, parts.surprise[l] + i * outputs, result, outputs)
+                if !parts.earlierWeights.isEmpty {
+                    axpy(weight, parts.earlierWeights[l] + i * outputs, steps, outputs)
+                    axpy(surprise, parts.earlierSurprise[l] + i * outputs, steps, outputs)
+                }
+            }
+            for m in 0..<parts.factors {
+                let coefficient = dot(parts.factorInputs[l] + m * inputs, input, inputs) * parts.weightRows[l][m]
+                axpy(coefficient, parts.factorDeltas[l] + m * outputs, steps, outputs)
+            }
+            for j in 0..<outputs { result[j] -= parts.rho * steps[j] }
+        }
+        // Two rows in turn: a layer's input and its output.
+        var (z, next) = (row, row + widest)
+        z.update(from: query, count: width)
+        for l in 0..<mlp.depth {
+            through(z, l, into: next)
+            if l < mlp.depth - 1 { for j in 0..<widths[l].output { next[j] = activate(mlp.activation, next[j]) } }
+            swap(&z, &next)
+        }
+        if mlp.shortcut {
+            through(query, mlp.depth, into: next)
+            for i in 0..<width { z[i] += next[i] }
+        }
+        out.update(from: z, count: width)
+    }
+}
+
+/// x W for a row x of `widths.input` and W `input × output`, row-major.
+private func vectorMatrix(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ widths: (input: Int, output: Int),
+                          into out: UnsafeMutablePointer<Float>) {
+    out.update(repeating: 0, count: widths.output)
+    for i in 0..<widths.input { axpy(x[i], w + i * widths.output, out, widths.output) }
+}
+
+/// y += α x over `count` elements.
+@inline(__always) private func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    for j in 0..<count { y[j] += alpha * x[j] }
+}
+
+/// Σ a_i b_i over `count` elements, in eight partial sums.
+@inline(__always) private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+    var sums = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+        sums += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = sums.sum()
+    while i < count {
+        total += a[i] * b[i]
+        i += 1
+    }
+    return total
+}
+
+/// σ(a): SiLU a·sigmoid(a) or GELU a·Φ(a), as the op path's activations.
+@inline(__always) private func activate(_ activation: NeuralMemoryConfiguration.Activation, _ a: Float) -> Float {
+    switch activation {
+    case .silu: return a / (1 + Foundation.exp(-a))
+    case .gelu: return a * (1 + Foundation.erf(a * Float(0.5).squareRoot())) / 2
+    }
+}
+
+/// σ'(a) (``MemoryMLP/activationDerivative(_:)``).
+@inline(__always) private func activationDerivative(_ activation: NeuralMemoryConfiguration.Activation, _ a: Float) -> Float {
+    switch activation {
+    case .silu:
+        let s = 1 / (1 + Foundation.exp(-a))
+        return s * (1 + a * (1 - s))
+    case .gelu:
+        let cdf = (Foundation.erf(a * Float(0.5).squareRoot()) + 1) * 0.5
+        let density = Foundation.exp(a * a * -0.5) * (1 / (2 * Float.pi).squareRoot())
+        return cdf + a * density
+    }
+}

@@ -1,0 +1,80 @@
+import Testing
+@testable import Titans
+
+/// The fused one-token step (plain loops, float32, decoding on the CPU) against the op path it replaces, in float64.
+struct FusedRecurrentTests {
+    typealias Setup = MemoryUpdateTests.Setup
+
+    /// The setup's tensors in float32.
+    static func float32(_ s: Setup) -> Setup {
+        let t = s.stream
+        return Setup(mlp: s.mlp,
+                     stream: MemoryStream(queries: t.queries.to(.float32), keys: t.keys.to(.float32), values: t.values.to(.float32),
+                                          learningRate: t.learningRate.to(.float32), logMomentum: t.logMomentum?.to(.float32),
+                                          logRetention: t.logRetention?.to(.float32)),
+                     state: MemoryState(weights: s.state.weights.map { $0.to(.float32) }, surprise: s.state.surprise.map { $0.to(.float32) }))
+    }
+
+    /// The stream's first `prefix` tokens through the chunked form, then one token at a time through the op path
+    /// (`fused` false) or the fused step, which must apply at every token; the reads and the memory after.
+    static func tokenByToken(_ s: Setup, prefix: Int, chunkSize: Int, rule: StepRule, fused: Bool,
+                             sourceLocation: SourceLocation = #_sourceLocation) -> (Tensor, MemoryState) {
+        var cursor = MemoryCursor(start: s.state)
+        var reads: [Tensor] = []
+        if prefix > 0 {
+            let read: Tensor
+            (read, cursor) = MemoryUpdate.chunked(s.mlp, s.stream.slice(0..<prefix), cursor, chunkSize: chunkSize, rule: rule)
+            reads.append(read)
+        }
+        for t in prefix..<s.stream.length {
+            let token = s.stream.slice(t..<(t + 1))
+            let step = fused ? MemoryUpdate.fusedRecurrent(s.mlp, token, cursor, chunkSize: chunkSize, rule: rule)
+                : MemoryUpdate.recurrent(s.mlp, token, cursor, chunkSize: chunkSize, rule: rule)
+            guard let (read, next) = step else {
+                Issue.record("the fused step did not apply at token \(t)", sourceLocation: sourceLocation)
+                break
+            }
+            reads.append(read)
+            cursor = next
+        }
+        return (Tensor.concatenate(reads, axis: 2), cursor.memory)
+    }
+
+    /// Every step rule; memories of depth 1–3 with and without the shortcut, both activations, every inner loss, momentum
+    /// and forgetting on and off; 9 tokens in chunks of 4 from a chunk boundary and from part-way through a chunk that
+    /// the chunked form left (its earlier steps apart under a chunk bound). Reads and final memory to 1e-4 of the largest
+    /// (float32 against float64).
+    @Test(arguments: MemoryUpdateTests.rules)
+    func fusedStepEqualsTheOpPath(rule: StepRule) {
+        let variants: [(depth: Int, shortcut: Bool, activation: NeuralMemoryConfiguration.Activation, loss: InnerLoss, momentum: Bool,
+                        forgetting: Bool)] = [
+            (1, false, .silu, .squaredError, true, true), (2, true, .silu, .squaredError, true, true),
+            (3, false, .gelu, .huber(delta: 0.5), true, false), (2, false, .silu, .dotProduct, false, true),
+            (2, true, .gelu, .lp(p: 3), false, false),
+        ]
+        for v in variants {
+            let s = MemoryUpdateTests.setup(depth: v.depth, momentum: v.momentum, forgetting: v.forgetting, length: 9,
+                                            activation: v.activation, shortcut: v.shortcut, loss: v.loss)
+            for prefix in [0, 2] {
+                let reference = Self.tokenByToken(s, prefix: prefix, chunkSize: 4, rule: rule, fused: false)
+                let fused = withoutGradients { Self.tokenByToken(Self.float32(s), prefix: prefix, chunkSize: 4, rule: rule, fused: true) }
+                MemoryUpdateTests.expectEqual(fused, reference, tolerance: 1e-4)
+            }
+        }
+    }
+
+    /// The fused step stands aside where it does not apply: gradients recorded, float64, the residual wrapper.
+    @Test func fusedStepOnlyWhereItApplies() {
+        let s = MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true)
+        let token = Self.float32(s).stream.slice(0..<1), start = MemoryCursor(start: Self.float32(s).state)
+        #expect(withoutGradients { MemoryUpdate.fusedRecurrent(s.mlp, token, start, chunkSize: 4, rule: .plain) } != nil)
+        #expect(GradMode.with(enabled: true) { MemoryUpdate.fusedRecurrent(s.mlp, token, start, chunkSize: 4, rule: .plain) } == nil)
+        #expect(withoutGradients {
+            MemoryUpdate.fusedRecurrent(s.mlp, s.stream.slice(0..<1), MemoryCursor(start: s.state), chunkSize: 4, rule: .plain)
+        } == nil)
+        let wrapped = Self.float32(MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true, residualNorm: true))
+        #expect(withoutGradients {
+            MemoryUpdate.fusedRecurrent(wrapped.mlp, wrapped.stream.slice(0..<1), MemoryCursor(start: wrapped.state), chunkSize: 4, rule: .plain)
+        } == nil)
+    }
+}
