@@ -31,6 +31,11 @@ enum BufferCache {
         return limits.min()  // "max" (no v2 limit) does not parse; v1's "no limit" is larger than any memory
     }
 
+    /// Small buffers take the system allocator's own alignment: asking it for 64 bytes goes through its aligned path,
+    /// which splits and frees a chunk per call (`_int_memalign`, then consolidation), about as slow as a small op itself.
+    /// No kernel needs more (vector loads are unaligned; the built-in GEMM packs into buffers of its own).
+    static let smallAlignment = 16
+
     private static let lock = NSLock()
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) private static var cachedBytes = 0
@@ -39,7 +44,7 @@ enum BufferCache {
     private static func rounded(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
 
     static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
-        guard byteCount >= minimumBytes else { return .allocate(byteCount: byteCount, alignment: 64) }
+        guard byteCount >= minimumBytes else { return .allocate(byteCount: byteCount, alignment: smallAlignment) }
         let size = rounded(byteCount)
         lock.lock()
         if let pointer = free[size]?.popLast() {

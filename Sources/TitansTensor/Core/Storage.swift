@@ -1,6 +1,6 @@
 import Foundation
 
-/// A reference-counted, 64-byte aligned buffer of elements that one or more tensors view.
+/// A reference-counted buffer of elements that one or more tensors view (64-byte aligned from 64 KiB, 16 below: ``BufferCache``).
 ///
 /// ```swift
 /// let x = Tensor.zeros([4, 4])
