@@ -128,6 +128,9 @@ final class EmulatedCUDA: CUDAExecution, @unchecked Sendable {
                              ARG(const T*, 6), ARG(const T*, 7))) }                                             \
     extern "C" void launch_softmax_##S(void** args, int blocks, int threads) {                                  \
         GRID(softmax_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(T*, 4), ARG(const T*, 5))) }    \
+    extern "C" void launch_normalize_rows_##S(void** args, int blocks, int threads) {                           \
+        GRID(normalize_rows_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(i64, 4), ARG(T*, 5),     \
+                                ARG(const T*, 6), ARG(const T*, 7))) }                                          \
     extern "C" void launch_index_select_##S(void** args, int blocks, int threads) {                             \
         GRID(index_select_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(T*, 4), ARG(const T*, 5),  \
                               ARG(const i64*, 6))) }                                                            \

@@ -151,6 +151,12 @@ public enum BackendSelfTest {
                 })
             }
         }
+        let normalizing = normal([6, 7]), rowWeight = normal([7])
+        for (weight, divisor) in [(Optional(rowWeight), 7.0), (nil, 1.0)] {
+            cases.append(make("normalizeRows\(weight == nil ? "" : ", weighted"), divisor \(divisor)", [6, 7]) {
+                $0.normalizeRows(normalizing, weight: weight, divisor: divisor, epsilon: 1e-6, rows: 6, width: 7, into: $1)
+            })
+        }
         let rows = normal([2, 9, 4]), picks = [8, 0, 3, 3, 5]
         cases.append(make("indexSelect", [2, 5, 4]) { $0.indexSelect(rows, indices: picks, outer: 2, length: 9, inner: 4, into: $1) })
         let additions = normal([2, 5, 4])

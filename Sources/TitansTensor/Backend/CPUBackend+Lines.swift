@@ -113,6 +113,30 @@ extension CPUBackend {
         }
     }
 
+    func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor) {
+        func run<T: TensorScalar>(_: T.Type) {
+            let src = x.pointer(T.self), dst = out.pointer(T.self), w = weight?.pointer(T.self)
+            let (d, e) = (T(divisor), T(epsilon))
+            Parallel.forRanges(rows, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(width, 1))) { range in
+                for r in range {
+                    let row = src + r * width, y = dst + r * width
+                    var squares: T = 0
+                    for i in 0..<width { squares += row[i] * row[i] }
+                    let scale = 1 / (squares / d + e).squareRoot()
+                    if let w {
+                        for i in 0..<width { y[i] = row[i] * scale * w[i] }
+                    } else {
+                        for i in 0..<width { y[i] = row[i] * scale }
+                    }
+                }
+            }
+        }
+        switch x.dtype {
+        case .float32: run(Float.self)
+        case .float64: run(Double.self)
+        }
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         func run<T: TensorScalar>(_: T.Type) {
             let src = x.pointer(T.self), dst = out.pointer(T.self), n = indices.count

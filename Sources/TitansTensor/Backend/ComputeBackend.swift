@@ -29,6 +29,10 @@ protocol ComputeBackend: Sendable {
                     into out: Tensor)
     /// Softmax (or log-softmax) along each line of contiguous `x`.
     func softmax(_ x: Tensor, outer: Int, length: Int, inner: Int, log: Bool, into out: Tensor)
+    /// Each row of contiguous `x` `[rows, width]` over the root of its scaled sum of squares,
+    /// `x / sqrt(Σ x² / divisor + epsilon)`, times `weight` `[width]` (contiguous) when given: RMSNorm (divisor = width)
+    /// and L2 normalisation (divisor 1) in one pass.
+    func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor)
 
     /// `out[o, j, :] = x[o, indices[j], :]` (`x` contiguous `[outer, length, inner]`, `out` `[outer, indices, inner]`).
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor)

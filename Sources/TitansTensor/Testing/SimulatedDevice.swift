@@ -113,6 +113,11 @@ final class SimulatedDevice: DeviceMemory, ComputeBackend, @unchecked Sendable {
         cpu.softmax(x, outer: outer, length: length, inner: inner, log: log, into: output(out))
     }
 
+    func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor) {
+        let (x, weight) = (onDevice(x, .read), weight.map { onDevice($0, .read) })
+        cpu.normalizeRows(x, weight: weight, divisor: divisor, epsilon: epsilon, rows: rows, width: width, into: output(out))
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         let x = onDevice(x, .read)
         cpu.indexSelect(x, indices: indices, outer: outer, length: length, inner: inner, into: output(out))

@@ -187,6 +187,12 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
         lines("softmax", [x], count: outer * inner, into: out, sizes(outer, length, inner, log ? 1 : 0))
     }
 
+    func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor) {
+        // Without a weight the kernel is handed `x` in its place and told not to read it.
+        lines("normalize_rows", [x, weight ?? x], count: rows, into: out,
+              sizes(rows, width, weight == nil ? 0 : 1) + [divisor, epsilon].map { Int64(bitPattern: $0.bitPattern) })
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         lines("index_select", [x], indices: indices, count: out.count, into: out, sizes(outer, length, inner, indices.count))
     }

@@ -8,7 +8,7 @@
 enum CUDAKernelSource {
     /// Kernel names, without the dtype suffix.
     static let kernels = ["unary", "binary", "select_values", "multiply_add", "reduce", "argmax", "cumulative_sum",
-                          "linear_scan", "softmax", "index_select", "index_add", "take_values", "put_values"]
+                          "linear_scan", "softmax", "normalize_rows", "index_select", "index_add", "take_values", "put_values"]
 
     /// Codes of the unary functions, as the kernel's `unary_value` reads them.
     static func code(_ f: UnaryFunction) -> (op: Int64, p0: Double, p1: Double) {
@@ -250,6 +250,21 @@ enum CUDAKernelSource {
                 T scale = T(1) / total;                                                                               \
                 for (i64 t = 0; t < length; ++t) out[base + t * inner] *= scale;                                      \
             }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
+    /* Each row over the root of its scaled sum of squares, x / sqrt(sum x^2 / divisor + epsilon), times weight when  \
+       has_weight; divisor and epsilon arrive as the bits of doubles. */                                              \
+    extern "C" __global__ void normalize_rows_##S(i64 rows, i64 width, i64 has_weight, i64 divisor_bits,              \
+                                                 i64 epsilon_bits, T* out, const T* x, const T* weight) {             \
+        union { i64 bits; double value; } divisor, epsilon;                                                           \
+        divisor.bits = divisor_bits;                                                                                  \
+        epsilon.bits = epsilon_bits;                                                                                  \
+        for (i64 r = first_index(); r < rows; r += grid_stride()) {                                                   \
+            const T* row = x + r * width;                                                                             \
+            T squares = 0;                                                                                            \
+            for (i64 i = 0; i < width; ++i) squares += row[i] * row[i];                                               \
+            T scale = T(1) / sqrt(squares / T(divisor.value) + T(epsilon.value));                                     \
+            for (i64 i = 0; i < width; ++i) out[r * width + i] = row[i] * scale * (has_weight ? weight[i] : T(1));    \
         }                                                                                                             \
     }                                                                                                                 \
     /* out[o, j, :] = x[o, indices[j], :] */                                                                          \
