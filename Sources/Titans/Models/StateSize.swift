@@ -15,7 +15,7 @@ extension HybridState {
 }
 
 extension AttentionCache {
-    public var storedElementCount: Int { count([keys, values]) }
+    public var storedElementCount: Int { count([keys, values, persistent?.keys, persistent?.values]) }
 }
 
 extension SegmentCache {
@@ -24,7 +24,8 @@ extension SegmentCache {
 
 extension MemoryAsContextState {
     public var storedElementCount: Int {
-        memory.storedElementCount + segmentMemory.storedElementCount + count([retrievalHistory]) + (segment?.storedElementCount ?? 0)
+        memory.storedElementCount + segmentMemory.storedElementCount + count([retrievalHistory, persistent?.keys, persistent?.values])
+            + (segment?.storedElementCount ?? 0)
     }
 }
 

@@ -14,28 +14,28 @@ public struct RotaryEmbedding {
     public let dimension: Int
     /// The frequency base (10000 by default).
     public let base: Double
+    /// θ_c for c < d/2, computed once.
+    private let frequencies: [Double]
 
     public init(dimension: Int, base: Double = 10000) {
         precondition(dimension >= 2 && dimension % 2 == 0, "RotaryEmbedding: dimension must be even and ≥ 2, got \(dimension)")
         precondition(base > 0, "RotaryEmbedding: base must be positive, got \(base)")
         self.dimension = dimension
         self.base = base
+        frequencies = (0..<(dimension / 2)).map { Foundation.pow(base, -2 * Double($0) / Double(dimension)) }
     }
 
     /// The angle `p · θ_c` for position `p` and frequency index `c < d/2`.
     public func angle(position: Int, index c: Int) -> Double {
-        Double(position) * Foundation.pow(base, -2 * Double(c) / Double(dimension))
+        Double(position) * frequencies[c]
     }
 
     /// The `cos` and `sin` tables `[count, d]` for positions `offset ..< offset + count` (each row `f ‖ f`).
     public func tables(offset: Int, count: Int, dtype: DType = .float32) -> (cos: Tensor, sin: Tensor) {
         let d = dimension, half = d / 2
-        let cosTable = Tensor(shape: [count, d], generating: { i in
-            Foundation.cos(angle(position: offset + i / d, index: (i % d) % half))
-        }, dtype: dtype)
-        let sinTable = Tensor(shape: [count, d], generating: { i in
-            Foundation.sin(angle(position: offset + i / d, index: (i % d) % half))
-        }, dtype: dtype)
+        let angles = (0..<(count * half)).map { angle(position: offset + $0 / half, index: $0 % half) }
+        let cosTable = Tensor(shape: [count, d], generating: { i in Foundation.cos(angles[(i / d) * half + (i % d) % half]) }, dtype: dtype)
+        let sinTable = Tensor(shape: [count, d], generating: { i in Foundation.sin(angles[(i / d) * half + (i % d) % half]) }, dtype: dtype)
         return (cosTable, sinTable)
     }
 
@@ -44,8 +44,13 @@ public struct RotaryEmbedding {
     public func callAsFunction(_ x: Tensor, offset: Int = 0) -> Tensor {
         precondition(x.rank >= 2 && x.shape[x.rank - 1] == dimension,
                      "RotaryEmbedding: input \(x.shape) must be [..., T, \(dimension)]")
-        let (c, s) = tables(offset: offset, count: x.shape[x.rank - 2], dtype: x.dtype)
-        return x * c + Self.rotateHalf(x) * s
+        return Self.rotate(x, tables: tables(offset: offset, count: x.shape[x.rank - 2], dtype: x.dtype))
+    }
+
+    /// `x` rotated by `tables` of its positions (``tables(offset:count:dtype:)``, computed once for the queries and
+    /// keys of the same positions).
+    public static func rotate(_ x: Tensor, tables: (cos: Tensor, sin: Tensor)) -> Tensor {
+        rotateHalf(x).multiplyAdd(tables.sin, x * tables.cos)
     }
 
     /// `(-x[…, d/2 ..< d]) ‖ x[…, 0 ..< d/2]` along the last axis.

@@ -10,9 +10,18 @@ import TitansNN
 public struct AttentionCache: MixerState {
     var keys: Tensor?
     var values: Tensor?
+    /// The persistent tokens' keys and values, projected at the stream's first call.
+    var persistent: PersistentProjection?
     var keyOffset = 0
     /// The absolute position of the next token.
     public var position = 0
+}
+
+/// The persistent tokens' keys and values `[1, H, Np, d]` (no position): they depend on the weights alone, so a stream
+/// projects them once and keeps them in its state.
+public struct PersistentProjection {
+    var keys: Tensor
+    var values: Tensor
 }
 
 /// What MAC's attention keeps within a segment (paper Eqs. 22–23): the rotated keys and values `[B, H, n, d]` of the
@@ -57,16 +66,18 @@ public final class AttentionLayer: Module {
     /// Attention within one segment, as MAC uses it (paper Eqs. 22–23): queries from `x` `[B, n, D]` at absolute
     /// positions `position ..<` see every persistent token (no position), the `retrieved` tokens `[B, n, D]` — one per
     /// token of `x`, at that token's position, token i seeing those of itself and the segment's earlier tokens — and
-    /// the segment's tokens causally. `cache` holds the segment's earlier tokens; `nil` starts a segment.
-    public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?)
-        -> (Tensor, SegmentCache) {
+    /// the segment's tokens causally. `cache` holds the segment's earlier tokens; `nil` starts a segment. `projected`
+    /// keeps the persistent tokens' keys and values from one call to the next.
+    public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?,
+                        projected: inout PersistentProjection?) -> (Tensor, SegmentCache) {
         let n = x.shape[1]
-        let q = rotary(split(query(x)), offset: position)
+        let tables = rotary.tables(offset: position, count: n, dtype: x.dtype)
+        let q = RotaryEmbedding.rotate(split(query(x)), tables: tables)
         func append(_ old: Tensor?, _ new: Tensor) -> Tensor { old.map { Tensor.concatenate([$0, new], axis: 2) } ?? new }
         let segment = SegmentCache(
-            retrievedKeys: append(cache?.retrievedKeys, rotary(split(key(retrieved)), offset: position)),
+            retrievedKeys: append(cache?.retrievedKeys, RotaryEmbedding.rotate(split(key(retrieved)), tables: tables)),
             retrievedValues: append(cache?.retrievedValues, split(value(retrieved))),
-            keys: append(cache?.keys, rotary(split(key(x)), offset: position)),
+            keys: append(cache?.keys, RotaryEmbedding.rotate(split(key(x)), tables: tables)),
             values: append(cache?.values, split(value(x))))
         let seen = segment.keys.shape[2]  // tokens of this segment so far, the new ones last
         var keys = [segment.retrievedKeys, segment.keys], values = [segment.retrievedValues, segment.values]
@@ -74,8 +85,10 @@ public final class AttentionLayer: Module {
         let causal = Tensor.bandMask(rows: n, columns: seen, columnOffset: seen - n, dtype: x.dtype)
         var maskParts = [causal, causal]
         if let persistent {
-            keys.insert(split(key(persistent.unsqueeze(0))), at: 0)
-            values.insert(split(value(persistent.unsqueeze(0))), at: 0)
+            let prefix = project(persistent, kept: projected)
+            projected = prefix
+            keys.insert(prefix.keys, at: 0)
+            values.insert(prefix.values, at: 0)
             maskParts.insert(Tensor.ones([n, persistent.shape[0]], dtype: x.dtype), at: 0)
         }
         func joined(_ parts: [Tensor]) -> Tensor {
@@ -83,6 +96,11 @@ public final class AttentionLayer: Module {
         }
         let attended = AttentionKernels.naive(q: q, k: joined(keys), v: joined(values), mask: Tensor.concatenate(maskParts, axis: 1))
         return (output(merge(attended)), segment)
+    }
+
+    /// The persistent tokens `[Np, D]` projected to keys and values, or `kept` where a stream already did.
+    func project(_ persistent: Tensor, kept: PersistentProjection?) -> PersistentProjection {
+        kept ?? PersistentProjection(keys: split(key(persistent.unsqueeze(0))), values: split(value(persistent.unsqueeze(0))))
     }
 
     /// `[B, T, D]` → `[B, H, T, D/H]`.
@@ -101,15 +119,17 @@ public final class AttentionLayer: Module {
     public func callAsFunction(_ x: Tensor, cache: AttentionCache?, persistent: Tensor? = nil) -> (Tensor, AttentionCache) {
         var cache = cache ?? AttentionCache()
         let start = cache.position, count = x.shape[1]
-        let q = rotary(split(query(x)), offset: start)
-        let k = rotary(split(key(x)), offset: start), v = split(value(x))
+        let tables = rotary.tables(offset: start, count: count, dtype: x.dtype)  // once for the queries and the keys
+        let q = RotaryEmbedding.rotate(split(query(x)), tables: tables)
+        let k = RotaryEmbedding.rotate(split(key(x)), tables: tables), v = split(value(x))
         let keys = cache.keys.map { Tensor.concatenate([$0, k], axis: 2) } ?? k
         let values = cache.values.map { Tensor.concatenate([$0, v], axis: 2) } ?? v
         let attended: Tensor
         if let window {
-            let prefix = persistent.map { p in (split(key(p.unsqueeze(0))), split(value(p.unsqueeze(0)))) }
+            let prefix = persistent.map { project($0, kept: cache.persistent) }
+            cache.persistent = prefix
             attended = AttentionKernels.slidingWindow(q: q, k: keys, v: values, window: window,
-                                                      persistentKeys: prefix?.0, persistentValues: prefix?.1,
+                                                      persistentKeys: prefix?.keys, persistentValues: prefix?.values,
                                                       queryOffset: start, keyOffset: cache.keyOffset)
         } else {
             attended = AttentionKernels.causal(q: q, k: keys, v: values, queryOffset: start - cache.keyOffset)

@@ -39,6 +39,8 @@ public struct MemoryAsContextState: MixerState {
     var retrievalHistory: Tensor?
     /// The current segment's keys and values so far (`nil` at a segment boundary).
     var segment: SegmentCache?
+    /// The persistent tokens' keys and values, projected at the stream's first call.
+    var persistent: PersistentProjection?
     /// The absolute position of the next token.
     var position = 0
 }
@@ -105,7 +107,7 @@ public final class MemoryAsContextLayer: Module {
         }
         let h = memory.retrieve(x, from: state.segmentMemory, history: &state.retrievalHistory)  // Eq. 21
         let (y, segment) = attention.segment(x, retrieved: h, position: state.position, cache: state.segment,
-                                             persistent: persistent)  // Eqs. 22–23
+                                             persistent: persistent, projected: &state.persistent)  // Eqs. 22–23
         // Eq. 24: write y (or x + y); each token reads what it wrote, after its write.
         let (read, memoryState) = memory(writeNorm(writesResidual ? y + x : y), state: state.memory)
         state.memory = memoryState
