@@ -81,20 +81,23 @@ public final class AttentionLayer: Module {
             values: append(cache?.values, split(value(x))))
         let seen = segment.keys.shape[2]  // tokens of this segment so far, the new ones last
         var keys = [segment.retrievedKeys, segment.keys], values = [segment.retrievedValues, segment.values]
-        // Query i (segment offset seen − n + i) sees every persistent token, and h and tokens up to its own offset.
-        let causal = Tensor.bandMask(rows: n, columns: seen, columnOffset: seen - n, dtype: x.dtype)
-        var maskParts = [causal, causal]
         if let persistent {
             let prefix = project(persistent, kept: projected)
             projected = prefix
             keys.insert(prefix.keys, at: 0)
             values.insert(prefix.values, at: 0)
-            maskParts.insert(Tensor.ones([n, persistent.shape[0]], dtype: x.dtype), at: 0)
         }
         func joined(_ parts: [Tensor]) -> Tensor {
             Tensor.concatenate(parts.map { $0.expand(to: [q.shape[0], q.shape[1], $0.shape[2], $0.shape[3]]) }, axis: 2)
         }
-        let attended = AttentionKernels.naive(q: q, k: joined(keys), v: joined(values), mask: Tensor.concatenate(maskParts, axis: 1))
+        // Query i (segment offset seen − n + i) sees every persistent token, and h and tokens up to its own offset; one
+        // query (decoding) sees every key and needs no mask.
+        var mask: Tensor? = nil
+        if n > 1 {
+            let causal = Tensor.bandMask(rows: n, columns: seen, columnOffset: seen - n, dtype: x.dtype)
+            mask = Tensor.concatenate((persistent.map { [Tensor.ones([n, $0.shape[0]], dtype: x.dtype)] } ?? []) + [causal, causal], axis: 1)
+        }
+        let attended = AttentionKernels.naive(q: q, k: joined(keys), v: joined(values), mask: mask)
         return (output(merge(attended)), segment)
     }
 
