@@ -63,6 +63,31 @@ struct FusedRecurrentTests {
         }
     }
 
+    /// The fused read of fixed weights (MAC's retrieval) equals the memory model called on them, with weights shared by
+    /// the sequences and one set per sequence; depths 1–3, with and without the shortcut, both activations.
+    @Test func fusedReadEqualsTheMemoryModel() {
+        var rng = RandomGenerator(seed: 9)
+        let variants: [(Int, Bool, NeuralMemoryConfiguration.Activation)] = [(1, false, .silu), (2, true, .silu), (3, false, .gelu)]
+        for (depth, shortcut, activation) in variants {
+            let s = MemoryUpdateTests.setup(depth: depth, momentum: true, forgetting: true, length: 1, activation: activation,
+                                            shortcut: shortcut)
+            let perSequence = s.state.weights.map { w in
+                w + Tensor.randomNormal([2] + Array(w.shape.dropFirst()), standardDeviation: 0.2, dtype: .float64, generator: &rng)
+            }
+            for weights in [s.state.weights, perSequence] {
+                let reference = s.mlp(weights, s.stream.queries)
+                let fused = withoutGradients {
+                    MemoryUpdate.fusedRead(s.mlp, weights.map { $0.to(.float32) }, s.stream.queries.to(.float32))
+                }
+                guard let fused else {
+                    Issue.record("the fused read did not apply")
+                    continue
+                }
+                #expect(MemoryUpdateTests.maxRelativeError(fused, reference) <= 1e-5, "depth \(depth)")
+            }
+        }
+    }
+
     /// The fused step stands aside where it does not apply: gradients recorded, float64, the residual wrapper.
     @Test func fusedStepOnlyWhereItApplies() {
         let s = MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true)

@@ -16,6 +16,35 @@ extension MemoryUpdate {
     }
 }
 
+extension MemoryUpdate {
+    /// `mlp`'s read of one query per sequence and head `[B, H, 1, d]` from fixed `weights` (``MemoryMLP`` called as a
+    /// function: MAC's retrieval, Eq. 21) in the fused step's loops; `nil` where the fused step does not apply.
+    static func fusedRead(_ mlp: MemoryMLP, _ weights: [Tensor], _ queries: Tensor) -> Tensor? {
+        guard !GradMode.isEnabled, ComputeDevice.current == .cpu, !mlp.residualNorm, queries.dtype == .float32,
+              queries.rank == 4, queries.shape[2] == 1, weights.count == mlp.matrixCount else { return nil }
+        let (b, h, width) = (queries.shape[0], queries.shape[1], queries.shape[3])
+        guard weights.allSatisfy({ $0.rank == 4 && ($0.shape[0] == 1 || $0.shape[0] == b) && $0.shape[1] == h && $0.dtype == .float32 }),
+              weights[0].shape[2] == width, weights[mlp.depth - 1].shape[3] == width else { return nil }
+        let matrices = weights.map { $0.contiguous() }, widths = matrices.map { (input: $0.shape[2], output: $0.shape[3]) }
+        let reads = Tensor.zeros([b, h, 1, width])
+        Tensor.withUnsafeFloatPointers([queries.contiguous()] + matrices) { p in
+            Tensor.withUnsafeMutableFloatPointers([reads]) { out in
+                let scratch = FusedScratch(widths: widths)
+                defer { scratch.deallocate() }
+                for pair in 0..<(b * h) {
+                    let rows = matrices.indices.map { l in
+                        p[l + 1] + (matrices[l].shape[0] == 1 ? pair % h : pair) * widths[l].input * widths[l].output
+                    }
+                    let parts = FusedReadParts(beta: 1, carriedSurprise: 0, rho: 1, weights: rows, surprise: [], earlierWeights: [],
+                                               earlierSurprise: [], factorInputs: [], factorDeltas: [], weightRows: [], factors: 0)
+                    scratch.read(mlp, query: p[0] + pair * width, parts: parts, into: out[0] + pair * width)
+                }
+            }
+        }
+        return reads
+    }
+}
+
 /// The tensors one fused step reads, checked and made contiguous, and the loops over them
 /// (``MemoryUpdate/fusedRecurrent(_:_:_:chunkSize:rule:)``). Shapes: B sequences, H heads, head width d, matrix l of
 /// the memory `in_l × out_l`; n the chunk's tokens already factored.
@@ -234,8 +263,8 @@ private struct FusedGradientSizes {
 }
 
 /// What one sequence and head's read takes: the carried state's scalars (β, c) and ρ, the memory's matrices (the
-/// carried state, the chunk's earlier steps if any) and the factored steps (per matrix the tokens' inputs, deltas and
-/// weight coefficients, `factors` tokens).
+/// carried state — its surprise empty for a read of the weights alone —, the chunk's earlier steps if any) and the
+/// factored steps (per matrix the tokens' inputs, deltas and weight coefficients, `factors` tokens).
 private struct FusedReadParts {
     let beta: Float, carriedSurprise: Float, rho: Float
     let weights: [UnsafePointer<Float>], surprise: [UnsafePointer<Float>]
@@ -335,11 +364,13 @@ private struct FusedScratch {
             steps.update(repeating: 0, count: outputs)
             for i in 0..<inputs {
                 let (weight, surprise) = (parts.beta * input[i], parts.carriedSurprise * input[i])
-                axpy(weight, parts.weights[l] + i * outputs, result, outputs)
-                axpy(surprise, parts.surprise[l] + i * outputs, result, outputs)
+                if parts.surprise.isEmpty {
+                    axpy(weight, parts.weights[l] + i * outputs, result, outputs)
+                } else {
+                    axpy(weight, parts.weights[l] + i * outputs, surprise, parts.surprise[l] + i * outputs, result, outputs)
+                }
                 if !parts.earlierWeights.isEmpty {
-                    axpy(weight, parts.earlierWeights[l] + i * outputs, steps, outputs)
-                    axpy(surprise, parts.earlierSurprise[l] + i * outputs, steps, outputs)
+                    axpy(weight, parts.earlierWeights[l] + i * outputs, surprise, parts.earlierSurprise[l] + i * outputs, steps, outputs)
                 }
             }
             for m in 0..<parts.factors {
@@ -374,6 +405,12 @@ private func vectorMatrix(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, 
 /// y += α x over `count` elements.
 @inline(__always) private func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
     for j in 0..<count { y[j] += alpha * x[j] }
+}
+
+/// y += α x + β z over `count` elements, one pass over y.
+@inline(__always) private func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ beta: Float, _ z: UnsafePointer<Float>,
+                                    _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+    for j in 0..<count { y[j] += alpha * x[j] + beta * z[j] }
 }
 
 /// Σ a_i b_i over `count` elements, in eight partial sums.

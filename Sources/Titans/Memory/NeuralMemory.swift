@@ -100,7 +100,7 @@ public final class NeuralMemory: Module {
     /// of this read stream between calls.
     public func retrieve(_ x: Tensor, from memory: MemoryState, history: inout Tensor?) -> Tensor {
         let q = project(x, query, queryConvolution, history: &history, normalise: true)
-        return output(reads: memoryMLP(memory.weights, q), x)
+        return output(reads: MemoryUpdate.fusedRead(memoryMLP, memory.weights, q) ?? memoryMLP(memory.weights, q), x)
     }
 
     /// q, k or v `[B, H, T, headWidth]` from `x`: projection → depthwise causal conv → SiLU (§4.4), ℓ2-normalised per
