@@ -16,6 +16,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "MAC segment length, a multiple of the chunk size (default \(defaults.segment)).") var segment: Int?
     @Option(help: "Persistent memory tokens (default \(defaults.persistentTokens)).") var persistentTokens: Int?
     @Option(help: "Depth of the memory MLP; 1 is a matrix memory (default \(defaults.memory.memoryDepth)).") var memoryDepth: Int?
+    @Option(help: "Hidden width of a deep memory's MLP as a multiple of the head width (default \(defaults.memory.hiddenExpansion)).")
+    var memoryExpansion: Int?
     @Option(help: "Memory chunk size: tokens per parallel mini-batch step (default \(defaults.memory.chunkSize)).") var chunkSize: Int?
     @Option(help: "Largest inner learning rate θ of the memory (default \(defaults.memory.maxLearningRate)).")
     var memoryLearningRate: Double?
@@ -42,7 +44,7 @@ struct ModelOptions: ParsableArguments {
     /// Whether any model flag was given.
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
-            || persistentTokens != nil || memoryDepth != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
+            || persistentTokens != nil || memoryDepth != nil || memoryExpansion != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
             || innerLoss != nil || memoryLayers != nil || macWrites != nil || noMomentum || noForgetting || convolutionKernel != nil
     }
 
@@ -63,8 +65,11 @@ struct ModelOptions: ParsableArguments {
         if let kind = ModelConfiguration.Architecture.allCases.first(where: { $0.commandLineName == name }) {
             config = .standard(kind)
             if let memoryDepth { config.memory.memoryDepth = memoryDepth }
+            if let memoryExpansion { config.memory.hiddenExpansion = memoryExpansion }
         } else if let baseline = RecurrentBaseline.allCases.first(where: { $0.commandLineName == name }) {
-            guard memoryDepth == nil else { throw ValidationError("\(name) has the memory of its published model; drop --memory-depth") }
+            guard memoryDepth == nil, memoryExpansion == nil else {
+                throw ValidationError("\(name) has the memory of its published model; drop --memory-depth and --memory-expansion")
+            }
             let d = Self.defaults
             config = .recurrentBaseline(baseline, width: d.width, layers: d.layers, heads: d.heads, chunkSize: d.memory.chunkSize)
         } else {
