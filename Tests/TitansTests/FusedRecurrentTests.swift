@@ -88,6 +88,41 @@ struct FusedRecurrentTests {
         }
     }
 
+    /// A whole memory layer decoding one token at a time in float32 — the fused way in (convolutions from their kept
+    /// inputs, SiLU, ℓ2 norms, gates) and the fused step — gives the outputs of the op path in float64: from an empty
+    /// stream (histories shorter than the kernel) and after a prompt taken by the chunked form; for the standard layer
+    /// and for one without convolutions, momentum and forgetting.
+    @Test func decodingLayerEqualsTheOpPath() {
+        var plain = NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4)
+        (plain.convolutionKernel, plain.momentum, plain.forgetting) = (0, false, false)
+        for config in [NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4), plain] {
+            var rng = RandomGenerator(seed: 3)
+            let reference = NeuralMemory(config, dtype: .float64, generator: &rng)
+            let fused = NeuralMemory(config, dtype: .float32, generator: &rng)
+            let (ours, theirs) = (fused.namedParameters(), reference.namedParameters())
+            #expect(ours.map(\.name) == theirs.map(\.name))
+            for (a, b) in zip(ours, theirs) { a.tensor.assign(b.tensor) }
+            let x = Tensor.randomNormal([2, 11, 16], dtype: .float64, generator: &rng)
+            for prompt in [0, 3] {
+                func decode(_ memory: NeuralMemory, _ x: Tensor) -> Tensor {
+                    var state: NeuralMemoryState? = nil
+                    var outputs: [Tensor] = []
+                    if prompt > 0 {
+                        let (y, next) = memory(x.slice(axis: 1, start: 0, end: prompt))
+                        (outputs, state) = ([y], next)
+                    }
+                    for t in prompt..<x.shape[1] {
+                        let (y, next) = memory(x.slice(axis: 1, start: t, end: t + 1), state: state)
+                        (state, outputs) = (next, outputs + [y])
+                    }
+                    return Tensor.concatenate(outputs, axis: 1)
+                }
+                let expected = withoutGradients { decode(reference, x) }, got = withoutGradients { decode(fused, x.to(.float32)) }
+                #expect(MemoryUpdateTests.maxRelativeError(got, expected) <= 1e-4, "prompt \(prompt), kernel \(config.convolutionKernel)")
+            }
+        }
+    }
+
     /// The fused step stands aside where it does not apply: gradients recorded, float64, the residual wrapper.
     @Test func fusedStepOnlyWhereItApplies() {
         let s = MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true)

@@ -83,7 +83,7 @@ public final class NeuralMemory: Module {
         var history = state.convolutionHistory
 
         func perHead(_ gate: Tensor) -> Tensor { gate.permute([0, 2, 1]) }  // [B, T, H] → [B, H, T]
-        let stream = MemoryStream(
+        let stream = decodesFused(x) ? decodingStream(x, history: &history) : MemoryStream(
             queries: project(x, query, queryConvolution, history: &history[0], normalise: true),
             keys: project(x, key, keyConvolution, history: &history[1], normalise: true),
             values: project(x, value, valueConvolution, history: &history[2], normalise: false),
@@ -99,7 +99,8 @@ public final class NeuralMemory: Module {
     /// the memory left by the previous segments (Eq. 21). `history` carries the query convolution's last inputs
     /// of this read stream between calls.
     public func retrieve(_ x: Tensor, from memory: MemoryState, history: inout Tensor?) -> Tensor {
-        let q = project(x, query, queryConvolution, history: &history, normalise: true)
+        let q = decodesFused(x) ? fusedProjection(query(x), queryConvolution, history: &history, normalise: true)
+            : project(x, query, queryConvolution, history: &history, normalise: true)
         return output(reads: MemoryUpdate.fusedRead(memoryMLP, memory.weights, q) ?? memoryMLP(memory.weights, q), x)
     }
 

@@ -1,0 +1,90 @@
+import Foundation
+import TitansNN
+
+/// One token's way into the memory while decoding on the CPU (float32, no gradients recorded): the projections and
+/// gates stay matrix–vector products through the BLAS, and what follows them — each projection's causal convolution
+/// from its kept inputs, SiLU and the heads' ℓ2 norms (§4.4), the gates' sigmoids and log-sigmoids — runs in one loop
+/// per tensor instead of some thirty small ops. The same numbers as ``NeuralMemory``'s op path (tested:
+/// FusedRecurrentTests), which runs everywhere else.
+extension NeuralMemory {
+    /// Whether one token `x` `[B, 1, width]` can take the fused way.
+    func decodesFused(_ x: Tensor) -> Bool {
+        x.shape[1] == 1 && x.dtype == .float32 && !GradMode.isEnabled && ComputeDevice.current == .cpu
+    }
+
+    /// The token's queries, keys, values and gates, the convolutions' histories updated.
+    func decodingStream(_ x: Tensor, history: inout [Tensor?]) -> MemoryStream {
+        let c = configuration
+        func perHead(_ t: Tensor) -> Tensor { t.reshape([x.shape[0], c.heads, 1]) }  // [B, 1, H] → [B, H, 1]: one token
+        let (rate, momentum, retention) = Self.fusedGates(learningRateGate(x), momentumGate?(x), forgettingGate?(x),
+                                                          maxLearningRate: c.maxLearningRate)
+        return MemoryStream(
+            queries: fusedProjection(query(x), queryConvolution, history: &history[0], normalise: true),
+            keys: fusedProjection(key(x), keyConvolution, history: &history[1], normalise: true),
+            values: fusedProjection(value(x), valueConvolution, history: &history[2], normalise: false),
+            learningRate: perHead(rate), logMomentum: momentum.map(perHead), logRetention: retention.map(perHead))
+    }
+
+    /// The projection `h` `[B, 1, heads · headWidth]` of one token through the depthwise causal convolution (from
+    /// `history`, the last inputs, which it updates), SiLU and, when `normalise`, each head's ℓ2 norm: `[B, H, 1, d]`
+    /// (``NeuralMemory`` `project`).
+    func fusedProjection(_ h: Tensor, _ convolution: DepthwiseCausalConvolution?, history: inout Tensor?, normalise: Bool) -> Tensor {
+        let (batch, channels, heads, width) = (h.shape[0], h.shape[2], configuration.heads, configuration.headWidth)
+        let kernel = convolution?.kernel ?? 1, kept = history?.shape[1] ?? 0
+        let keep = Swift.min(kernel - 1, kept + 1)
+        let out = Tensor.zeros([batch, heads, 1, width]), nextHistory = Tensor.zeros([batch, keep, channels])
+        let inputs = [h.contiguous()] + (convolution.map { [$0.weight.contiguous(), $0.bias.contiguous()] } ?? [])
+            + (history.map { [$0.contiguous()] } ?? [])
+        Tensor.withUnsafeFloatPointers(inputs) { p in
+            Tensor.withUnsafeMutableFloatPointers([out, nextHistory]) { o in
+                let (y, next) = (o[0], o[1])
+                for b in 0..<batch {
+                    let row = y + b * channels, new = p[0] + b * channels
+                    /// Input `t` of the stream joined with its history (t = kept is the new token; before the start, 0).
+                    func joined(_ t: Int, _ channel: Int) -> Float {
+                        t < 0 ? 0 : t == kept ? new[channel] : p[3][(b * kept + t) * channels + channel]
+                    }
+                    for channel in 0..<channels {
+                        var v = new[channel]
+                        if convolution != nil {  // y_t = bias + Σ_j w_j x_{t − K + 1 + j}
+                            v = p[2][channel]
+                            for j in 0..<kernel { v += p[1][channel * kernel + j] * joined(kept - kernel + 1 + j, channel) }
+                        }
+                        row[channel] = v / (1 + Foundation.exp(-v))  // SiLU
+                    }
+                    for t in 0..<keep {
+                        for channel in 0..<channels { next[(b * keep + t) * channels + channel] = joined(kept + 1 - keep + t, channel) }
+                    }
+                    if normalise {  // each head over sqrt(Σ y² + 1e-12), as l2Normalized
+                        for head in 0..<heads {
+                            let part = row + head * width
+                            var squares: Float = 0
+                            for i in 0..<width { squares += part[i] * part[i] }
+                            let scale = 1 / (squares + 1e-12).squareRoot()
+                            for i in 0..<width { part[i] *= scale }
+                        }
+                    }
+                }
+            }
+        }
+        if convolution != nil { history = nextHistory }
+        return out
+    }
+
+    /// θ = θ_max·sigmoid(x W_θ), log η = log sigmoid(x W_η) and log(1 − α) = log sigmoid(−x W_α) from the gates'
+    /// pre-activations, in one loop each (log sigmoid(z) = −softplus(−z), softplus(z) = max(z, 0) + log1p(e^−|z|)).
+    static func fusedGates(_ rate: Tensor, _ momentum: Tensor?, _ forgetting: Tensor?, maxLearningRate: Double)
+        -> (Tensor, Tensor?, Tensor?) {
+        func map(_ t: Tensor, _ f: (Float) -> Float) -> Tensor {
+            let out = Tensor.zeros(t.shape)
+            Tensor.withUnsafeFloatPointers([t.contiguous()]) { p in
+                Tensor.withUnsafeMutableFloatPointers([out]) { o in for i in 0..<t.count { o[0][i] = f(p[0][i]) } }
+            }
+            return out
+        }
+        func softplus(_ z: Float) -> Float { Swift.max(z, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(z))) }
+        let maximum = Float(maxLearningRate)
+        return (map(rate) { maximum / (1 + Foundation.exp(-$0)) }, momentum.map { map($0) { -softplus(-$0) } },
+                forgetting.map { map($0) { -softplus($0) } })
+    }
+}
