@@ -92,6 +92,19 @@ struct RotaryEmbeddingTests {
         #expect(result.passed, "\(result)")
     }
 
+    /// The one-kernel rotation equals the composed form `x * cos + rotateHalf(x) * sin`, on a permuted view too, and
+    /// its first and second derivatives are exact.
+    @Test func kernelEqualsTheComposedForm() {
+        let rope = RotaryEmbedding(dimension: 8)
+        let tables = rope.tables(offset: 5, count: 3, dtype: .float64)
+        for x in [normal([2, 2, 3, 8], seed: 9), normal([2, 3, 2, 8], seed: 10).permute([0, 2, 1, 3])] {
+            let composed = x * tables.cos + RotaryEmbedding.rotateHalf(x) * tables.sin
+            #expect(maxAbsDifference(RotaryEmbedding.rotate(x, tables: tables), composed) < 1e-14)
+        }
+        let second = GradientCheck.second(inputs: [normal([1, 2, 3, 4], seed: 11)]) { t in RotaryEmbedding(dimension: 4)(t[0], offset: 3).tanh() }
+        #expect(second.passed, "\(second)")
+    }
+
     @Test func float32MatchesFloat64() {
         let x = normal([1, 2, 6, 8], seed: 8)
         let rope = RotaryEmbedding(dimension: 8)

@@ -35,6 +35,9 @@ struct BackendSelfTestTests {
         func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor) {
             cpu.normalizeRows(x, weight: weight, divisor: divisor, epsilon: epsilon, rows: rows, width: width, into: out)
         }
+        func rotateHalves(_ x: Tensor, cos: Tensor, sin: Tensor, rows: Int, positions: Int, width: Int, into out: Tensor) {
+            cpu.rotateHalves(x, cos: cos, sin: sin, rows: rows, positions: positions, width: width, into: out)
+        }
         func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
             cpu.indexSelect(x, indices: indices, outer: outer, length: length, inner: inner, into: out)
         }
@@ -65,7 +68,7 @@ struct BackendSelfTestTests {
     @Test func everyKernelOfTheSeamIsChecked() {
         let names = BackendSelfTest.kernelCases(.float32).map(\.name)
         for kernel in ["unary", "binary", "select", "multiplyAdd", "copy", "matmul", "reduce", "argmax", "cumulativeSum",
-                       "linearScan", "softmax", "normalizeRows", "indexSelect", "indexAdd", "take", "put"] {
+                       "linearScan", "softmax", "normalizeRows", "rotateHalves", "indexSelect", "indexAdd", "take", "put"] {
             #expect(names.contains { $0.hasPrefix(kernel) }, "no check of \(kernel)")
         }
     }

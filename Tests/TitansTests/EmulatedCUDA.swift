@@ -131,6 +131,9 @@ final class EmulatedCUDA: CUDAExecution, @unchecked Sendable {
     extern "C" void launch_normalize_rows_##S(void** args, int blocks, int threads) {                           \
         GRID(normalize_rows_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(i64, 4), ARG(T*, 5),     \
                                 ARG(const T*, 6), ARG(const T*, 7))) }                                          \
+    extern "C" void launch_rotate_halves_##S(void** args, int blocks, int threads) {                            \
+        GRID(rotate_halves_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(T*, 3), ARG(const T*, 4),              \
+                               ARG(const T*, 5), ARG(const T*, 6))) }                                           \
     extern "C" void launch_index_select_##S(void** args, int blocks, int threads) {                             \
         GRID(index_select_##S(ARG(i64, 0), ARG(i64, 1), ARG(i64, 2), ARG(i64, 3), ARG(T*, 4), ARG(const T*, 5),  \
                               ARG(const i64*, 6))) }                                                            \

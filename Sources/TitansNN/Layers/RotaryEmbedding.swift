@@ -48,9 +48,11 @@ public struct RotaryEmbedding {
     }
 
     /// `x` rotated by `tables` of its positions (``tables(offset:count:dtype:)``, computed once for the queries and
-    /// keys of the same positions).
+    /// keys of the same positions), in one kernel (`Tensor.rotatedHalves`, which reads each table's first half: its
+    /// rows are `f ‖ f`). Equal to `x * cos + rotateHalf(x) * sin` (tested).
     public static func rotate(_ x: Tensor, tables: (cos: Tensor, sin: Tensor)) -> Tensor {
-        rotateHalf(x).multiplyAdd(tables.sin, x * tables.cos)
+        let half = x.shape[x.rank - 1] / 2
+        return x.rotatedHalves(cos: tables.cos.slice(axis: -1, start: 0, end: half), sin: tables.sin.slice(axis: -1, start: 0, end: half))
     }
 
     /// `(-x[…, d/2 ..< d]) ‖ x[…, 0 ..< d/2]` along the last axis.

@@ -135,6 +135,10 @@ extension BackendSelfTest {
                 x[0].crossEntropy(targets: IndexTensor(shape: [2, 3], [0, 6, 3, 3, 1, 5]))
             }
         }
+        add("rotatedHalves") { rng in
+            let (cosines, sines) = (normal([3, 2], &rng), normal([3, 2], &rng))
+            return derivatives([normal([2, 3, 4], &rng)], secondOrder: true) { x in (x[0].rotatedHalves(cos: cosines, sin: sines) * x[0]).tanh() }
+        }
         add("rmsNormalized, layerNormalized, l2Normalized") { rng in
             derivatives([normal([3, 8], &rng), positive([8], &rng)], secondOrder: true) { x in
                 x[0].rmsNormalized(weight: x[1]) + x[0].layerNormalized(weight: x[1]) + x[0].l2Normalized()

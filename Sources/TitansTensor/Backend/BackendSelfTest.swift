@@ -157,6 +157,10 @@ public enum BackendSelfTest {
                 $0.normalizeRows(normalizing, weight: weight, divisor: divisor, epsilon: 1e-6, rows: 6, width: 7, into: $1)
             })
         }
+        let rotating = normal([2, 3, 6]), cosines = normal([3, 3]), sines = normal([3, 3])
+        cases.append(make("rotateHalves", [2, 3, 6]) {
+            $0.rotateHalves(rotating, cos: cosines, sin: sines, rows: 6, positions: 3, width: 6, into: $1)
+        })
         let rows = normal([2, 9, 4]), picks = [8, 0, 3, 3, 5]
         cases.append(make("indexSelect", [2, 5, 4]) { $0.indexSelect(rows, indices: picks, outer: 2, length: 9, inner: 4, into: $1) })
         let additions = normal([2, 5, 4])

@@ -137,6 +137,27 @@ extension CPUBackend {
         }
     }
 
+    func rotateHalves(_ x: Tensor, cos: Tensor, sin: Tensor, rows: Int, positions: Int, width: Int, into out: Tensor) {
+        func run<T: TensorScalar>(_: T.Type) {
+            let src = x.pointer(T.self), dst = out.pointer(T.self), pc = cos.pointer(T.self), ps = sin.pointer(T.self)
+            let half = width / 2
+            Parallel.forRanges(rows, grain: Swift.max(1, Parallel.elementwiseGrain / Swift.max(width, 1))) { range in
+                for r in range {
+                    let row = src + r * width, y = dst + r * width, angle = (r % positions) * half
+                    for c in 0..<half {
+                        let (a, b, co, si) = (row[c], row[c + half], pc[angle + c], ps[angle + c])
+                        y[c] = a * co - b * si
+                        y[c + half] = b * co + a * si
+                    }
+                }
+            }
+        }
+        switch x.dtype {
+        case .float32: run(Float.self)
+        case .float64: run(Double.self)
+        }
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         func run<T: TensorScalar>(_: T.Type) {
             let src = x.pointer(T.self), dst = out.pointer(T.self), n = indices.count

@@ -33,6 +33,10 @@ protocol ComputeBackend: Sendable {
     /// `x / sqrt(Σ x² / divisor + epsilon)`, times `weight` `[width]` (contiguous) when given: RMSNorm (divisor = width)
     /// and L2 normalisation (divisor 1) in one pass.
     func normalizeRows(_ x: Tensor, weight: Tensor?, divisor: Double, epsilon: Double, rows: Int, width: Int, into out: Tensor)
+    /// Each row of contiguous `x` `[rows, width]` rotated in pairs (c, c + width/2) by the angles of its position
+    /// `row % positions`: `out_c = x_c cos − x_{c+h} sin`, `out_{c+h} = x_{c+h} cos + x_c sin`, with `cos` and `sin`
+    /// `[positions, width/2]` contiguous (rotary embeddings).
+    func rotateHalves(_ x: Tensor, cos: Tensor, sin: Tensor, rows: Int, positions: Int, width: Int, into out: Tensor)
 
     /// `out[o, j, :] = x[o, indices[j], :]` (`x` contiguous `[outer, length, inner]`, `out` `[outer, indices, inner]`).
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor)

@@ -118,6 +118,11 @@ final class SimulatedDevice: DeviceMemory, ComputeBackend, @unchecked Sendable {
         cpu.normalizeRows(x, weight: weight, divisor: divisor, epsilon: epsilon, rows: rows, width: width, into: output(out))
     }
 
+    func rotateHalves(_ x: Tensor, cos: Tensor, sin: Tensor, rows: Int, positions: Int, width: Int, into out: Tensor) {
+        let (x, cos, sin) = (onDevice(x, .read), onDevice(cos, .read), onDevice(sin, .read))
+        cpu.rotateHalves(x, cos: cos, sin: sin, rows: rows, positions: positions, width: width, into: output(out))
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         let x = onDevice(x, .read)
         cpu.indexSelect(x, indices: indices, outer: outer, length: length, inner: inner, into: output(out))

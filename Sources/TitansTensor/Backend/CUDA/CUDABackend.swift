@@ -193,6 +193,10 @@ final class CUDABackend: ComputeBackend, @unchecked Sendable {
               sizes(rows, width, weight == nil ? 0 : 1) + [divisor, epsilon].map { Int64(bitPattern: $0.bitPattern) })
     }
 
+    func rotateHalves(_ x: Tensor, cos: Tensor, sin: Tensor, rows: Int, positions: Int, width: Int, into out: Tensor) {
+        lines("rotate_halves", [x, cos, sin], count: rows, into: out, sizes(rows, positions, width))
+    }
+
     func indexSelect(_ x: Tensor, indices: [Int], outer: Int, length: Int, inner: Int, into out: Tensor) {
         lines("index_select", [x], indices: indices, count: out.count, into: out, sizes(outer, length, inner, indices.count))
     }

@@ -8,7 +8,8 @@
 enum CUDAKernelSource {
     /// Kernel names, without the dtype suffix.
     static let kernels = ["unary", "binary", "select_values", "multiply_add", "reduce", "argmax", "cumulative_sum",
-                          "linear_scan", "softmax", "normalize_rows", "index_select", "index_add", "take_values", "put_values"]
+                          "linear_scan", "softmax", "normalize_rows", "rotate_halves",
+                          "index_select", "index_add", "take_values", "put_values"]
 
     /// Codes of the unary functions, as the kernel's `unary_value` reads them.
     static func code(_ f: UnaryFunction) -> (op: Int64, p0: Double, p1: Double) {
@@ -265,6 +266,21 @@ enum CUDAKernelSource {
             for (i64 i = 0; i < width; ++i) squares += row[i] * row[i];                                               \
             T scale = T(1) / sqrt(squares / T(divisor.value) + T(epsilon.value));                                     \
             for (i64 i = 0; i < width; ++i) out[r * width + i] = row[i] * scale * (has_weight ? weight[i] : T(1));    \
+        }                                                                                                             \
+    }                                                                                                                 \
+    /* Each row rotated in pairs (c, c + width/2) by the angles of its position row % positions (rotary embeddings). */\
+    extern "C" __global__ void rotate_halves_##S(i64 rows, i64 positions, i64 width, T* out, const T* x,              \
+                                                const T* cosines, const T* sines) {                                   \
+        i64 half = width / 2;                                                                                         \
+        for (i64 r = first_index(); r < rows; r += grid_stride()) {                                                   \
+            const T* row = x + r * width;                                                                             \
+            const T* co = cosines + (r % positions) * half;                                                           \
+            const T* si = sines + (r % positions) * half;                                                             \
+            for (i64 c = 0; c < half; ++c) {                                                                          \
+                T a = row[c], b = row[c + half];                                                                      \
+                out[r * width + c] = a * co[c] - b * si[c];                                                           \
+                out[r * width + c + half] = b * co[c] + a * si[c];                                                    \
+            }                                                                                                         \
         }                                                                                                             \
     }                                                                                                                 \
     /* out[o, j, :] = x[o, indices[j], :] */                                                                          \
