@@ -19,7 +19,7 @@ extension AttentionCache {
 }
 
 extension SegmentCache {
-    var storedElementCount: Int { count([retrievedKeys, retrievedValues, keys, values]) }
+    var storedElementCount: Int { count([keys, values]) }
 }
 
 extension MemoryAsContextState {

@@ -24,17 +24,18 @@ public struct PersistentProjection {
     var values: Tensor
 }
 
-/// What MAC's attention keeps within a segment (paper Eqs. 22–23): the rotated keys and values `[B, H, n, d]` of the
-/// retrieved memory tokens and of the segment's tokens so far.
+/// What MAC's attention keeps within a segment (paper Eqs. 22–23): the keys and values `[B, H, n, d]` its queries
+/// attend over — the persistent tokens', then each token's pair, the rotated retrieved memory token and the rotated
+/// token itself, in the order the tokens came — so that a token's step appends its pair to one tensor each.
 ///
 /// ```swift
-/// let (y, cache) = layer.segment(x, retrieved: h, position: 0, cache: nil, persistent: nil)
+/// let (y, cache) = layer.segment(x, retrieved: h, position: 0, cache: nil, persistent: nil, projected: &kept)
 /// ```
 public struct SegmentCache {
-    var retrievedKeys: Tensor
-    var retrievedValues: Tensor
     var keys: Tensor
     var values: Tensor
+    /// Persistent tokens at the front.
+    var persistentCount: Int
 }
 
 /// Multi-head causal self-attention with rotary positions: full (Transformer++) or over a sliding window, optionally
@@ -70,34 +71,42 @@ public final class AttentionLayer: Module {
     /// keeps the persistent tokens' keys and values from one call to the next.
     public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?,
                         projected: inout PersistentProjection?) -> (Tensor, SegmentCache) {
-        let n = x.shape[1]
+        let (batch, n) = (x.shape[0], x.shape[1])
         let tables = rotary.tables(offset: position, count: n, dtype: x.dtype)
         let q = RotaryEmbedding.rotate(split(query(x)), tables: tables)
-        func append(_ old: Tensor?, _ new: Tensor) -> Tensor { old.map { Tensor.concatenate([$0, new], axis: 2) } ?? new }
-        let segment = SegmentCache(
-            retrievedKeys: append(cache?.retrievedKeys, RotaryEmbedding.rotate(split(key(retrieved)), tables: tables)),
-            retrievedValues: append(cache?.retrievedValues, split(value(retrieved))),
-            keys: append(cache?.keys, RotaryEmbedding.rotate(split(key(x)), tables: tables)),
-            values: append(cache?.values, split(value(x))))
-        let seen = segment.keys.shape[2]  // tokens of this segment so far, the new ones last
-        var keys = [segment.retrievedKeys, segment.keys], values = [segment.retrievedValues, segment.values]
-        if let persistent {
+        let start = cache ?? {  // a new segment: the persistent tokens first
+            guard let persistent else { return nil }
             let prefix = project(persistent, kept: projected)
             projected = prefix
-            keys.insert(prefix.keys, at: 0)
-            values.insert(prefix.values, at: 0)
+            func expanded(_ t: Tensor) -> Tensor { t.expand(to: [batch, t.shape[1], t.shape[2], t.shape[3]]) }
+            return SegmentCache(keys: expanded(prefix.keys), values: expanded(prefix.values), persistentCount: persistent.shape[0])
+        }()
+        /// `earlier` followed by each token's retrieved row and its own row (one copy: a single token's pair is
+        /// appended as it is, more tokens' pairs are interleaved first).
+        func appending(_ earlier: Tensor?, _ memoryTokens: Tensor, _ tokens: Tensor) -> Tensor {
+            var parts = [memoryTokens, tokens]
+            if n > 1 {
+                let joined = Tensor.concatenate([memoryTokens.unsqueeze(3), tokens.unsqueeze(3)], axis: 3)  // [B, H, n, 2, d]
+                parts = [joined.reshape([batch, heads, 2 * n, joined.shape[4]])]
+            }
+            return Tensor.concatenate((earlier.map { [$0] } ?? []) + parts, axis: 2)
         }
-        func joined(_ parts: [Tensor]) -> Tensor {
-            Tensor.concatenate(parts.map { $0.expand(to: [q.shape[0], q.shape[1], $0.shape[2], $0.shape[3]]) }, axis: 2)
-        }
-        // Query i (segment offset seen − n + i) sees every persistent token, and h and tokens up to its own offset; one
-        // query (decoding) sees every key and needs no mask.
+        let segment = SegmentCache(
+            keys: appending(start?.keys, RotaryEmbedding.rotate(split(key(retrieved)), tables: tables),
+                            RotaryEmbedding.rotate(split(key(x)), tables: tables)),
+            values: appending(start?.values, split(value(retrieved)), split(value(x))),
+            persistentCount: start?.persistentCount ?? 0)
+        let seen = (segment.keys.shape[2] - segment.persistentCount) / 2  // tokens of this segment so far, the new ones last
+        // Query i (segment offset seen − n + i) sees every persistent token and the pairs of tokens up to its own
+        // offset; one query (decoding) sees every key and needs no mask.
         var mask: Tensor? = nil
         if n > 1 {
             let causal = Tensor.bandMask(rows: n, columns: seen, columnOffset: seen - n, dtype: x.dtype)
-            mask = Tensor.concatenate((persistent.map { [Tensor.ones([n, $0.shape[0]], dtype: x.dtype)] } ?? []) + [causal, causal], axis: 1)
+            let paired = causal.unsqueeze(-1).expand(to: [n, seen, 2]).reshape([n, 2 * seen])
+            mask = segment.persistentCount == 0 ? paired
+                : Tensor.concatenate([Tensor.ones([n, segment.persistentCount], dtype: x.dtype), paired], axis: 1)
         }
-        let attended = AttentionKernels.naive(q: q, k: joined(keys), v: joined(values), mask: mask)
+        let attended = AttentionKernels.naive(q: q, k: segment.keys, v: segment.values, mask: mask)
         return (output(merge(attended)), segment)
     }
 
