@@ -59,7 +59,7 @@ private struct FusedRecurrentStep {
     /// Whether θ differs per parameter tensor (one pair of coefficient rows per matrix) or is shared (one pair for all).
     let perMatrixRates: Bool
 
-    /// Every tensor read, in one list (``Slot`` names the positions).
+    /// Every tensor read, in one list (``Slots`` names the positions).
     private var inputs: [Tensor] = []
     private var slots = Slots()
 

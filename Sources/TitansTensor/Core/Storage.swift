@@ -1,6 +1,6 @@
 import Foundation
 
-/// A reference-counted buffer of elements that one or more tensors view (64-byte aligned from 64 KiB, 16 below: ``BufferCache``).
+/// A reference-counted buffer of elements that one or more tensors view (64-byte aligned from 64 KiB, 16 below: `BufferCache`).
 ///
 /// ```swift
 /// let x = Tensor.zeros([4, 4])

@@ -1,7 +1,7 @@
 /// Normalisations over the last axis, composed from differentiable ops so every order of gradient is exact.
 extension Tensor {
     /// RMSNorm: `x / sqrt(mean(x²) + eps)`, times `weight` when given (broadcast over the last axis). One kernel
-    /// (``normalizedRows(weight:divisor:epsilon:)``) for a weight of the last axis's width, composed ops for another.
+    /// (`normalizeRows`) for a weight of the last axis's width, composed ops for another.
     public func rmsNormalized(weight: Tensor? = nil, epsilon: Double = 1e-6) -> Tensor {
         if rank >= 1, weight.map({ $0.shape == [shape[rank - 1]] }) ?? true {
             return normalizedRows(weight: weight, divisor: Double(shape[rank - 1]), epsilon: epsilon)
