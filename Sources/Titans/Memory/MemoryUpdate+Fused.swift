@@ -8,7 +8,7 @@ extension MemoryUpdate {
     /// while decoding (about ninety small ops per token and memory become a dozen tensors). `nil` where it does not
     /// apply: recording gradients, another device than the CPU, float64, the residual wrapper, or a cursor whose parts
     /// are not shaped as the one-token step leaves them; the op path runs there. Tested equal to the op path in float64
-    /// (MemoryUpdateTests).
+    /// (FusedRecurrentTests).
     static func fusedRecurrent(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                                rule: StepRule) -> (Tensor, MemoryCursor)? {
         guard let step = FusedRecurrentStep(mlp, token, cursor, rule: rule) else { return nil }
