@@ -32,9 +32,7 @@ extension MemoryUpdate {
                 let scratch = FusedScratch(widths: widths)
                 defer { scratch.deallocate() }
                 for pair in 0..<(b * h) {
-                    let rows = matrices.indices.map { l in
-                        p[l + 1] + (matrices[l].shape[0] == 1 ? pair % h : pair) * widths[l].input * widths[l].output
-                    }
+                    let rows = matrices.indices.map { p[$0 + 1] + matrixOffset(matrices[$0].shape, pair: pair, heads: h) }
                     let parts = FusedReadParts(beta: 1, carriedSurprise: 0, rho: 1, weights: rows, surprise: [], earlierWeights: [],
                                                earlierSurprise: [], factorInputs: [], factorDeltas: [], weightRows: [], factors: 0)
                     scratch.read(mlp, query: p[0] + pair * width, parts: parts, into: out[0] + pair * width)
@@ -165,11 +163,7 @@ private struct FusedRecurrentStep {
                 let scratch = FusedScratch(widths: widths)
                 defer { scratch.deallocate() }
                 for pair in 0..<pairs {
-                    /// This pair's matrix in a memory tensor `[1 or B, H, in, out]`.
-                    func matrix(_ slot: Int) -> UnsafePointer<Float> {
-                        let shape = inputs[slot].shape
-                        return p[slot] + (shape[0] == 1 ? pair % heads : pair) * shape[2] * shape[3]
-                    }
+                    func matrix(_ slot: Int) -> UnsafePointer<Float> { p[slot] + matrixOffset(inputs[slot].shape, pair: pair, heads: heads) }
                     // The token's gradient factors at the chunk's start (MemoryMLP.gradientFactors) and its step size.
                     let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
                                                  chunkStart: slots.chunkStart.map(matrix))
@@ -228,6 +222,11 @@ private struct FusedRecurrentStep {
         next.endTokens(load: bounded ? load : nil, chunkSize: chunkSize)
         return (reads, next)
     }
+}
+
+/// Where sequence-and-head `pair` (b · H + h) finds its matrix in a memory tensor of `shape` `[1 or B, H, in, out]`.
+private func matrixOffset(_ shape: [Int], pair: Int, heads: Int) -> Int {
+    (shape[0] == 1 ? pair % heads : pair) * shape[2] * shape[3]
 }
 
 /// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:parameterCount:sizes:carriedLoad:chunkSize:)``
