@@ -49,7 +49,7 @@ extension MemoryUpdate {
 private struct FusedRecurrentStep {
     let mlp: MemoryMLP
     let rule: StepRule
-    var cursor: MemoryCursor
+    let cursor: MemoryCursor
     let (batch, heads, width): (Int, Int, Int)
     let widths: [(input: Int, output: Int)]
     /// Tokens already in the chunk's factored steps.
@@ -428,8 +428,8 @@ private func vectorMatrix(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, 
     return total
 }
 
-/// σ(a): SiLU a·sigmoid(a) or GELU a·Φ(a), as the op path's activations.
-@inline(__always) private func activate(_ activation: NeuralMemoryConfiguration.Activation, _ a: Float) -> Float {
+/// σ(a): SiLU a·sigmoid(a) or GELU a·Φ(a), as the op path's activations, for one number (the fused loops').
+@inline(__always) func activate(_ activation: NeuralMemoryConfiguration.Activation, _ a: Float) -> Float {
     switch activation {
     case .silu: return a / (1 + Foundation.exp(-a))
     case .gelu: return a * (1 + Foundation.erf(a * Float(0.5).squareRoot())) / 2

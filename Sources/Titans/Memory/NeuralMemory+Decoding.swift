@@ -50,7 +50,7 @@ extension NeuralMemory {
                             v = p[2][channel]
                             for j in 0..<kernel { v += p[1][channel * kernel + j] * joined(kept - kernel + 1 + j, channel) }
                         }
-                        row[channel] = v / (1 + Foundation.exp(-v))  // SiLU
+                        row[channel] = activate(.silu, v)
                     }
                     for t in 0..<keep {
                         for channel in 0..<channels { next[(b * keep + t) * channels + channel] = joined(kept + 1 - keep + t, channel) }

@@ -7,7 +7,7 @@ import Foundation
 ///     RoPE(x, p) = x ⊙ cos(p·θ ‖ p·θ) + rotateHalf(x) ⊙ sin(p·θ ‖ p·θ),   rotateHalf(x) = (-x[d/2...]) ‖ x[..<d/2]
 ///
 /// so `⟨RoPE(q, m), RoPE(k, n)⟩` depends on `m - n` only. Applied to `[…, T, d]` (usually `[B, H, T, d]`) at
-/// positions `offset ..< offset + T` along axis `-2`. Composed from differentiable ops; the cos/sin tables are
+/// positions `offset ..< offset + T` along axis `-2`, in one kernel (`Tensor.rotatedHalves`); the cos/sin tables are
 /// constants computed in `Double` and converted to the input's dtype.
 public struct RotaryEmbedding {
     /// The feature dimension `d` (even) this embedding rotates.
@@ -30,13 +30,20 @@ public struct RotaryEmbedding {
         Double(position) * frequencies[c]
     }
 
-    /// The `cos` and `sin` tables `[count, d]` for positions `offset ..< offset + count` (each row `f ‖ f`).
-    public func tables(offset: Int, count: Int, dtype: DType = .float32) -> (cos: Tensor, sin: Tensor) {
-        let d = dimension, half = d / 2
+    /// The `cos` and `sin` of each angle `[count, d/2]` for positions `offset ..< offset + count`: what ``rotate(_:angles:)``
+    /// takes, computed once for the queries and keys of the same positions.
+    public func angleTables(offset: Int, count: Int, dtype: DType = .float32) -> (cos: Tensor, sin: Tensor) {
+        let half = dimension / 2
         let angles = (0..<(count * half)).map { angle(position: offset + $0 / half, index: $0 % half) }
-        let cosTable = Tensor(shape: [count, d], generating: { i in Foundation.cos(angles[(i / d) * half + (i % d) % half]) }, dtype: dtype)
-        let sinTable = Tensor(shape: [count, d], generating: { i in Foundation.sin(angles[(i / d) * half + (i % d) % half]) }, dtype: dtype)
-        return (cosTable, sinTable)
+        return (Tensor(shape: [count, half], generating: { Foundation.cos(angles[$0]) }, dtype: dtype),
+                Tensor(shape: [count, half], generating: { Foundation.sin(angles[$0]) }, dtype: dtype))
+    }
+
+    /// The `cos` and `sin` tables `[count, d]` for positions `offset ..< offset + count` (each row `f ‖ f`), as the
+    /// composed form `x ⊙ cos + rotateHalf(x) ⊙ sin` takes them.
+    public func tables(offset: Int, count: Int, dtype: DType = .float32) -> (cos: Tensor, sin: Tensor) {
+        let (cos, sin) = angleTables(offset: offset, count: count, dtype: dtype)
+        return (Tensor.concatenate([cos, cos], axis: -1), Tensor.concatenate([sin, sin], axis: -1))
     }
 
     /// `x` (`[…, T, d]`) rotated for positions `offset ..< offset + T`; same shape. For a decode step pass the
@@ -44,15 +51,13 @@ public struct RotaryEmbedding {
     public func callAsFunction(_ x: Tensor, offset: Int = 0) -> Tensor {
         precondition(x.rank >= 2 && x.shape[x.rank - 1] == dimension,
                      "RotaryEmbedding: input \(x.shape) must be [..., T, \(dimension)]")
-        return Self.rotate(x, tables: tables(offset: offset, count: x.shape[x.rank - 2], dtype: x.dtype))
+        return Self.rotate(x, angles: angleTables(offset: offset, count: x.shape[x.rank - 2], dtype: x.dtype))
     }
 
-    /// `x` rotated by `tables` of its positions (``tables(offset:count:dtype:)``, computed once for the queries and
-    /// keys of the same positions), in one kernel (`Tensor.rotatedHalves`, which reads each table's first half: its
-    /// rows are `f ‖ f`). Equal to `x * cos + rotateHalf(x) * sin` (tested).
-    public static func rotate(_ x: Tensor, tables: (cos: Tensor, sin: Tensor)) -> Tensor {
-        let half = x.shape[x.rank - 1] / 2
-        return x.rotatedHalves(cos: tables.cos.slice(axis: -1, start: 0, end: half), sin: tables.sin.slice(axis: -1, start: 0, end: half))
+    /// `x` rotated by the `angles` of its positions (``angleTables(offset:count:dtype:)``) in one kernel
+    /// (`Tensor.rotatedHalves`). Equal to `x * cos + rotateHalf(x) * sin` with the full ``tables(offset:count:dtype:)`` (tested).
+    public static func rotate(_ x: Tensor, angles: (cos: Tensor, sin: Tensor)) -> Tensor {
+        x.rotatedHalves(cos: angles.cos, sin: angles.sin)
     }
 
     /// `(-x[…, d/2 ..< d]) ‖ x[…, 0 ..< d/2]` along the last axis.

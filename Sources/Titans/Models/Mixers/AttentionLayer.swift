@@ -72,8 +72,8 @@ public final class AttentionLayer: Module {
     public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?,
                         projected: inout PersistentProjection?) -> (Tensor, SegmentCache) {
         let (batch, n) = (x.shape[0], x.shape[1])
-        let tables = rotary.tables(offset: position, count: n, dtype: x.dtype)
-        let q = RotaryEmbedding.rotate(split(query(x)), tables: tables)
+        let angles = rotary.angleTables(offset: position, count: n, dtype: x.dtype)
+        let q = RotaryEmbedding.rotate(split(query(x)), angles: angles)
         let start = cache ?? {  // a new segment: the persistent tokens first
             guard let persistent else { return nil }
             let prefix = project(persistent, kept: projected)
@@ -92,8 +92,8 @@ public final class AttentionLayer: Module {
             return Tensor.concatenate((earlier.map { [$0] } ?? []) + parts, axis: 2)
         }
         let segment = SegmentCache(
-            keys: appending(start?.keys, RotaryEmbedding.rotate(split(key(retrieved)), tables: tables),
-                            RotaryEmbedding.rotate(split(key(x)), tables: tables)),
+            keys: appending(start?.keys, RotaryEmbedding.rotate(split(key(retrieved)), angles: angles),
+                            RotaryEmbedding.rotate(split(key(x)), angles: angles)),
             values: appending(start?.values, split(value(retrieved)), split(value(x))),
             persistentCount: start?.persistentCount ?? 0)
         let seen = (segment.keys.shape[2] - segment.persistentCount) / 2  // tokens of this segment so far, the new ones last
@@ -131,9 +131,9 @@ public final class AttentionLayer: Module {
     public func callAsFunction(_ x: Tensor, cache: AttentionCache?, persistent: Tensor? = nil) -> (Tensor, AttentionCache) {
         var cache = cache ?? AttentionCache()
         let start = cache.position, count = x.shape[1]
-        let tables = rotary.tables(offset: start, count: count, dtype: x.dtype)  // once for the queries and the keys
-        let q = RotaryEmbedding.rotate(split(query(x)), tables: tables)
-        let k = RotaryEmbedding.rotate(split(key(x)), tables: tables), v = split(value(x))
+        let angles = rotary.angleTables(offset: start, count: count, dtype: x.dtype)  // once for the queries and the keys
+        let q = RotaryEmbedding.rotate(split(query(x)), angles: angles)
+        let k = RotaryEmbedding.rotate(split(key(x)), angles: angles), v = split(value(x))
         let keys = cache.keys.map { Tensor.concatenate([$0, k], axis: 2) } ?? k
         let values = cache.values.map { Tensor.concatenate([$0, v], axis: 2) } ?? v
         let attended: Tensor
