@@ -14,12 +14,14 @@ extension HybridState {
     public var storedElementCount: Int { attention.storedElementCount + memory.storedElementCount }
 }
 
+/// Live key and value rows (a buffer keeps room for up to a window or a segment more, or as many rows again under full
+/// attention).
 extension AttentionCache {
-    public var storedElementCount: Int { count([keys, values, persistent?.keys, persistent?.values]) }
+    public var storedElementCount: Int { count([keys?.rows, values?.rows, persistent?.keys, persistent?.values]) }
 }
 
 extension SegmentCache {
-    var storedElementCount: Int { count([keys, values]) }
+    var storedElementCount: Int { count([keys.rows, values.rows]) }
 }
 
 extension MemoryAsContextState {

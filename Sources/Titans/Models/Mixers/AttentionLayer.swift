@@ -8,8 +8,8 @@ import TitansNN
 /// let (next, _) = attention(oneToken, state: cache)   // keys and values of the window kept
 /// ```
 public struct AttentionCache: MixerState {
-    var keys: Tensor?
-    var values: Tensor?
+    var keys: KeyValueRows?
+    var values: KeyValueRows?
     /// The persistent tokens' keys and values, projected at the stream's first call.
     var persistent: PersistentProjection?
     var keyOffset = 0
@@ -26,14 +26,15 @@ public struct PersistentProjection {
 
 /// What MAC's attention keeps within a segment (paper Eqs. 22–23): the keys and values `[B, H, n, d]` its queries
 /// attend over — the persistent tokens', then each token's pair, the rotated retrieved memory token and the rotated
-/// token itself, in the order the tokens came — so that a token's step appends its pair to one tensor each.
+/// token itself, in the order the tokens came — so that a token's step appends its pair to one buffer each.
 ///
 /// ```swift
-/// let (y, cache) = layer.segment(x, retrieved: h, position: 0, cache: nil, persistent: nil, projected: &kept)
+/// var cache: SegmentCache? = nil
+/// let y = layer.segment(x, retrieved: h, position: 0, cache: &cache, room: 0, persistent: nil, projected: &kept)
 /// ```
 public struct SegmentCache {
-    var keys: Tensor
-    var values: Tensor
+    var keys: KeyValueRows
+    var values: KeyValueRows
     /// Persistent tokens at the front.
     var persistentCount: Int
 }
@@ -67,36 +68,40 @@ public final class AttentionLayer: Module {
     /// Attention within one segment, as MAC uses it (paper Eqs. 22–23): queries from `x` `[B, n, D]` at absolute
     /// positions `position ..<` see every persistent token (no position), the `retrieved` tokens `[B, n, D]` — one per
     /// token of `x`, at that token's position, token i seeing those of itself and the segment's earlier tokens — and
-    /// the segment's tokens causally. `cache` holds the segment's earlier tokens; `nil` starts a segment. `projected`
-    /// keeps the persistent tokens' keys and values from one call to the next.
-    public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: SegmentCache?, persistent: Tensor?,
-                        projected: inout PersistentProjection?) -> (Tensor, SegmentCache) {
+    /// the segment's tokens causally. `cache` holds the segment's earlier tokens (`nil` starts a segment) and takes
+    /// these; `room` is how many tokens the segment has left after them, whose pairs its buffers keep room for.
+    /// `projected` keeps the persistent tokens' keys and values from one call to the next.
+    public func segment(_ x: Tensor, retrieved: Tensor, position: Int, cache: inout SegmentCache?, room: Int, persistent: Tensor?,
+                        projected: inout PersistentProjection?) -> Tensor {
         let (batch, n) = (x.shape[0], x.shape[1])
         let angles = rotary.angleTables(offset: position, count: n, dtype: x.dtype)
         let q = RotaryEmbedding.rotate(split(query(x)), angles: angles)
-        let start = cache ?? {  // a new segment: the persistent tokens first
-            guard let persistent else { return nil }
+        let reserve = 2 * (n + room)  // rows for this call's pairs and those of the tokens the segment has left
+        if cache == nil, let persistent {  // a new segment: the persistent tokens first
             let prefix = project(persistent, kept: projected)
             projected = prefix
-            func expanded(_ t: Tensor) -> Tensor { t.expand(to: [batch, t.shape[1], t.shape[2], t.shape[3]]) }
-            return SegmentCache(keys: expanded(prefix.keys), values: expanded(prefix.values), persistentCount: persistent.shape[0])
-        }()
-        /// `earlier` followed by each token's retrieved row and its own row (one copy: a single token's pair is
-        /// appended as it is, more tokens' pairs are interleaved first).
-        func appending(_ earlier: Tensor?, _ memoryTokens: Tensor, _ tokens: Tensor) -> Tensor {
-            var parts = [memoryTokens, tokens]
-            if n > 1 {
-                let joined = Tensor.concatenate([memoryTokens.unsqueeze(3), tokens.unsqueeze(3)], axis: 3)  // [B, H, n, 2, d]
-                parts = [joined.reshape([batch, heads, 2 * n, joined.shape[4]])]
+            func expanded(_ t: Tensor) -> KeyValueRows {
+                KeyValueRows(t.expand(to: [batch, t.shape[1], t.shape[2], t.shape[3]]), reserving: reserve)
             }
-            return Tensor.concatenate((earlier.map { [$0] } ?? []) + parts, axis: 2)
+            cache = SegmentCache(keys: expanded(prefix.keys), values: expanded(prefix.values), persistentCount: persistent.shape[0])
         }
-        let segment = SegmentCache(
-            keys: appending(start?.keys, RotaryEmbedding.rotate(split(key(retrieved)), angles: angles),
-                            RotaryEmbedding.rotate(split(key(x)), angles: angles)),
-            values: appending(start?.values, split(value(retrieved)), split(value(x))),
-            persistentCount: start?.persistentCount ?? 0)
-        let seen = (segment.keys.shape[2] - segment.persistentCount) / 2  // tokens of this segment so far, the new ones last
+        /// Each token's retrieved row, then its own: one token's pair appended as two rows, more tokens' interleaved.
+        func pairs(_ memoryTokens: Tensor, _ tokens: Tensor) -> [Tensor] {
+            guard n > 1 else { return [memoryTokens, tokens] }
+            let joined = Tensor.concatenate([memoryTokens.unsqueeze(3), tokens.unsqueeze(3)], axis: 3)  // [B, H, n, 2, d]
+            return [joined.reshape([batch, heads, 2 * n, joined.shape[4]])]
+        }
+        let keys = pairs(RotaryEmbedding.rotate(split(key(retrieved)), angles: angles), RotaryEmbedding.rotate(split(key(x)), angles: angles))
+        for (k, v) in zip(keys, pairs(split(value(retrieved)), split(value(x)))) {
+            if cache == nil {
+                cache = SegmentCache(keys: KeyValueRows(k, reserving: reserve), values: KeyValueRows(v, reserving: reserve), persistentCount: 0)
+            } else {
+                cache?.keys.append(k, reserving: reserve)
+                cache?.values.append(v, reserving: reserve)
+            }
+        }
+        guard let segment = cache else { return x }  // set just above
+        let seen = (segment.keys.count - segment.persistentCount) / 2  // tokens of this segment so far, the new ones last
         // Query i (segment offset seen − n + i) sees every persistent token and the pairs of tokens up to its own
         // offset; one query (decoding) sees every key and needs no mask.
         var mask: Tensor? = nil
@@ -106,8 +111,8 @@ public final class AttentionLayer: Module {
             mask = segment.persistentCount == 0 ? paired
                 : Tensor.concatenate([Tensor.ones([n, segment.persistentCount], dtype: x.dtype), paired], axis: 1)
         }
-        let attended = AttentionKernels.naive(q: q, k: segment.keys, v: segment.values, mask: mask)
-        return (output(merge(attended)), segment)
+        let attended = AttentionKernels.naive(q: q, k: segment.keys.rows, v: segment.values.rows, mask: mask)
+        return output(merge(attended))
     }
 
     /// The persistent tokens `[Np, D]` projected to keys and values, or `kept` where a stream already did.
@@ -134,8 +139,16 @@ public final class AttentionLayer: Module {
         let angles = rotary.angleTables(offset: start, count: count, dtype: x.dtype)  // once for the queries and the keys
         let q = RotaryEmbedding.rotate(split(query(x)), angles: angles)
         let k = RotaryEmbedding.rotate(split(key(x)), angles: angles), v = split(value(x))
-        let keys = cache.keys.map { Tensor.concatenate([$0, k], axis: 2) } ?? k
-        let values = cache.values.map { Tensor.concatenate([$0, v], axis: 2) } ?? v
+        // Room for a window more (full attention: as many rows again as it keeps), so decoding appends in place and a
+        // window's rows move to the front of a fresh buffer once per window.
+        let room = window ?? Swift.max(count, cache.keys?.count ?? 0)
+        if cache.keys == nil {
+            (cache.keys, cache.values) = (KeyValueRows(k, reserving: room), KeyValueRows(v, reserving: room))
+        } else {
+            cache.keys?.append(k, reserving: room)
+            cache.values?.append(v, reserving: room)
+        }
+        guard let keys = cache.keys?.rows, let values = cache.values?.rows else { return (x, cache) }  // set just above
         let attended: Tensor
         if let window {
             let prefix = persistent.map { project($0, kept: cache.persistent) }
@@ -150,8 +163,8 @@ public final class AttentionLayer: Module {
         let end = start + count
         let keepFrom = window.map { max(cache.keyOffset, end - ($0 - 1)) } ?? cache.keyOffset
         let drop = keepFrom - cache.keyOffset
-        cache.keys = keys.slice(axis: 2, start: drop, end: keys.shape[2])
-        cache.values = values.slice(axis: 2, start: drop, end: values.shape[2])
+        cache.keys?.dropFirst(drop)
+        cache.values?.dropFirst(drop)
         cache.keyOffset = keepFrom
         cache.position = end
         return (output(merge(attended)), cache)

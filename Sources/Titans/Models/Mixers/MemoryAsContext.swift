@@ -106,12 +106,12 @@ public final class MemoryAsContextLayer: Module {
             state.segment = nil
         }
         let h = memory.retrieve(x, from: state.segmentMemory, history: &state.retrievalHistory)  // Eq. 21
-        let (y, segment) = attention.segment(x, retrieved: h, position: state.position, cache: state.segment,
-                                             persistent: persistent, projected: &state.persistent)  // Eqs. 22–23
+        let room = segment - state.position % segment - x.shape[1]  // tokens the segment has left after these
+        let y = attention.segment(x, retrieved: h, position: state.position, cache: &state.segment, room: room,
+                                  persistent: persistent, projected: &state.persistent)  // Eqs. 22–23
         // Eq. 24: write y (or x + y); each token reads what it wrote, after its write.
         let (read, memoryState) = memory(writeNorm(writesResidual ? y + x : y), state: state.memory)
         state.memory = memoryState
-        state.segment = segment
         state.position += x.shape[1]
         return gate(y, read)  // Eq. 25
     }
