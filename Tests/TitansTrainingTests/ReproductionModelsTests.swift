@@ -26,8 +26,9 @@ struct ReproductionModelsTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let models = ReproductionModels(folder: folder)
 
-        let both = scale.steps + scale.fineTuningSteps
-        #expect(scale.fineTuningSteps != scale.steps)
+        let recipe = scale.fineTuning(for: cell.configuration)
+        let both = scale.steps + recipe.steps
+        #expect(recipe.steps != scale.steps)
         #expect(cell.steps(scale, models: models) == both)  // the base is not saved yet: trained within
         var steps: [Int] = []
         let within = try cell.run(scale: scale) { step, total in
@@ -39,10 +40,10 @@ struct ReproductionModelsTests {
         _ = try base.run(scale: scale, models: models)
         let saved = try Checkpoint.load(from: models.url(of: base))
         #expect(saved.metadata["reproduction"] == base.key)
-        #expect(cell.steps(scale, models: models) == scale.fineTuningSteps)
+        #expect(cell.steps(scale, models: models) == recipe.steps)
         steps = []
         let read = try cell.run(scale: scale, models: models) { step, _ in steps.append(step) }
-        #expect(steps == Array(1...scale.fineTuningSteps))
+        #expect(steps == Array(1...recipe.steps))
         #expect(read.finalLoss == within.finalLoss && read.metrics == within.metrics && !read.metrics.isEmpty)
         #expect(FileManager.default.fileExists(atPath: models.url(of: cell).path))
 
@@ -56,8 +57,34 @@ struct ReproductionModelsTests {
         #expect(try scratch.run(scale: scale).finalLoss != within.finalLoss)
         #expect(scratch.settings(scale) != cell.settings(scale))  // results from scratch are not taken for fine-tuned ones
         var longer = scale
-        longer.fineTuningSteps += 1
+        longer.attentionFineTuning.steps += 1
         #expect(cell.settings(longer) != cell.settings(scale) && base.settings(longer) == base.settings(scale))
+        // A recipe of the scale's batch and rate is named as before recipes had them (those results stay valid); another
+        // batch or rate is named, and the cell trains with it.
+        #expect(cell.modelName == "mac" && cell.settings(scale).hasSuffix(", fine-tuned for \(recipe.steps) steps"))
+        #expect(cell.batchSize(scale) == recipe.batchSize && base.batchSize(scale) == max(1, scale.batchSize * 256 / base.trainingLength))
+        for change in [{ (s: inout ReproductionScale) in s.attentionFineTuning.batchSize += 1 }, { $0.attentionFineTuning.learningRate *= 2 }] {
+            var other = scale
+            change(&other)
+            #expect(cell.settings(other) != cell.settings(scale) && base.settings(other) == base.settings(scale))
+            #expect(cell.settings(other).hasSuffix(" of \(other.attentionFineTuning.batchSize) at learning rate \(other.attentionFineTuning.learningRate)"))
+        }
+    }
+
+    /// The models that attend take one fine-tuning recipe, the LMM and the recurrent baselines the other: their steps,
+    /// batch and learning rate.
+    @Test func eachKindOfModelTakesItsFineTuning() throws {
+        let scale = ReproductionTests.tiny
+        let cells = ReproductionStudy.babilong.cells(at: scale, corpus: nil).filter { $0.seed == 0 }
+        for cell in cells {
+            let attends = ["mac", "mag", "mal", "sliding-window"].contains(cell.modelName)
+            #expect(attends != ["lmm", "gated-delta-net"].contains(cell.modelName), "\(cell.modelName)")
+            let recipe = attends ? scale.attentionFineTuning : scale.recurrentFineTuning
+            #expect(scale.fineTuning(for: cell.configuration) == recipe, "\(cell.modelName)")
+            #expect(cell.steps(scale, models: nil) == scale.steps + recipe.steps && cell.batchSize(scale) == recipe.batchSize)
+        }
+        let lmm = try #require(cells.first { $0.modelName == "lmm" })
+        #expect(lmm.settings(scale).hasSuffix(", fine-tuned for 5 steps of 2 at learning rate 0.001"))
     }
 
     /// A base model that diverges makes the fine-tuned cell diverge at that step, without scores.

@@ -6,7 +6,9 @@ struct ReproductionTests {
     static let tiny = ReproductionScale(name: "tiny", width: 16, layers: 1, steps: 3, batchSize: 2, learningRate: 3e-3, examplesPerTask: 6,
                                         evaluationExamples: 2, seeds: [0, 1], lengthMultiples: [1, 2], allModels: true,
                                         languageSteps: 2, evaluationBytes: 512, depths: [1, 2], depthLengths: [32, 64],
-                                        efficiencyLengths: [16, 32], fineTuningSteps: 4)
+                                        efficiencyLengths: [16, 32],
+                                        attentionFineTuning: ReproductionScale.FineTuning(steps: 4, batchSize: 1, learningRate: 3e-3),
+                                        recurrentFineTuning: ReproductionScale.FineTuning(steps: 5, batchSize: 2, learningRate: 1e-3))
 
     /// A text of about 48 KB from a few sentences in a seeded order, written to a temporary file.
     static func corpus(seed: UInt64 = 1) throws -> ReproductionCorpus {
@@ -115,7 +117,9 @@ struct ReproductionTests {
         let text = try Self.corpus()
         let depth = ReproductionStudy.depth.cells(at: Self.tiny, corpus: text)
         #expect(depth.map { $0.batchSize(Self.tiny) } == [16, 8, 16, 8])
-        #expect(ReproductionStudy.babilong.cells(at: .full, corpus: nil)[0].batchSize(.full) == 2)
+        // The fine-tunings' own batches: MAC's the scale's bytes per step, the LMM's larger.
+        let babilong = ReproductionStudy.babilong.cells(at: .full, corpus: nil)
+        #expect(babilong.first { $0.modelName == "mac" }?.batchSize(.full) == 2 && babilong.first { $0.modelName == "lmm" }?.batchSize(.full) == 8)
         var steps = 0
         let result = try depth[0].run(scale: Self.tiny) { _, _ in steps += 1 }
         #expect(steps == Self.tiny.languageSteps && Array(result.metrics.keys) == ["bpb@32"])

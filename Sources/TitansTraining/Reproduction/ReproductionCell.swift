@@ -78,7 +78,12 @@ public struct ReproductionCell: Sendable {
         case .tasks, .throughput: break
         }
         if case .model(let base) = start {
-            text += " from " + base.settings(scale) + " as " + base.key + ", fine-tuned for \(scale.fineTuningSteps) steps"
+            // The batch and rate are named where they are not the scale's (results fine-tuned with those stay valid).
+            let recipe = scale.fineTuning(for: configuration), scaleBatch = max(1, scale.batchSize * 256 / max(1, trainingLength))
+            text += " from " + base.settings(scale) + " as " + base.key + ", fine-tuned for \(recipe.steps) steps"
+            if recipe.batchSize != scaleBatch || recipe.learningRate != scale.learningRate {
+                text += " of \(recipe.batchSize) at learning rate \(recipe.learningRate)"
+            }
         }
         return text
     }
@@ -96,7 +101,7 @@ public struct ReproductionCell: Sendable {
     func ownSteps(_ scale: ReproductionScale) -> Int {
         switch workload {
         case .tasks:
-            if case .model = start { return scale.fineTuningSteps }
+            if case .model = start { return scale.fineTuning(for: configuration).steps }
             return scale.steps
         case .language: return scale.languageSteps
         case .throughput: return 1
@@ -132,12 +137,14 @@ public struct ReproductionCell: Sendable {
     public static func metric(_ name: String, _ length: Int) -> String { "\(name)@\(length)" }
 
     /// Sequences per step: the scale's batch of 256-byte sequences, as bytes, in sequences of this length (equal
-    /// training bytes at every length up to `batchSize` × 256); the domain studies' own batches.
+    /// training bytes at every length up to `batchSize` × 256); a fine-tuning's own batch; the domain studies' own.
     func batchSize(_ scale: ReproductionScale) -> Int {
         switch workload {
         case .forecast: return scale.domains.forecastBatchSize
         case .classification: return scale.domains.classificationBatchSize
-        case .tasks, .language, .throughput: return max(1, scale.batchSize * 256 / max(1, trainingLength))
+        case .tasks, .language, .throughput:
+            if case .model = start { return scale.fineTuning(for: configuration).batchSize }
+            return max(1, scale.batchSize * 256 / max(1, trainingLength))
         }
     }
 
@@ -241,13 +248,14 @@ public struct ReproductionCell: Sendable {
 
     private func trainingConfiguration(_ scale: ReproductionScale) -> TrainingConfiguration {
         let steps = ownSteps(scale)
-        let domain: Bool
-        switch workload {
-        case .forecast, .classification: domain = true
-        case .tasks, .language, .throughput: domain = false
+        let learningRate: Double
+        switch (workload, start) {
+        case (.forecast, _), (.classification, _): learningRate = scale.domains.learningRate
+        case (_, .model): learningRate = scale.fineTuning(for: configuration).learningRate
+        case (_, .scratch): learningRate = scale.learningRate
         }
         return TrainingConfiguration(steps: steps, batchSize: batchSize(scale), sequenceLength: trainingLength,
-                                     learningRate: domain ? scale.domains.learningRate : scale.learningRate, seed: seed,
+                                     learningRate: learningRate, seed: seed,
                                      evaluationInterval: steps, evaluationBatches: 1)
     }
 

@@ -97,8 +97,11 @@ public struct ReproductionReport {
         let text = corpus.map { "; text: \($0.fingerprint), the last tenth held out" } ?? ""
         switch study.kind {
         case .accuracy(_, let length):
-            let steps = study.fineTunes == nil ? "\(scale.steps) steps" : "\(scale.fineTuningSteps) steps (after its base model's \(scale.steps))"
-            return models + ", \(steps) of \(max(1, scale.batchSize * 256 / length)) sequences of \(length) bytes, \(scale.examplesPerTask) "
+            func recipe(_ r: ReproductionScale.FineTuning) -> String { "\(r.steps) steps of \(r.batchSize) at learning rate \(r.learningRate)" }
+            let steps = study.fineTunes == nil ? "\(scale.steps) steps of \(max(1, scale.batchSize * 256 / length))"
+                : "after its base model's \(scale.steps) steps, fine-tuned for \(recipe(scale.attentionFineTuning)) where it attends, "
+                    + "\(recipe(scale.recurrentFineTuning)) where it does not (LMM, recurrent baselines), of"
+            return models + ", \(steps) sequences of \(length) bytes, \(scale.examplesPerTask) "
                 + "training examples per task, \(scale.evaluationExamples) test examples per task and length, seeds \(seeds). "
                 + "Accuracy in percent (exact match of greedy decoding)\(spread)."
         case .language, .depth:
