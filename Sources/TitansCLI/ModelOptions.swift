@@ -21,7 +21,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Memory chunk size: tokens per parallel mini-batch step (default \(defaults.memory.chunkSize)).") var chunkSize: Int?
     @Option(help: "Largest inner learning rate θ of the memory (default \(defaults.memory.maxLearningRate)).")
     var memoryLearningRate: Double?
-    @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(defaults.memory.stepRule); the recurrent baselines take plain steps)."))
+    @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(defaults.memory.stepRule); the recurrent baselines but TTT-MLP take plain steps)."))
     var stepRule: String?
     @Option(help: "MAC, MAG, MAL: the blocks that hold the memory, from 1, comma-separated (default: every block; the others attend with the persistent tokens).")
     var memoryLayers: String?

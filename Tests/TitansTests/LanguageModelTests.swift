@@ -160,6 +160,8 @@ struct LanguageModelTests {
         }
         let error = zip(Tensor.concatenate(streamed, axis: 1).toArray(), full.toArray()).map { Swift.abs($0 - $1) }.max()!
         #expect(error < 1e-10)
+        // The published recurrences take plain steps; TTT-MLP the Titans memories' bounded one (plain, it diverged).
+        #expect(config.memory.stepRule == (baseline == .tttMLP ? NeuralMemoryConfiguration.defaultStepRule : .plain))
     }
 
     /// The size bound a checkpoint's configuration is checked against never exceeds the real parameter count, and
