@@ -95,12 +95,22 @@ public enum BLAS {
             return
         }
         if m == 0 || n == 0 { return }
-        // One large matrix–vector product with every core free: on the library's own threads for this call.
-        let wide = threads > 1 && min(m, n) == 1 && max(m, n) * k >= wideVectorProduct ? library.setThreads : nil
+        // One large matrix–vector product with every core free: on the library's own threads for this call, unless
+        // such calls have lately waited for a core (``WideProducts``: then on this thread alone).
+        let vectorProduct = threads > 1 && min(m, n) == 1 && max(m, n) * k >= wideVectorProduct
+        let allowed = vectorProduct && WideProducts.shared.withLock { $0.allowed() }
+        let wide = allowed ? library.setThreads : nil
+        let began = allowed ? DispatchTime.now().uptimeNanoseconds : 0
         wide?(Int32(threads))
-        defer { wide?(1) }
+        defer {
+            wide?(1)
+            if allowed {
+                let elapsed = DispatchTime.now().uptimeNanoseconds - began
+                WideProducts.shared.withLock { $0.record(nanoseconds: elapsed, elements: max(m, n) * k) }
+            }
+        }
         GEMMSlabs.run(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
-                      threads: wide == nil ? threads : 1) { m, n, a, b, c in
+                      threads: wide != nil || (vectorProduct && !allowed) ? 1 : threads) { m, n, a, b, c in
             let v = VectorProduct(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc)
             let (ta, tb) = (transA ? transpose : noTranspose, transB ? transpose : noTranspose)
             if let (a, b, c) = rebound(a, b, c, as: Float.self) {
