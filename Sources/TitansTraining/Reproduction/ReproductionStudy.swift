@@ -75,8 +75,10 @@ public struct ReproductionStudy: Sendable {
             + "millions of tokens) and shows it ahead of much larger models; the figure gives no numbers. Here every model "
             + "starts from its Table 2 model (same seed: trained on the needles, so it has learnt to retrieve) and is "
             + "fine-tuned on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
-            + "length to it, answer words scored; four times the needles' steps at the full scale, since five story "
-            + "families need more examples than three kinds of needle), then tested to 16× the training length.",
+            + "length to it, answer words scored; four times the needles' stories at the full scale, since five story "
+            + "families need more examples than three kinds of needle: in small batches at the needles' rate for the "
+            + "models that attend, in larger batches at a higher rate for the others, each what its kind learnt from), "
+            + "then tested to 16× the training length.",
         kind: .accuracy(tasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, length: 512),
         models: ["mac", "mag", "mal", "lmm", "sliding-window", "gated-delta-net"],
         quickModels: ["mag", "sliding-window"], headline: false,
