@@ -53,12 +53,14 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write examples of a built-in long-context task as JSON lines, for `titans train --tasks` and `titans eval jsonl`.",
             discussion: "Each line is {\"prompt\": …, \"answer\": …, \"task\": …} with the example's numeric fields "
-                + "(length, distance, …), in a shuffled order. Mix lengths for a curriculum: --lengths 256,512,1024. The default seed differs "
+                + "(length, distance, …), in a shuffled order. Mix lengths for a curriculum: --lengths 256,512,1024; a range (--lengths 352-512) "
+                + "draws each example's length from it, which a memory trained in chunks needs (lengths that are all multiples of "
+                + "the chunk size teach it one alignment of the question: the README's BABILong-style section). The default seed differs "
                 + "from titans eval's, so evaluation examples are not training examples.")
 
         @Option(help: "The task: \(TaskCatalog.names.joined(separator: ", ")).") var task: String
-        @Option(help: "Lengths in bytes (prompt and answer), comma-separated.") var lengths: String
-        @Option(help: "Examples per length.") var count: Int
+        @Option(help: "Lengths in bytes (prompt and answer), or ranges LOW-HIGH to draw each example's length from, comma-separated.") var lengths: String
+        @Option(help: "Examples per length or range.") var count: Int
         @Option(help: "The JSON-lines file to write (an existing file is not overwritten).") var output: String
         @Option(help: "A text file to hide the facts in (default: the built-in prose).") var haystack: String?
         @Option(help: "mqar: key–value pairs per example.") var pairs = 8
@@ -72,7 +74,7 @@ struct DataCommand: ParsableCommand {
             let task = try TaskData.task(named: task, haystack: haystack, pairs: pairs)
             // Lengths mixed, so a held-out share from the file's end holds every length.
             var order = RandomGenerator(seed: seed)
-            let examples = order.shuffled(TaskData.examples(of: task, lengths: try TaskData.lengths(lengths, for: task), count: count, seed: seed))
+            let examples = order.shuffled(TaskLength.examples(of: task, lengths: try TaskData.lengths(lengths, for: task), count: count, seed: seed))
             try PromptAnswerFile.write(examples, task: task.name, to: URL(fileURLWithPath: output))
             print("wrote \(examples.count) \(task.name) examples to \(output)")
         }

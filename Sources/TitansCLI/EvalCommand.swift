@@ -19,8 +19,8 @@ struct EvalCommand: ParsableCommand {
 
     @Argument(help: "The task: \(TaskCatalog.names.joined(separator: ", ")), jsonl, or text (bits per byte).") var task: String
     @Option(help: "A checkpoint written by `titans train`.") var checkpoint: String
-    @Option(help: "Lengths in bytes (prompt and answer) of the generated examples, comma-separated.") var lengths = "256,512,1024,2048"
-    @Option(help: "Generated examples per length.") var examples = 50
+    @Option(help: "Lengths in bytes (prompt and answer) of the generated examples, or ranges LOW-HIGH to draw each length from, comma-separated.") var lengths = "256,512,1024,2048"
+    @Option(help: "Generated examples per length or range.") var examples = 50
     @Option(help: "A text file to hide the facts in (default: the built-in prose; s-niah-pk always uses its noise).") var haystack: String?
     @Option(help: "mqar: key–value pairs per example.") var pairs = 8
     @Option(help: "jsonl: the examples, one {\"prompt\": …, \"answer\": …} per line; text: any file.") var data: String?
@@ -87,7 +87,7 @@ struct EvalCommand: ParsableCommand {
         let task = try TaskData.task(named: self.task, haystack: haystack, pairs: pairs)
         let lengths = try TaskData.lengths(lengths, for: task)
         guard examples >= 1 else { throw ValidationError("--examples must be at least 1") }
-        return (TaskData.examples(of: task, lengths: lengths, count: examples, seed: seed), task.name)
+        return (TaskLength.examples(of: task, lengths: lengths, count: examples, seed: seed), task.name)
     }
 }
 
@@ -105,22 +105,12 @@ enum TaskData {
         return task
     }
 
-    /// Comma-separated lengths, each long enough for the task.
-    static func lengths(_ text: String, for task: any LongContextTask) throws -> [Int] {
-        let parts = text.split(separator: ",")
-        let all = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !all.isEmpty, all.count == parts.count, all.allSatisfy({ $0 >= task.minimumLength }) else {
-            throw ValidationError("--lengths takes whole numbers of bytes, comma-separated, each at least \(task.minimumLength) for \(task.name) (its facts and question alone)")
+    /// Comma-separated lengths and ranges (``TaskLength``), each long enough for the task.
+    static func lengths(_ text: String, for task: any LongContextTask) throws -> [TaskLength] {
+        guard let lengths = TaskLength.parse(text, minimum: task.minimumLength) else {
+            throw ValidationError("--lengths takes whole numbers of bytes or ranges LOW-HIGH, comma-separated, each at least "
+                                  + "\(task.minimumLength) for \(task.name) (its facts and question alone)")
         }
-        return all
-    }
-
-    /// `count` examples of each length; each length's examples come from their own seed, so they do not change when
-    /// other lengths are added.
-    static func examples(of task: any LongContextTask, lengths: [Int], count: Int, seed: UInt64) -> [TaskExample] {
-        lengths.flatMap { length in
-            var generator = RandomGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(length))
-            return (0..<count).map { _ in task.example(length: length, generator: &generator) }
-        }
+        return lengths
     }
 }
