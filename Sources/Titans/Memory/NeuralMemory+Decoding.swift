@@ -1,10 +1,10 @@
 import Foundation
 import TitansNN
 
-/// One token's way into the memory while decoding on the CPU (float32, no gradients recorded): the projections and
-/// gates stay matrix–vector products through the BLAS, and what follows them — each projection's causal convolution
-/// from its kept inputs, SiLU and the heads' ℓ2 norms (§4.4), the gates' sigmoids and log-sigmoids — runs in one loop
-/// per tensor instead of some thirty small ops. The same numbers as ``NeuralMemory``'s op path (tested:
+/// One token's way into the memory while decoding on the CPU (float32, no gradients recorded): the projections stay
+/// matrix–vector products through the BLAS, and what follows them — each projection's causal convolution from its
+/// kept inputs, SiLU and the heads' ℓ2 norms (§4.4) — runs in one loop per tensor, as does each gate (a product with
+/// a few outputs, then its sigmoid or log-sigmoid), instead of some forty small ops. The same numbers as ``NeuralMemory``'s op path (tested:
 /// FusedRecurrentTests), which runs everywhere else.
 extension NeuralMemory {
     /// Whether one token `x` `[B, 1, width]` can take the fused way.
@@ -16,7 +16,7 @@ extension NeuralMemory {
     func decodingStream(_ x: Tensor, history: inout [Tensor?]) -> MemoryStream {
         let c = configuration
         func perHead(_ t: Tensor) -> Tensor { t.reshape([x.shape[0], c.heads, 1]) }  // [B, 1, H] → [B, H, 1]: one token
-        let (rate, momentum, retention) = Self.fusedGates(learningRateGate(x), momentumGate?(x), forgettingGate?(x),
+        let (rate, momentum, retention) = Self.fusedGates(x, rate: learningRateGate, momentum: momentumGate, forgetting: forgettingGate,
                                                           maxLearningRate: c.maxLearningRate)
         return MemoryStream(
             queries: fusedProjection(query(x), queryConvolution, history: &history[0], normalise: true),
@@ -71,20 +71,35 @@ extension NeuralMemory {
         return out
     }
 
-    /// θ = θ_max·sigmoid(x W_θ), log η = log sigmoid(x W_η) and log(1 − α) = log sigmoid(−x W_α) from the gates'
-    /// pre-activations, in one loop each (log sigmoid(z) = −softplus(−z), softplus(z) = max(z, 0) + log1p(e^−|z|)).
-    static func fusedGates(_ rate: Tensor, _ momentum: Tensor?, _ forgetting: Tensor?, maxLearningRate: Double)
+    /// θ = θ_max·sigmoid(x W_θ), log η = log sigmoid(x W_η) and log(1 − α) = log sigmoid(−x W_α) for one token `x`
+    /// `[B, 1, width]`, each gate's product with `x` (a row of `heads` outputs) and its function in one loop
+    /// (log sigmoid(z) = −softplus(−z), softplus(z) = max(z, 0) + log1p(e^−|z|)): `[B, 1, heads]` each.
+    static func fusedGates(_ x: Tensor, rate: Linear, momentum: Linear?, forgetting: Linear?, maxLearningRate: Double)
         -> (Tensor, Tensor?, Tensor?) {
-        func map(_ t: Tensor, _ f: (Float) -> Float) -> Tensor {
-            let out = Tensor.zeros(t.shape)
-            Tensor.withUnsafeFloatPointers([t.contiguous()]) { p in
-                Tensor.withUnsafeMutableFloatPointers([out]) { o in for i in 0..<t.count { o[0][i] = f(p[0][i]) } }
+        let width = x.shape[x.rank - 1], rows = x.count / Swift.max(width, 1)
+        /// f(x W + b) for every row of `x`.
+        func gate(_ linear: Linear, _ f: (Float) -> Float) -> Tensor {
+            let heads = linear.weight.shape[1]
+            let out = Tensor.zeros(Array(x.shape.dropLast()) + [heads])
+            let inputs = [x.contiguous(), linear.weight.contiguous()] + (linear.bias.map { [$0.contiguous()] } ?? [])
+            Tensor.withUnsafeFloatPointers(inputs) { p in
+                Tensor.withUnsafeMutableFloatPointers([out]) { o in
+                    for r in 0..<rows {
+                        let (z, row) = (o[0] + r * heads, p[0] + r * width)
+                        for h in 0..<heads { z[h] = inputs.count > 2 ? p[2][h] : 0 }
+                        for i in 0..<width {
+                            let weights = p[1] + i * heads
+                            for h in 0..<heads { z[h] += row[i] * weights[h] }
+                        }
+                        for h in 0..<heads { z[h] = f(z[h]) }
+                    }
+                }
             }
             return out
         }
         func softplus(_ z: Float) -> Float { Swift.max(z, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(z))) }
         let maximum = Float(maxLearningRate)
-        return (map(rate) { maximum / (1 + Foundation.exp(-$0)) }, momentum.map { map($0) { -softplus(-$0) } },
-                forgetting.map { map($0) { -softplus($0) } })
+        return (gate(rate) { maximum / (1 + Foundation.exp(-$0)) }, momentum.map { gate($0) { -softplus(-$0) } },
+                forgetting.map { gate($0) { -softplus($0) } })
     }
 }
