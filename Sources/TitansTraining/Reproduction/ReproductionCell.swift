@@ -79,9 +79,9 @@ public struct ReproductionCell: Sendable {
         }
         if case .model(let base) = start {
             // The batch and rate are named where they are not the scale's (results fine-tuned with those stay valid).
-            let recipe = scale.fineTuning(for: configuration), scaleBatch = max(1, scale.batchSize * 256 / max(1, trainingLength))
+            let recipe = scale.fineTuning(for: configuration)
             text += " from " + base.settings(scale) + " as " + base.key + ", fine-tuned for \(recipe.steps) steps"
-            if recipe.batchSize != scaleBatch || recipe.learningRate != scale.learningRate {
+            if recipe.batchSize != scale.sequencesPerStep(ofLength: trainingLength) || recipe.learningRate != scale.learningRate {
                 text += " of \(recipe.batchSize) at learning rate \(recipe.learningRate)"
             }
         }
@@ -144,7 +144,7 @@ public struct ReproductionCell: Sendable {
         case .classification: return scale.domains.classificationBatchSize
         case .tasks, .language, .throughput:
             if case .model = start { return scale.fineTuning(for: configuration).batchSize }
-            return max(1, scale.batchSize * 256 / max(1, trainingLength))
+            return scale.sequencesPerStep(ofLength: trainingLength)
         }
     }
 

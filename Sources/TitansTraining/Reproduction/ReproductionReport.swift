@@ -98,7 +98,7 @@ public struct ReproductionReport {
         switch study.kind {
         case .accuracy(_, let length):
             func recipe(_ r: ReproductionScale.FineTuning) -> String { "\(r.steps) steps of \(r.batchSize) at learning rate \(r.learningRate)" }
-            let steps = study.fineTunes == nil ? "\(scale.steps) steps of \(max(1, scale.batchSize * 256 / length))"
+            let steps = study.fineTunes == nil ? "\(scale.steps) steps of \(scale.sequencesPerStep(ofLength: length))"
                 : "after its base model's \(scale.steps) steps, fine-tuned for \(recipe(scale.attentionFineTuning)) where it attends, "
                     + "\(recipe(scale.recurrentFineTuning)) where it does not (LMM, recurrent baselines), of"
             return models + ", \(steps) sequences of \(length) bytes, \(scale.examplesPerTask) "

@@ -84,6 +84,9 @@ public struct ReproductionScale: Encodable, Sendable, Equatable {
         }
     }
 
+    /// Sequences of `length` bytes per step: a step's `batchSize` × 256 bytes in sequences of that length (at least one).
+    public func sequencesPerStep(ofLength length: Int) -> Int { max(1, batchSize * 256 / max(1, length)) }
+
     /// The fine-tuning of a model of `configuration` (the LMM's architecture carries the recurrent baselines too).
     public func fineTuning(for configuration: ModelConfiguration?) -> FineTuning {
         configuration?.architecture == .lmm ? recurrentFineTuning : attentionFineTuning
