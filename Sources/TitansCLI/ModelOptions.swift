@@ -23,6 +23,8 @@ struct ModelOptions: ParsableArguments {
     var memoryLearningRate: Double?
     @Option(help: ArgumentHelp("The memory's step rule: \(StepRule.names.joined(separator: ", ")) (default \(defaults.memory.stepRule); the recurrent baselines but TTT-MLP take plain steps)."))
     var stepRule: String?
+    @Option(help: "How a chunk's tokens take their steps: chunk-start (every gradient at the chunk's start, §3.2; the default) or exact (each at the memory the previous token left: a matrix memory with plain steps and no momentum, as delta-net and gated-delta-net take by default).")
+    var innerSteps: String?
     @Option(help: "MAC, MAG, MAL: the blocks that hold the memory, from 1, comma-separated (default: every block; the others attend with the persistent tokens).")
     var memoryLayers: String?
     @Option(help: ArgumentHelp("The memory's inner objective: \(InnerLoss.names.joined(separator: ", ")) (default \(defaults.memory.innerLoss); a recurrent baseline keeps its own unless this is given)."))
@@ -45,7 +47,7 @@ struct ModelOptions: ParsableArguments {
     var anyGiven: Bool {
         architecture != nil || width != nil || layers != nil || heads != nil || window != nil || segment != nil
             || persistentTokens != nil || memoryDepth != nil || memoryExpansion != nil || chunkSize != nil || memoryLearningRate != nil || stepRule != nil
-            || innerLoss != nil || memoryLayers != nil || macWrites != nil || noMomentum || noForgetting || convolutionKernel != nil
+            || innerSteps != nil || innerLoss != nil || memoryLayers != nil || macWrites != nil || noMomentum || noForgetting || convolutionKernel != nil
     }
 
     /// ``configuration(architecture:)`` with a smaller default size, width 64 and 2 blocks, unless the flags say
@@ -84,6 +86,12 @@ struct ModelOptions: ParsableArguments {
         if let memoryLearningRate { config.memory.maxLearningRate = memoryLearningRate }
         if let stepRule { config.memory.stepRule = try Self.stepRule(stepRule) }
         if let innerLoss { config.memory.innerLoss = try Self.innerLoss(innerLoss) }
+        if let innerSteps {
+            guard ["chunk-start", "exact"].contains(innerSteps) else {
+                throw ValidationError("--inner-steps takes chunk-start or exact, not \(innerSteps)")
+            }
+            config.memory.exactSteps = innerSteps == "exact"
+        }
         if noMomentum { config.memory.momentum = false }
         if noForgetting { config.memory.forgetting = false }
         if let convolutionKernel {

@@ -6,7 +6,10 @@ extension MemoryUpdate {
     /// dual form; NeuralMemoryForms.md "The chunked dual form"). Continues from `cursor`, part-way through a chunk or not.
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
-        var (reads, start, cursor) = checkpointedGroups(mlp, stream, cursor.settled, chunkSize: chunkSize, rule: rule)
+        var (reads, start, cursor) = checkpointedGroups(stream, cursor.settled, chunkSize: chunkSize) { group, state in
+            let (read, end) = chunked(mlp, group, MemoryCursor(start: state), chunkSize: chunkSize, rule: rule)
+            return (read, end.state)  // whole chunks end at a boundary
+        }
         while start < stream.length {
             let end = min(stream.length, start + chunkSize - cursor.tokens)
             let read: Tensor

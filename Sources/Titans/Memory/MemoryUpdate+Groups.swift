@@ -5,12 +5,13 @@ extension MemoryUpdate {
     /// sets it around each block, so the block's own recomputation groups its memory the same way); `nil`: no groups.
     @TaskLocal static var recomputedGroupTokens: Int?
 
-    /// ``chunked(_:_:_:chunkSize:rule:)`` from a chunk boundary with the whole chunks of `stream` in groups of
-    /// ``recomputedGroupTokens`` tokens, each group a `Tensor.checkpointed` computation from the memory state at its
-    /// start: a backward pass then keeps each group's start state and reads, not every chunk's state, and recomputes
-    /// one group at a time. Returns the reads so far and where they end; the caller takes the rest.
-    static func checkpointedGroups(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
-                                   rule: StepRule) -> (reads: [Tensor], end: Int, cursor: MemoryCursor) {
+    /// A form (`chunked` or `exactDeltaRule`) from a chunk boundary with the whole chunks of `stream` in groups of
+    /// ``recomputedGroupTokens`` tokens, each group a `Tensor.checkpointed` computation of `form` from the memory state
+    /// at its start: a backward pass then keeps each group's start state and reads, not every chunk's state, and
+    /// recomputes one group at a time. Returns the reads so far and where they end; the caller takes the rest.
+    static func checkpointedGroups(_ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
+                                   form: @escaping (MemoryStream, MemoryState) -> (Tensor, MemoryState))
+        -> (reads: [Tensor], end: Int, cursor: MemoryCursor) {
         guard let groupTokens = recomputedGroupTokens.map({ max(chunkSize, $0 / chunkSize * chunkSize) }),
               cursor.isAtChunkBoundary, stream.length >= 2 * groupTokens else { return ([], 0, cursor) }
         var (reads, start, cursor) = ([Tensor](), 0, cursor)
@@ -26,8 +27,8 @@ extension MemoryUpdate {
                 let group = MemoryStream(queries: t[0], keys: t[1], values: t[2], learningRate: t[3],
                                          logMomentum: momentum, logRetention: retention)
                 let start = MemoryState(weights: Array(rest.prefix(layers)), surprise: Array(rest.suffix(layers)))
-                let (read, end) = chunked(mlp, group, MemoryCursor(start: start), chunkSize: chunkSize, rule: rule)
-                return [read] + end.state.weights + end.state.surprise
+                let (read, end) = form(group, start)
+                return [read] + end.weights + end.surprise
             }
             reads.append(outputs[0])
             cursor = MemoryCursor(start: MemoryState(weights: Array(outputs[1...layers]),

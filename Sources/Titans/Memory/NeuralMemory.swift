@@ -74,7 +74,8 @@ public final class NeuralMemory: Module {
 
     /// Reads and writes `x` `[batch, time, width]`, continuing from `state` (a fresh memory when `nil`).
     /// Returns the output `[batch, time, width]` and the state to continue from; feeding a sequence in pieces
-    /// gives the same outputs as one call. A single token takes the one-token step, longer inputs the chunked form.
+    /// gives the same outputs as one call. A single token takes the one-token step, longer inputs the chunked form (or,
+    /// with exact steps, the exact delta rule in blocks).
     public func callAsFunction(_ x: Tensor, state: NeuralMemoryState? = nil) -> (Tensor, NeuralMemoryState) {
         precondition(x.rank == 3 && x.shape[2] == configuration.width,
                      "NeuralMemory: input \(x.shape) must be [batch, time, \(configuration.width)]")
@@ -90,8 +91,15 @@ public final class NeuralMemory: Module {
             learningRate: perHead(learningRateGate(x).sigmoid() * c.maxLearningRate),
             logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
             logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
-        let form = stream.length == 1 ? MemoryUpdate.recurrent : MemoryUpdate.chunked
-        let (reads, cursor) = form(memoryMLP, stream, state.cursor, c.chunkSize, c.stepRule)
+        let (reads, cursor): (Tensor, MemoryCursor)
+        if stream.length == 1 {  // with exact steps every token is its own chunk
+            (reads, cursor) = MemoryUpdate.recurrent(memoryMLP, stream, state.cursor, chunkSize: c.exactSteps ? 1 : c.chunkSize, rule: c.stepRule)
+        } else if c.exactSteps {
+            let block = min(c.chunkSize, MemoryUpdate.exactBlockLimit)
+            (reads, cursor) = MemoryUpdate.exactDeltaRule(stream, state.cursor, blockSize: block)
+        } else {
+            (reads, cursor) = MemoryUpdate.chunked(memoryMLP, stream, state.cursor, chunkSize: c.chunkSize, rule: c.stepRule)
+        }
         return (output(reads: reads, x), NeuralMemoryState(cursor: cursor, convolutionHistory: history))
     }
 

@@ -55,13 +55,17 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     public static let defaultStepRule = StepRule.chunkBounded(bound: 0.5)
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
+    /// Every token's gradient at the memory its predecessor left (the exact online rule at any chunk size), computed in
+    /// parallel blocks of up to `chunkSize` tokens: the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
+    /// memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta rule in blocks").
+    public var exactSteps: Bool
     /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, linearShortcut: Bool = true, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
                 momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
-                chunkSize: Int = 16, outputGate: Bool = true) {
+                chunkSize: Int = 16, exactSteps: Bool = false, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
         self.headWidth = headWidth ?? (heads > 0 ? width / heads : 0)  // 0 heads: a problem, not a division by zero
@@ -78,6 +82,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.initialForgetting = initialForgetting
         self.stepRule = stepRule
         self.chunkSize = chunkSize
+        self.exactSteps = exactSteps
         self.outputGate = outputGate
     }
 
@@ -101,6 +106,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if convolutionKernel < 0 { return "convolutionKernel cannot be negative" }
         if !(maxLearningRate > 0 && maxLearningRate.isFinite) { return "maxLearningRate must be a positive number" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
+        if exactSteps && (memoryDepth != 1 || residualNorm || innerLoss != .squaredError || momentum || stepRule != .plain) {
+            return "exact steps need a matrix memory (depth 1, no residual wrapper) under the squared error, with plain steps and no momentum"
+        }
         return innerLoss.problem ?? stepRule.problem
     }
 }
@@ -108,11 +116,11 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
         case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, linearShortcut, residualNorm, innerLoss, convolutionKernel
-        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, outputGate
+        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, outputGate
     }
 
-    /// Configurations saved before step rules and shortcuts existed have neither: they took plain steps, and their
-    /// deep memories had no shortcut. (Their `persistentTokens`, now
+    /// Configurations saved before step rules, shortcuts and exact steps existed have none: they took plain steps at
+    /// their chunks' starts, and their deep memories had no shortcut. (Their `persistentTokens`, now
     /// the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -127,6 +135,7 @@ extension NeuralMemoryConfiguration {
                   forgetting: try c.decode(Bool.self, forKey: .forgetting),
                   initialForgetting: try c.decode(Double.self, forKey: .initialForgetting),
                   stepRule: try c.decodeIfPresent(StepRule.self, forKey: .stepRule) ?? .plain,
-                  chunkSize: try c.decode(Int.self, forKey: .chunkSize), outputGate: try c.decode(Bool.self, forKey: .outputGate))
+                  chunkSize: try c.decode(Int.self, forKey: .chunkSize),
+                  exactSteps: try c.decodeIfPresent(Bool.self, forKey: .exactSteps) ?? false, outputGate: try c.decode(Bool.self, forKey: .outputGate))
     }
 }

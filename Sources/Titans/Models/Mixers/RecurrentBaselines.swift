@@ -6,9 +6,9 @@
 /// let model = LanguageModel(configuration, generator: &rng)   // a baseline under the same loop
 /// ```
 public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
-    /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting).
+    /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting), each step exact.
     case deltaNet
-    /// Gated DeltaNet: matrix memory, the delta rule with a forgetting gate.
+    /// Gated DeltaNet: matrix memory, the delta rule with a forgetting gate, each step exact.
     case gatedDeltaNet
     /// TTT-MLP: a two-layer MLP memory in a LayerNorm-residual wrapper, its steps bounded as the Titans memories' are.
     case tttMLP
@@ -27,8 +27,13 @@ public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
         // Our loss ‖Mk − v‖² has no ½: θ = 0.5·sigmoid gives DeltaNet's step size sigmoid ∈ (0, 1).
         m.maxLearningRate = 0.5
         switch self {
-        case .deltaNet: break
-        case .gatedDeltaNet: m.forgetting = true
+        case .deltaNet:
+            // Each token's step at the memory its predecessor left, as the published recurrence takes it: chunk-start
+            // steps over 16 aligned keys overshoot and diverged past the training length (the README's baselines table).
+            m.exactSteps = true
+        case .gatedDeltaNet:
+            m.forgetting = true
+            m.exactSteps = true
         case .tttMLP:
             m.memoryDepth = 2
             m.hiddenExpansion = 4

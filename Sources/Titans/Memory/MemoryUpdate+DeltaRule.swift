@@ -1,0 +1,86 @@
+import TitansNN
+
+extension MemoryUpdate {
+    /// Most tokens the exact form solves at once. Its solve forms powers of the block's key matrix L whose entries
+    /// grow binomially with the block when keys align (C(14, 7) ≈ 3.4e3 at 16, 4.7e17 at 64), so longer chunks are
+    /// taken in blocks of this many (the result does not depend on the blocks).
+    static let exactBlockLimit = 16
+
+    /// Form 5, the exact online rule (form 1: every gradient at the memory the previous token left) in parallel blocks,
+    /// for a matrix memory under the squared error with plain steps and no momentum: the delta rule, gated by retention
+    /// (DeltaNet, Gated DeltaNet; NeuralMemoryForms.md "The exact delta rule in blocks"). Continues from `cursor`,
+    /// which the exact form only ever leaves at a boundary.
+    static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int) -> (Tensor, MemoryCursor) {
+        let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize) { group, state in
+            exactDeltaRule(group, state, blockSize: blockSize)
+        }
+        guard start < stream.length else { return (Tensor.concatenate(grouped, axis: 2), groupEnd) }
+        let (read, end) = exactDeltaRule(stream.slice(start..<stream.length), groupEnd.state, blockSize: blockSize)
+        return (grouped.isEmpty ? read : Tensor.concatenate(grouped + [read], axis: 2), MemoryCursor(start: end))
+    }
+
+    /// `stream` block by block from `state`: the reads and the memory after the last token.
+    private static func exactDeltaRule(_ stream: MemoryStream, _ state: MemoryState, blockSize: Int) -> (Tensor, MemoryState) {
+        var (reads, state, start) = ([Tensor](), state, 0)
+        while start < stream.length {
+            let end = min(stream.length, start + blockSize)
+            let read: Tensor
+            (read, state) = exactBlock(stream.slice(start..<end), state)
+            reads.append(read)
+            start = end
+        }
+        return (reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2), state)
+    }
+
+    /// One block of n tokens from the matrix memory W (NeuralMemoryForms.md "The exact delta rule in blocks"). With
+    /// β_t = 2θ_t (the squared error's gradient is 2 k_tᵀ(k_t W_{t−1} − v_t)), γ_t the retention from the block's start to
+    /// token t and u_t = v_t − k_t W_{t−1} each token's error at the memory its predecessor left:
+    ///   W_t = γ_t W + Σ_{s ≤ t} (γ_t/γ_s) β_s k_sᵀ u_s          (Eqs. 13–14 unrolled, no momentum),
+    ///   (I + L) U = V − γ_{t−1} (K W),   L[t, s] = (γ_{t−1}/γ_s) β_s k_t·k_s for s < t,
+    ///   y_t = γ_t q_t W + Σ_{s ≤ t} (γ_t/γ_s) β_s (q_t·k_s) u_s   (Eq. 15, read from W_t).
+    private static func exactBlock(_ block: MemoryStream, _ state: MemoryState) -> (Tensor, MemoryState) {
+        let n = block.length, dtype = block.keys.dtype, w = state.weights[0]
+        let lower = Tensor.bandMask(rows: n, columns: n, dtype: dtype)
+        let retention = block.logRetention.map(segmentProducts)  // R[t, s] = γ_t/γ_s for s ≤ t
+        // R[t − 1, s] for s < t: the rows of R moved one down; without forgetting the strict lower triangle.
+        let earlierRetention = retention.map { $0.padded(axis: $0.rank - 2, before: 1, after: 0).slice(axis: -2, start: 0, end: n) }
+            ?? Tensor.bandMask(rows: n, columns: n, lower: 1, dtype: dtype)
+        let logGamma = block.logRetention.map { $0.cumulativeSum(axis: -1) }  // log γ_t
+        let gamma = logGamma.map { $0.exp().unsqueeze(-1) }  // [B, H, n, 1]
+        let gammaBefore = logGamma.flatMap { g in block.logRetention.map { (g - $0).exp().unsqueeze(-1) } }  // γ_{t−1}
+
+        let weighted = block.keys * (block.learningRate * 2).unsqueeze(-1)  // β_s k_s
+        let weightedT = weighted.transposed()
+        let l = block.keys.matmul(weightedT) * earlierRetention
+        let known = block.keys.matmul(w)
+        let errors = solveUnitLower(l, block.values - (gammaBefore.map { known * $0 } ?? known))  // U
+
+        let scores = block.queries.matmul(weightedT) * (retention ?? lower)
+        let carriedReads = block.queries.matmul(w)
+        let reads = scores.matmul(errors) + (gamma.map { carriedReads * $0 } ?? carriedReads)
+
+        let lastWeights = retention.map { weighted * $0.select(axis: -2, index: n - 1).unsqueeze(-1) } ?? weighted
+        let carried = gamma.map { w * $0.select(axis: -2, index: n - 1).unsqueeze(-1) } ?? w  // γ_n W
+        let weights = carried + lastWeights.transposed().matmul(errors)
+        // The last token's step, S = −θ∇ℓ = β kᵀu: the surprise the reference leaves (read by nothing without momentum).
+        func last(_ t: Tensor) -> Tensor { t.slice(axis: -2, start: n - 1, end: n) }
+        let surprise = last(weighted).transposed().matmul(last(errors))
+        return (reads, MemoryState(weights: [weights], surprise: [surprise]))
+    }
+
+    /// X = (I + L)⁻¹ B for L strictly lower triangular `[…, n, n]`: L is nilpotent (Lⁿ = 0), so
+    /// (I + L)⁻¹ = Σ_{j<n} (−L)^j = (I + P)(I + P²)(I + P⁴)… with P = −L, log₂ n squarings and as many products with B,
+    /// all matmuls (and differentiable as they are).
+    static func solveUnitLower(_ l: Tensor, _ b: Tensor) -> Tensor {
+        let n = l.shape[l.rank - 1]
+        var power = -l
+        var solved = b + power.matmul(b)
+        var covered = 2  // powers below `covered` are in `solved`
+        while covered < n {
+            power = power.matmul(power)
+            solved = solved + power.matmul(solved)
+            covered *= 2
+        }
+        return solved
+    }
+}
