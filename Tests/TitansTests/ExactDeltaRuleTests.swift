@@ -103,7 +103,8 @@ struct ExactDeltaRuleTests {
     }
 
     /// Exact steps are refused for any memory they do not cover; a configuration saved before they existed reads
-    /// without them (its chunks took their steps at their starts), and the DeltaNet presets take them.
+    /// without them (its chunks took their steps at their starts) and one without them is written as before, and the
+    /// DeltaNet presets take them.
     @Test func configurations() throws {
         var exact = RecurrentBaseline.deltaNet.memory(width: 8, heads: 2, chunkSize: 4)
         #expect(exact.exactSteps && exact.problem == nil)
@@ -125,6 +126,7 @@ struct ExactDeltaRuleTests {
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         object["exactSteps"] = nil
         exact.exactSteps = false
+        #expect(String(decoding: try JSONEncoder().encode(exact), as: UTF8.self).contains("exactSteps") == false)
         #expect(try JSONDecoder().decode(NeuralMemoryConfiguration.self, from: try JSONSerialization.data(withJSONObject: object)) == exact)
     }
 

@@ -9,7 +9,9 @@ import TitansNN
 /// - ``chunked(_:_:_:chunkSize:rule:)`` (`MemoryUpdate+Chunked.swift`): the mini-batch form with batched matmuls, a
 ///   chunk at a time (the dual form);
 /// - ``recurrent(_:_:_:chunkSize:rule:)`` (`MemoryUpdate+Recurrent.swift`): the mini-batch form one token at a time
-///   with factored gradients, for decoding.
+///   with factored gradients, for decoding;
+/// - ``exactDeltaRule(_:_:blockSize:)`` (`MemoryUpdate+DeltaRule.swift`): form 1 in parallel blocks, for a matrix
+///   memory with plain steps and no momentum (the delta rule).
 /// Each returns the reads `[B, H, T, headWidth]` (token `t` read from its own state `M_t`) and where the memory stands.
 enum MemoryUpdate {
     /// One token's step (Eqs. 13–14): S_t = η_t S_{t−1} − θ_t u_t, M_t = (1 − α_t) M_{t−1} + S_t, for the token's

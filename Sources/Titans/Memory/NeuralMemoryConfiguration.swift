@@ -119,6 +119,30 @@ extension NeuralMemoryConfiguration {
         case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, outputGate
     }
 
+    /// Exact steps are written only when on, so a configuration without them reads and compares as it did before they
+    /// existed (a saved reproduction result is reused only for the same text).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(width, forKey: .width)
+        try c.encode(heads, forKey: .heads)
+        try c.encode(headWidth, forKey: .headWidth)
+        try c.encode(memoryDepth, forKey: .memoryDepth)
+        try c.encode(hiddenExpansion, forKey: .hiddenExpansion)
+        try c.encode(activation, forKey: .activation)
+        try c.encode(linearShortcut, forKey: .linearShortcut)
+        try c.encode(residualNorm, forKey: .residualNorm)
+        try c.encode(innerLoss, forKey: .innerLoss)
+        try c.encode(convolutionKernel, forKey: .convolutionKernel)
+        try c.encode(maxLearningRate, forKey: .maxLearningRate)
+        try c.encode(momentum, forKey: .momentum)
+        try c.encode(forgetting, forKey: .forgetting)
+        try c.encode(initialForgetting, forKey: .initialForgetting)
+        try c.encode(stepRule, forKey: .stepRule)
+        try c.encode(chunkSize, forKey: .chunkSize)
+        if exactSteps { try c.encode(exactSteps, forKey: .exactSteps) }
+        try c.encode(outputGate, forKey: .outputGate)
+    }
+
     /// Configurations saved before step rules, shortcuts and exact steps existed have none: they took plain steps at
     /// their chunks' starts, and their deep memories had no shortcut. (Their `persistentTokens`, now
     /// the mixers' alone, is ignored: models always set it to 0.)
