@@ -107,7 +107,8 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         if !(maxLearningRate > 0 && maxLearningRate.isFinite) { return "maxLearningRate must be a positive number" }
         if !(initialForgetting > 0 && initialForgetting < 1) { return "initialForgetting must be in (0, 1)" }
         if exactSteps && (memoryDepth != 1 || residualNorm || innerLoss != .squaredError || momentum || stepRule != .plain) {
-            return "exact steps need a matrix memory (depth 1, no residual wrapper) under the squared error, with plain steps and no momentum"
+            return "exact steps need a matrix memory (depth 1, no residual wrapper) under the squared error, with plain steps and "
+                + "no momentum; other memories take their steps at the chunk's start (--inner-steps chunk-start)"
         }
         return innerLoss.problem ?? stepRule.problem
     }
