@@ -22,7 +22,7 @@ struct ReproduceCommand: ParsableCommand {
     @Flag(help: "A few small models, briefly (minutes): checks the pipeline, not the paper's claims.") var quick = false
     @Option(help: "Comma-separated studies to run (default: all).") var only: String?
     @Option(help: "Folder for report.md, the charts and results.json.") var output = "titans-reproduce"
-    @Option(help: "Training steps per model, for every study alike (default: the scale's; on tasks, text, series and DNA: 300, 150, 60 and 60 quick, 1800, 1000, 1000 and 500 full; fine-tuning on BABILong-style stories 300 quick and 7200 full for the models that attend, 75 and 1800 (of larger batches) for the LMM and the recurrent baselines).")
+    @Option(help: "Training steps per model, for every study alike (default: the scale's; on tasks, text, series and DNA: 300, 150, 60 and 60 quick, 1800, 1000, 1000 and 500 full; fine-tuning on BABILong-style stories 300 quick and 7200 full for the models that attend and the DeltaNets, 75 and 1800 (of larger batches) for the LMM and the other recurrent baselines).")
     var steps: Int?
     @Option(help: "Seeds per model (default: the scale's, 1 quick or 2 full).") var seeds: Int?
     @Option(help: "Text for the language studies (default: data/kjv.txt when it exists).") var corpus: String?
@@ -39,7 +39,7 @@ struct ReproduceCommand: ParsableCommand {
         var scale = quick ? ReproductionScale.quick : .full
         if let steps {
             guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
-            (scale.steps, scale.languageSteps, scale.attentionFineTuning.steps, scale.recurrentFineTuning.steps) = (steps, steps, steps, steps)
+            (scale.steps, scale.languageSteps, scale.smallBatchFineTuning.steps, scale.largeBatchFineTuning.steps) = (steps, steps, steps, steps)
             (scale.domains.forecastSteps, scale.domains.classificationSteps) = (steps, steps)
         }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }

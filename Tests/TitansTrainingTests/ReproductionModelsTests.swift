@@ -57,34 +57,39 @@ struct ReproductionModelsTests {
         #expect(try scratch.run(scale: scale).finalLoss != within.finalLoss)
         #expect(scratch.settings(scale) != cell.settings(scale))  // results from scratch are not taken for fine-tuned ones
         var longer = scale
-        longer.attentionFineTuning.steps += 1
+        longer.smallBatchFineTuning.steps += 1
         #expect(cell.settings(longer) != cell.settings(scale) && base.settings(longer) == base.settings(scale))
         // A recipe of the scale's batch and rate is named as before recipes had them (those results stay valid); another
         // batch or rate is named, and the cell trains with it.
         #expect(cell.modelName == "mac" && cell.settings(scale).hasSuffix(", fine-tuned for \(recipe.steps) steps"))
         #expect(cell.batchSize(scale) == recipe.batchSize && base.batchSize(scale) == max(1, scale.batchSize * 256 / base.trainingLength))
-        for change in [{ (s: inout ReproductionScale) in s.attentionFineTuning.batchSize += 1 }, { $0.attentionFineTuning.learningRate *= 2 }] {
+        for change in [{ (s: inout ReproductionScale) in s.smallBatchFineTuning.batchSize += 1 }, { $0.smallBatchFineTuning.learningRate *= 2 }] {
             var other = scale
             change(&other)
             #expect(cell.settings(other) != cell.settings(scale) && base.settings(other) == base.settings(scale))
-            #expect(cell.settings(other).hasSuffix(" of \(other.attentionFineTuning.batchSize) at learning rate \(other.attentionFineTuning.learningRate)"))
+            #expect(cell.settings(other).hasSuffix(" of \(other.smallBatchFineTuning.batchSize) at learning rate \(other.smallBatchFineTuning.learningRate)"))
         }
     }
 
-    /// The models that attend take one fine-tuning recipe, the LMM and the recurrent baselines the other: their steps,
-    /// batch and learning rate.
+    /// The models that attend and the DeltaNets take the small-batch fine-tuning, the LMM and the other recurrent
+    /// baselines the large one: their steps, batch and learning rate.
     @Test func eachKindOfModelTakesItsFineTuning() throws {
         let scale = ReproductionTests.tiny
         let cells = ReproductionStudy.babilong.cells(at: scale, corpus: nil).filter { $0.seed == 0 }
         for cell in cells {
-            let attends = ["mac", "mag", "mal", "sliding-window"].contains(cell.modelName)
-            #expect(attends != ["lmm", "gated-delta-net"].contains(cell.modelName), "\(cell.modelName)")
-            let recipe = attends ? scale.attentionFineTuning : scale.recurrentFineTuning
+            let small = ["mac", "mag", "mal", "sliding-window", "gated-delta-net"].contains(cell.modelName)
+            #expect(small != (cell.modelName == "lmm"), "\(cell.modelName)")
+            let recipe = small ? scale.smallBatchFineTuning : scale.largeBatchFineTuning
             #expect(scale.fineTuning(for: cell.configuration) == recipe, "\(cell.modelName)")
             #expect(cell.steps(scale, models: nil) == scale.steps + recipe.steps && cell.batchSize(scale) == recipe.batchSize)
         }
         let lmm = try #require(cells.first { $0.modelName == "lmm" })
         #expect(lmm.settings(scale).hasSuffix(", fine-tuned for 5 steps of 2 at learning rate 0.001"))
+        for baseline in RecurrentBaseline.allCases {  // by kind, for the baselines the study does not fine-tune too
+            let recipe = scale.fineTuning(for: .recurrentBaseline(baseline))
+            let exact = baseline == .deltaNet || baseline == .gatedDeltaNet
+            #expect(recipe == (exact ? scale.smallBatchFineTuning : scale.largeBatchFineTuning), "\(baseline)")
+        }
     }
 
     /// A base model that diverges makes the fine-tuned cell diverge at that step, without scores.

@@ -7,8 +7,8 @@ struct ReproductionTests {
                                         evaluationExamples: 2, seeds: [0, 1], lengthMultiples: [1, 2], allModels: true,
                                         languageSteps: 2, evaluationBytes: 512, depths: [1, 2], depthLengths: [32, 64],
                                         efficiencyLengths: [16, 32],
-                                        attentionFineTuning: ReproductionScale.FineTuning(steps: 4, batchSize: 1, learningRate: 3e-3),
-                                        recurrentFineTuning: ReproductionScale.FineTuning(steps: 5, batchSize: 2, learningRate: 1e-3))
+                                        smallBatchFineTuning: ReproductionScale.FineTuning(steps: 4, batchSize: 1, learningRate: 3e-3),
+                                        largeBatchFineTuning: ReproductionScale.FineTuning(steps: 5, batchSize: 2, learningRate: 1e-3))
 
     /// A text of about 48 KB from a few sentences in a seeded order, written to a temporary file.
     static func corpus(seed: UInt64 = 1) throws -> ReproductionCorpus {

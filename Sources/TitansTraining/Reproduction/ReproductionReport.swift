@@ -99,8 +99,8 @@ public struct ReproductionReport {
         case .accuracy(_, let length):
             func recipe(_ r: ReproductionScale.FineTuning) -> String { "\(r.steps) steps of \(r.batchSize) at learning rate \(r.learningRate)" }
             let steps = study.fineTunes == nil ? "\(scale.steps) steps of \(scale.sequencesPerStep(ofLength: length))"
-                : "after its base model's \(scale.steps) steps, fine-tuned for \(recipe(scale.attentionFineTuning)) where it attends, "
-                    + "\(recipe(scale.recurrentFineTuning)) where it does not (LMM, recurrent baselines), of"
+                : "after its base model's \(scale.steps) steps, fine-tuned for \(recipe(scale.smallBatchFineTuning)) (the models that "
+                    + "attend and the DeltaNets) or \(recipe(scale.largeBatchFineTuning)) (the LMM and the other recurrent baselines), of"
             return models + ", \(steps) sequences of \(length) bytes, \(scale.examplesPerTask) "
                 + "training examples per task, \(scale.evaluationExamples) test examples per task and length, seeds \(seeds). "
                 + "Accuracy in percent (exact match of greedy decoding)\(spread)."

@@ -77,7 +77,8 @@ public struct ReproductionStudy: Sendable {
             + "fine-tuned on our qa1–qa5 stories scattered through the built-in prose (lengths from half the training "
             + "length to it, answer words scored; four times the needles' stories at the full scale, since five story "
             + "families need more examples than three kinds of needle: in small batches at the needles' rate for the "
-            + "models that attend, in larger batches at a higher rate for the others, each what its kind learnt from), "
+            + "models that attend and the DeltaNets, in larger batches at a higher rate for the LMM, each what its kind "
+            + "learnt from), "
             + "then tested to 16× the training length.",
         kind: .accuracy(tasks: ReasoningTask.Family.allCases.map { ReasoningTask($0) }, length: 512),
         models: ["mac", "mag", "mal", "lmm", "sliding-window", "gated-delta-net"],
