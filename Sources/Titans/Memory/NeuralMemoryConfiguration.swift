@@ -56,7 +56,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
     /// Every token's gradient at the memory its predecessor left (the exact online rule at any chunk size), computed in
-    /// parallel blocks of up to `chunkSize` tokens: the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
+    /// parallel blocks of up to `chunkSize` tokens (at most 16): the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
     /// memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta rule in blocks").
     public var exactSteps: Bool
     /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
