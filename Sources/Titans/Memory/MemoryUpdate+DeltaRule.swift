@@ -40,7 +40,6 @@ extension MemoryUpdate {
     ///   y_t = γ_t q_t W + Σ_{s ≤ t} (γ_t/γ_s) β_s (q_t·k_s) u_s   (Eq. 15, read from W_t).
     private static func exactBlock(_ block: MemoryStream, _ state: MemoryState) -> (Tensor, MemoryState) {
         let n = block.length, dtype = block.keys.dtype, w = state.weights[0]
-        let lower = Tensor.bandMask(rows: n, columns: n, dtype: dtype)
         let retention = block.logRetention.map(segmentProducts)  // R[t, s] = γ_t/γ_s for s ≤ t
         // R[t − 1, s] for s < t: the rows of R moved one down; without forgetting the strict lower triangle.
         let earlierRetention = retention.map { $0.padded(axis: $0.rank - 2, before: 1, after: 0).slice(axis: -2, start: 0, end: n) }
@@ -55,7 +54,7 @@ extension MemoryUpdate {
         let known = block.keys.matmul(w)
         let errors = solveUnitLower(l, block.values - (gammaBefore.map { known * $0 } ?? known))  // U
 
-        let scores = block.queries.matmul(weightedT) * (retention ?? lower)
+        let scores = block.queries.matmul(weightedT) * (retention ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype))
         let carriedReads = block.queries.matmul(w)
         let reads = scores.matmul(errors) + (gamma.map { carriedReads * $0 } ?? carriedReads)
 

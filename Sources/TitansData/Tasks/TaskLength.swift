@@ -37,13 +37,14 @@ public enum TaskLength: Equatable, Sendable {
     /// `count` examples of each length or range. Each entry's examples come from their own seed, so they do not change
     /// when other entries are added.
     public static func examples(of task: any LongContextTask, lengths: [TaskLength], count: Int, seed: UInt64) -> [TaskExample] {
-        lengths.flatMap { entry -> [TaskExample] in
+        let lengthSeed = { (length: Int) in seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(length) }  // an exact length's seed
+        return lengths.flatMap { entry -> [TaskExample] in
             switch entry {
             case .exactly(let length):
-                var generator = RandomGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(length))
+                var generator = RandomGenerator(seed: lengthSeed(length))
                 return (0..<count).map { _ in task.example(length: length, generator: &generator) }
             case let .between(low, high):
-                var generator = RandomGenerator(seed: (seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(low)) &* 0xBF58_476D_1CE4_E5B9 &+ UInt64(high))
+                var generator = RandomGenerator(seed: lengthSeed(low) &* 0xBF58_476D_1CE4_E5B9 &+ UInt64(high))
                 return (0..<count).map { _ in task.example(length: low + generator.uniformIndex(high - low + 1), generator: &generator) }
             }
         }
