@@ -12,34 +12,39 @@ struct ExactDeltaRuleTests {
         MemoryUpdateTests.setup(depth: 1, momentum: false, forgetting: forgetting, length: length, seed: seed)
     }
 
-    static func exact(_ s: Setup, blockSize: Int) -> (Tensor, MemoryState) {
-        let (reads, cursor) = MemoryUpdate.exactDeltaRule(s.stream, MemoryCursor(start: s.state), blockSize: blockSize)
+    static func exact(_ s: Setup, blockSize: Int, atRetained: Bool = false) -> (Tensor, MemoryState) {
+        let (reads, cursor) = MemoryUpdate.exactDeltaRule(s.stream, MemoryCursor(start: s.state), blockSize: blockSize,
+                                                          atRetained: atRetained)
         return (reads, cursor.memory)
     }
 
     /// Reads and the final memory equal the online reference to 1e-10 (float64) for every block size, including
-    /// blocks that do not divide the length, one-token blocks and a block longer than the stream.
-    @Test(arguments: [false, true])
-    func equalsTheOnlineRule(forgetting: Bool) {
+    /// blocks that do not divide the length, one-token blocks and a block longer than the stream; with forgetting, for
+    /// each error at M_{t−1} (Eq. 13) and at the retained memory (Gated DeltaNet's order).
+    @Test(arguments: zip([false, true, true], [false, false, true]))
+    func equalsTheOnlineRule(forgetting: Bool, atRetained: Bool) {
         let s = Self.setup(forgetting: forgetting, length: 20)
-        let online = MemoryUpdate.sequential(s.mlp, s.stream, s.state)
+        let online = MemoryUpdate.sequential(s.mlp, s.stream, s.state, atRetained: atRetained)
         for blockSize in [1, 2, 3, 7, 16, 32] {
-            MemoryUpdateTests.expectEqual(Self.exact(s, blockSize: blockSize), online, tolerance: 1e-10)
+            MemoryUpdateTests.expectEqual(Self.exact(s, blockSize: blockSize, atRetained: atRetained), online, tolerance: 1e-10)
         }
     }
 
-    /// The chunk-start form is a different rule: at chunks of 4 it differs from the online rule on these inputs, so the
-    /// test above could fail.
-    @Test func theChunkStartFormDiffers() {
+    /// The chunk-start form is a different rule: at chunks of 4 it differs from the online rule on these inputs, and
+    /// the two orders of forgetting and error differ from each other, so the test above could fail.
+    @Test func theChunkStartFormAndTheOtherOrderDiffer() {
         let s = Self.setup(forgetting: true, length: 20)
         let online = MemoryUpdate.sequential(s.mlp, s.stream, s.state)
         #expect(MemoryUpdateTests.maxRelativeError(MemoryUpdateTests.chunked(s, chunkSize: 4).0, online.0) > 1e-3)
+        let atRetained = MemoryUpdate.sequential(s.mlp, s.stream, s.state, atRetained: true)
+        #expect(MemoryUpdateTests.maxRelativeError(atRetained.0, online.0) > 1e-3)
+        #expect(MemoryUpdateTests.maxRelativeError(Self.exact(s, blockSize: 4).0, atRetained.0) > 1e-3)
     }
 
     /// The outer gradients (to queries, keys, values, learning rates, retention and the initial memory) through the
-    /// exact form equal those through the online reference, with and without recomputed groups.
-    @Test(arguments: [false, true])
-    func outerGradientsEqualTheOnlineRule(forgetting: Bool) {
+    /// exact form equal those through the online reference, with and without recomputed groups, in either order.
+    @Test(arguments: zip([false, true, true], [false, false, true]))
+    func outerGradientsEqualTheOnlineRule(forgetting: Bool, atRetained: Bool) {
         let s = Self.setup(forgetting: forgetting, length: 12)
         var rng = RandomGenerator(seed: 9)
         let probe = Tensor.randomNormal(s.stream.keys.shape, dtype: .float64, generator: &rng)
@@ -54,9 +59,11 @@ struct ExactDeltaRuleTests {
             let loss = (reads * probe).sum() + end.weights[0].squared().sum()
             return Tensor.gradients(of: loss, withRespectTo: leaves)
         }
-        let reference = gradients { MemoryUpdate.sequential($0.mlp, $0.stream, $0.state) }
+        let reference = gradients { MemoryUpdate.sequential($0.mlp, $0.stream, $0.state, atRetained: atRetained) }
         for grouped in [nil, 8] as [Int?] {
-            let exact = MemoryUpdate.$recomputedGroupTokens.withValue(grouped) { gradients { Self.exact($0, blockSize: 4) } }
+            let exact = MemoryUpdate.$recomputedGroupTokens.withValue(grouped) {
+                gradients { Self.exact($0, blockSize: 4, atRetained: atRetained) }
+            }
             for (a, b) in zip(exact, reference) { #expect(MemoryUpdateTests.maxRelativeError(a, b) < 1e-9) }
         }
     }
@@ -102,13 +109,18 @@ struct ExactDeltaRuleTests {
         #expect(!(chunkStart < 10))  // NaN or huge
     }
 
-    /// Exact steps are refused for any memory they do not cover; a configuration saved before they existed reads
-    /// without them (its chunks took their steps at their starts) and one without them is written as before, and the
-    /// DeltaNet presets take them.
+    /// Exact steps are refused for any memory they do not cover, and the gradient at the retained memory without
+    /// them; a configuration saved before they existed reads without them (its chunks took their steps at their starts)
+    /// and one without them is written as before; the DeltaNet presets take exact steps, Gated DeltaNet its order.
     @Test func configurations() throws {
         var exact = RecurrentBaseline.deltaNet.memory(width: 8, heads: 2, chunkSize: 4)
-        #expect(exact.exactSteps && exact.problem == nil)
-        #expect(RecurrentBaseline.gatedDeltaNet.memory(width: 8, heads: 2, chunkSize: 4).exactSteps)
+        #expect(exact.exactSteps && !exact.gradientAtRetainedMemory && exact.problem == nil)
+        var gated = RecurrentBaseline.gatedDeltaNet.memory(width: 8, heads: 2, chunkSize: 4)
+        #expect(gated.exactSteps && gated.gradientAtRetainedMemory && gated.problem == nil)
+        let gatedObject = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(gated)) as? [String: Any])
+        #expect(gatedObject["gradientAtRetainedMemory"] as? Bool == true)
+        gated.exactSteps = false
+        #expect(gated.problem != nil)
         for other in [RecurrentBaseline.tttMLP, .linearAttention, .gatedLinearAttention] {
             #expect(!other.memory(width: 8, heads: 2, chunkSize: 4).exactSteps, "\(other)")
         }
@@ -126,16 +138,20 @@ struct ExactDeltaRuleTests {
         var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         object["exactSteps"] = nil
         exact.exactSteps = false
-        #expect(String(decoding: try JSONEncoder().encode(exact), as: UTF8.self).contains("exactSteps") == false)
+        let text = String(decoding: try JSONEncoder().encode(exact), as: UTF8.self)
+        #expect(!text.contains("exactSteps") && !text.contains("gradientAtRetainedMemory"))
         #expect(try JSONDecoder().decode(NeuralMemoryConfiguration.self, from: try JSONSerialization.data(withJSONObject: object)) == exact)
     }
 
     /// A layer with exact steps streams: fed in pieces of 1, 5, 2 and 9 tokens against blocks of 4 it gives one call's
-    /// outputs (pieces start and end inside blocks; single tokens take the one-token step).
-    @Test func theLayerStreamsInPieces() {
+    /// outputs (pieces start and end inside blocks; single tokens take the one-token step, or at the retained memory
+    /// a block of one).
+    @Test(arguments: [RecurrentBaseline.deltaNet, .gatedDeltaNet])
+    func theLayerStreamsInPieces(_ baseline: RecurrentBaseline) {
         var rng = RandomGenerator(seed: 8)
-        let memory = NeuralMemory(RecurrentBaseline.gatedDeltaNet.memory(width: 8, heads: 2, chunkSize: 4), dtype: .float64,
-                                  generator: &rng)
+        var configuration = baseline.memory(width: 8, heads: 2, chunkSize: 4)
+        configuration.forgetting = true  // so the order matters
+        let memory = NeuralMemory(configuration, dtype: .float64, generator: &rng)
         let x = Tensor.randomNormal([2, 17, 8], dtype: .float64, generator: &rng)
         let whole = withoutGradients { memory(x).0 }
         var (state, start, pieces) = (NeuralMemoryState?.none, 0, [Tensor]())

@@ -8,24 +8,28 @@ extension MemoryUpdate {
 
     /// Form 5, the exact online rule (form 1: every gradient at the memory the previous token left) in parallel blocks,
     /// for a matrix memory under the squared error with plain steps and no momentum: the delta rule, gated by retention
-    /// (DeltaNet, Gated DeltaNet; NeuralMemoryForms.md "The exact delta rule in blocks"). Continues from `cursor`,
-    /// which the exact form only ever leaves at a boundary.
-    static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int) -> (Tensor, MemoryCursor) {
+    /// (DeltaNet, Gated DeltaNet; NeuralMemoryForms.md "The exact delta rule in blocks"). `atRetained`: each error at
+    /// the memory after the token's own forgetting, γ_t/γ_{t−1} W_{t−1} (Gated DeltaNet's order), not at W_{t−1}
+    /// (Eq. 13's). Continues from `cursor`, which the exact form only ever leaves at a boundary.
+    static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int,
+                               atRetained: Bool = false) -> (Tensor, MemoryCursor) {
         let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize) { group, state in
-            exactDeltaRule(group, state, blockSize: blockSize)
+            exactDeltaRule(group, state, blockSize: blockSize, atRetained: atRetained)
         }
         guard start < stream.length else { return (Tensor.concatenate(grouped, axis: 2), groupEnd) }
-        let (read, end) = exactDeltaRule(stream.slice(start..<stream.length), groupEnd.state, blockSize: blockSize)
+        let (read, end) = exactDeltaRule(stream.slice(start..<stream.length), groupEnd.state, blockSize: blockSize,
+                                         atRetained: atRetained)
         return (grouped.isEmpty ? read : Tensor.concatenate(grouped + [read], axis: 2), MemoryCursor(start: end))
     }
 
     /// `stream` block by block from `state`: the reads and the memory after the last token.
-    private static func exactDeltaRule(_ stream: MemoryStream, _ state: MemoryState, blockSize: Int) -> (Tensor, MemoryState) {
+    private static func exactDeltaRule(_ stream: MemoryStream, _ state: MemoryState, blockSize: Int,
+                                       atRetained: Bool) -> (Tensor, MemoryState) {
         var (reads, state, start) = ([Tensor](), state, 0)
         while start < stream.length {
             let end = min(stream.length, start + blockSize)
             let read: Tensor
-            (read, state) = exactBlock(stream.slice(start..<end), state)
+            (read, state) = exactBlock(stream.slice(start..<end), state, atRetained: atRetained)
             reads.append(read)
             start = end
         }
@@ -38,21 +42,27 @@ extension MemoryUpdate {
     ///   W_t = γ_t W + Σ_{s ≤ t} (γ_t/γ_s) β_s k_sᵀ u_s          (Eqs. 13–14 unrolled, no momentum),
     ///   (I + L) U = V − γ_{t−1} (K W),   L[t, s] = (γ_{t−1}/γ_s) β_s k_t·k_s for s < t,
     ///   y_t = γ_t q_t W + Σ_{s ≤ t} (γ_t/γ_s) β_s (q_t·k_s) u_s   (Eq. 15, read from W_t).
-    private static func exactBlock(_ block: MemoryStream, _ state: MemoryState) -> (Tensor, MemoryState) {
+    /// `atRetained` (Gated DeltaNet's order): u_t = v_t − k_t (γ_t/γ_{t−1}) W_{t−1}, so γ_t and γ_t/γ_s take the place of
+    /// γ_{t−1} and γ_{t−1}/γ_s in the solve; the memory and reads keep their form.
+    private static func exactBlock(_ block: MemoryStream, _ state: MemoryState, atRetained: Bool) -> (Tensor, MemoryState) {
         let n = block.length, dtype = block.keys.dtype, w = state.weights[0]
         let retention = block.logRetention.map(segmentProducts)  // R[t, s] = γ_t/γ_s for s ≤ t
-        // R[t − 1, s] for s < t: the rows of R moved one down; without forgetting the strict lower triangle.
-        let earlierRetention = retention.map { $0.padded(axis: $0.rank - 2, before: 1, after: 0).slice(axis: -2, start: 0, end: n) }
-            ?? Tensor.bandMask(rows: n, columns: n, lower: 1, dtype: dtype)
+        // The retention from s to the memory token t's error is taken at, for s < t: R[t, s] itself at the retained
+        // memory, else R[t − 1, s] (the rows of R moved one down); without forgetting the strict lower triangle.
+        let errorRetention = retention.map { r in
+            atRetained ? r.lowerTriangle(diagonal: -1)
+                : r.padded(axis: r.rank - 2, before: 1, after: 0).slice(axis: -2, start: 0, end: n)
+        } ?? Tensor.bandMask(rows: n, columns: n, lower: 1, dtype: dtype)
         let logGamma = block.logRetention.map { $0.cumulativeSum(axis: -1) }  // log γ_t
         let gamma = logGamma.map { $0.exp().unsqueeze(-1) }  // [B, H, n, 1]
-        let gammaBefore = logGamma.flatMap { g in block.logRetention.map { (g - $0).exp().unsqueeze(-1) } }  // γ_{t−1}
+        // γ_t at the retained memory, else γ_{t−1}: how much of W the memory each error is taken at keeps.
+        let errorGamma = atRetained ? gamma : logGamma.flatMap { g in block.logRetention.map { (g - $0).exp().unsqueeze(-1) } }
 
         let weighted = block.keys * (block.learningRate * 2).unsqueeze(-1)  // β_s k_s
         let weightedT = weighted.transposed()
-        let l = block.keys.matmul(weightedT) * earlierRetention
+        let l = block.keys.matmul(weightedT) * errorRetention
         let known = block.keys.matmul(w)
-        let errors = solveUnitLower(l, block.values - (gammaBefore.map { known * $0 } ?? known))  // U
+        let errors = solveUnitLower(l, block.values - (errorGamma.map { known * $0 } ?? known))  // U
 
         let scores = block.queries.matmul(weightedT) * (retention ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype))
         let carriedReads = block.queries.matmul(w)

@@ -3,26 +3,27 @@ import TitansNN
 /// The two references: the paper's equations written literally, each gradient by the autodiff engine. Slow and plain,
 /// they are what the fast forms are tested against.
 extension MemoryUpdate {
-    /// Form 1, the exact online rule: token by token, each gradient taken at `M_{t−1}` (Eqs. 12–15), each token its own
-    /// chunk for the step rule.
+    /// Form 1, the exact online rule: token by token, each gradient taken at `M_{t−1}` (Eqs. 12–15), or with
+    /// `atRetained` at `(1 − α_t) M_{t−1}` (Gated DeltaNet's order), each token its own chunk for the step rule.
     static func sequential(_ mlp: MemoryMLP, _ stream: MemoryStream, _ initial: MemoryState,
-                           rule: StepRule = .plain) -> (Tensor, MemoryState) {
+                           rule: StepRule = .plain, atRetained: Bool = false) -> (Tensor, MemoryState) {
         recording(perSequence(initial, batch: stream.keys.shape[0])) { start in
             var state = start
             var reads: [Tensor] = []
             for t in 0..<stream.length {
                 let token = stream.slice(t..<(t + 1))
-                let gradient = autodiffGradient(mlp, state.weights, token)
+                let kept = state.weights.map { w in token.logRetention.map { w * $0.exp().unsqueeze(-1) } ?? w }  // (1 − α_t) M_{t−1}
+                let at = atRetained ? kept : state.weights
+                let gradient = autodiffGradient(mlp, at, token)
                 let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
-                                           sizes: { gradientSizes(mlp, state.weights, gradient, token) }, carriedLoad: nil, chunkSize: 1)
+                                           sizes: { gradientSizes(mlp, at, gradient, token) }, carriedLoad: nil, chunkSize: 1)
                 for l in state.weights.indices {
                     var theta = sizes.perParameter[l]
                     if let rowScale = sizes.rowScale { theta = theta * rowScale }
                     let momentary = gradient[l] * theta.unsqueeze(-1)
                     // S_t = η_t S_{t−1} − θ_t ∇ℓ (Eq. 14), M_t = (1 − α_t) M_{t−1} + S_t (Eq. 13).
                     state.surprise[l] = token.logMomentum.map { state.surprise[l] * $0.exp().unsqueeze(-1) - momentary } ?? -momentary
-                    let kept = token.logRetention.map { state.weights[l] * $0.exp().unsqueeze(-1) } ?? state.weights[l]
-                    state.weights[l] = kept + state.surprise[l]
+                    state.weights[l] = kept[l] + state.surprise[l]
                 }
                 reads.append(mlp(state.weights, token.queries))  // Eq. 15, read from M_t
             }

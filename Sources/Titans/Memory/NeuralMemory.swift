@@ -92,11 +92,11 @@ public final class NeuralMemory: Module {
             logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
             logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
         let (reads, cursor): (Tensor, MemoryCursor)
-        if stream.length == 1 {  // with exact steps every token is its own chunk
+        if stream.length == 1 && !c.gradientAtRetainedMemory {  // with exact steps every token is its own chunk
             (reads, cursor) = MemoryUpdate.recurrent(memoryMLP, stream, state.cursor, chunkSize: c.exactSteps ? 1 : c.chunkSize, rule: c.stepRule)
-        } else if c.exactSteps {
+        } else if c.exactSteps {  // one token too at the retained memory, which the one-token step does not take
             let block = min(c.chunkSize, MemoryUpdate.exactBlockLimit)
-            (reads, cursor) = MemoryUpdate.exactDeltaRule(stream, state.cursor, blockSize: block)
+            (reads, cursor) = MemoryUpdate.exactDeltaRule(stream, state.cursor, blockSize: block, atRetained: c.gradientAtRetainedMemory)
         } else {
             (reads, cursor) = MemoryUpdate.chunked(memoryMLP, stream, state.cursor, chunkSize: c.chunkSize, rule: c.stepRule)
         }

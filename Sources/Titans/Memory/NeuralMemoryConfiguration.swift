@@ -59,13 +59,17 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// parallel blocks of up to `chunkSize` tokens (at most 16): the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
     /// memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta rule in blocks").
     public var exactSteps: Bool
+    /// With exact steps: each token's error at the memory after its own forgetting, `(1 − α_t) M_{t−1}`, as Gated DeltaNet
+    /// takes it (S_t = α_t S_{t−1}(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ), not at `M_{t−1}` as Eq. 13 does; the Gated DeltaNet
+    /// preset takes it (NeuralMemoryForms.md "The exact delta rule in blocks").
+    public var gradientAtRetainedMemory: Bool
     /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
     public var outputGate: Bool
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, linearShortcut: Bool = true, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
                 momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
-                chunkSize: Int = 16, exactSteps: Bool = false, outputGate: Bool = true) {
+                chunkSize: Int = 16, exactSteps: Bool = false, gradientAtRetainedMemory: Bool = false, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
         self.headWidth = headWidth ?? (heads > 0 ? width / heads : 0)  // 0 heads: a problem, not a division by zero
@@ -83,6 +87,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.stepRule = stepRule
         self.chunkSize = chunkSize
         self.exactSteps = exactSteps
+        self.gradientAtRetainedMemory = gradientAtRetainedMemory
         self.outputGate = outputGate
     }
 
@@ -110,6 +115,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
             return "exact steps need a matrix memory (depth 1, no residual wrapper) under the squared error, with plain steps and "
                 + "no momentum; other memories take their steps at the chunk's start (--inner-steps chunk-start)"
         }
+        if gradientAtRetainedMemory && !exactSteps {
+            return "the gradient at the retained memory (Gated DeltaNet's order) is taken by exact steps only (--inner-steps exact)"
+        }
         return innerLoss.problem ?? stepRule.problem
     }
 }
@@ -117,10 +125,10 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
         case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, linearShortcut, residualNorm, innerLoss, convolutionKernel
-        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, outputGate
+        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, gradientAtRetainedMemory, outputGate
     }
 
-    /// Exact steps are written only when on, so a configuration without them reads and compares as it did before they
+    /// Exact steps and the gradient at the retained memory are written only when on, so a configuration without them reads and compares as it did before they
     /// existed (a saved reproduction result is reused only for the same text).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -141,12 +149,13 @@ extension NeuralMemoryConfiguration {
         try c.encode(stepRule, forKey: .stepRule)
         try c.encode(chunkSize, forKey: .chunkSize)
         if exactSteps { try c.encode(exactSteps, forKey: .exactSteps) }
+        if gradientAtRetainedMemory { try c.encode(gradientAtRetainedMemory, forKey: .gradientAtRetainedMemory) }
         try c.encode(outputGate, forKey: .outputGate)
     }
 
     /// Configurations saved before step rules, shortcuts and exact steps existed have none: they took plain steps at
-    /// their chunks' starts, and their deep memories had no shortcut. (Their `persistentTokens`, now
-    /// the mixers' alone, is ignored: models always set it to 0.)
+    /// their chunks' starts, each gradient at M_{t−1}, and their deep memories had no shortcut. (Their
+    /// `persistentTokens`, now the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(width: try c.decode(Int.self, forKey: .width), heads: try c.decode(Int.self, forKey: .heads),
@@ -161,6 +170,8 @@ extension NeuralMemoryConfiguration {
                   initialForgetting: try c.decode(Double.self, forKey: .initialForgetting),
                   stepRule: try c.decodeIfPresent(StepRule.self, forKey: .stepRule) ?? .plain,
                   chunkSize: try c.decode(Int.self, forKey: .chunkSize),
-                  exactSteps: try c.decodeIfPresent(Bool.self, forKey: .exactSteps) ?? false, outputGate: try c.decode(Bool.self, forKey: .outputGate))
+                  exactSteps: try c.decodeIfPresent(Bool.self, forKey: .exactSteps) ?? false,
+                  gradientAtRetainedMemory: try c.decodeIfPresent(Bool.self, forKey: .gradientAtRetainedMemory) ?? false,
+                  outputGate: try c.decode(Bool.self, forKey: .outputGate))
     }
 }

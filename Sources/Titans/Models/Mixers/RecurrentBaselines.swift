@@ -8,7 +8,8 @@
 public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
     /// DeltaNet: matrix memory, the delta rule (no momentum, no forgetting), each step exact.
     case deltaNet
-    /// Gated DeltaNet: matrix memory, the delta rule with a forgetting gate, each step exact.
+    /// Gated DeltaNet: matrix memory, the delta rule with a forgetting gate, each step exact, each error at the memory
+    /// after its token's forgetting.
     case gatedDeltaNet
     /// TTT-MLP: a two-layer MLP memory in a LayerNorm-residual wrapper, its steps bounded as the Titans memories' are.
     case tttMLP
@@ -34,6 +35,7 @@ public enum RecurrentBaseline: String, Codable, CaseIterable, Sendable {
         case .gatedDeltaNet:
             m.forgetting = true
             m.exactSteps = true
+            m.gradientAtRetainedMemory = true  // its published order: forget, then the delta rule's error at what is kept
         case .tttMLP:
             m.memoryDepth = 2
             m.hiddenExpansion = 4
