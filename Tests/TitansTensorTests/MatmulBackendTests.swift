@@ -70,7 +70,13 @@ import Testing
         let a = Tensor.randomNormal([3, 2, 6, 5], dtype: dtype, generator: &rng)
         let b = Tensor.randomNormal([2, 5, 4], dtype: dtype, generator: &rng)
         let w = Tensor.randomNormal([7, 5], dtype: dtype, generator: &rng)
-        let cases: [(Tensor, Tensor)] = [(a, b), (a, w.transposed()), (a.transposed(), Tensor.randomNormal([3, 1, 6, 2], dtype: dtype, generator: &rng))]
+        // Products above the parallel threshold: four share evenly (whole products to each core), three do not (each
+        // cut across the cores).
+        func large(_ count: Int) -> (Tensor, Tensor) {
+            (Tensor.randomNormal([count, 64, 48], dtype: dtype, generator: &rng), Tensor.randomNormal([count, 48, 96], dtype: dtype, generator: &rng))
+        }
+        let cases: [(Tensor, Tensor)] = [(a, b), (a, w.transposed()), (a.transposed(), Tensor.randomNormal([3, 1, 6, 2], dtype: dtype, generator: &rng)),
+                                         large(4), large(3)]
         for (x, y) in cases {
             let product = x.matmul(y)
             let batch = Array(product.shape.dropLast(2))

@@ -186,11 +186,12 @@ struct CPUBackend: ComputeBackend {
             BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1, a: pa + oa, lda: lda, b: pb + ob, ldb: ldb,
                       beta: 0, c: c + i * m * n, ldc: n, threads: threads)
         }
-        // Many small products (the memory's per-head matrices): whole products to each core. Few large ones: each
-        // product cut across the cores.
-        let perProduct = 2 * m * n * k
-        if batchCount >= Parallel.availableThreads && perProduct <= GEMMSlabs.parallelThreshold
-            && perProduct * batchCount > GEMMSlabs.parallelThreshold {
+        // Many products (the memory's per-head matrices): whole products to each core, when they are small (cutting
+        // one costs more than it gains) or share evenly among the cores (16 products of 64×64×256 or 256×64×64, each
+        // cut in two, took 1.6–2× as long on 2 cores). Few or unevenly many large ones: each product cut across the cores.
+        let perProduct = 2 * m * n * k, threads = Parallel.availableThreads
+        if batchCount >= threads && perProduct * batchCount > GEMMSlabs.parallelThreshold
+            && (perProduct <= GEMMSlabs.parallelThreshold || batchCount % threads == 0) {
             Parallel.forRanges(batchCount, grain: 1) { range in
                 for i in range { product(i, threads: 1) }
             }
