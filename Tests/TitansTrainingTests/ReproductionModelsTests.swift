@@ -97,7 +97,8 @@ struct ReproductionModelsTests {
         var scale = ReproductionTests.tiny
         scale.learningRate = 1e6
         var (cell, _) = try Self.fineTunedCell()
-        cell.configuration = try #require(scale.model("ttt-mlp"))
+        let tttMLP = try #require(scale.model("ttt-mlp"))
+        cell.configuration = tttMLP
         cell.start = .model(of: try #require(ReproductionStudy.needles.cells(at: scale, corpus: nil).first { $0.modelName == "ttt-mlp" }))
         let result = try cell.run(scale: scale)
         let step = try #require(result.divergedAtStep)

@@ -57,6 +57,37 @@ struct ReproductionQueueTests {
         }
     }
 
+    /// A cell fine-tuned from a cell of the same run starts only once that one has ended, and reads its saved model: two
+    /// jobs, the fine-tuned cell right after its base and a third cell after it — the fine-tuned one starts after the
+    /// base's result is handed over and takes only its own steps, and every cell ends once. (Which job takes the third
+    /// cell is not tested: under load the two jobs may run one after the other.)
+    @Test func aFineTunedCellWaitsForItsBase() throws {
+        let scale = ReproductionTests.tiny
+        var fineTuned = try #require(ReproductionStudy.babilong.cells(at: scale, corpus: nil).first)
+        guard case .model(var base) = fineTuned.start else { Issue.record("babilong cells start from a model"); return }
+        base.trainingLength = 192
+        fineTuned.start = .model(of: base)
+        let other = Self.needleCells(2).first { $0.key != base.key }!
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("queue-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let events = Mutex<[String]>([])
+        let stepCounts = Mutex<[String: Int]>([:])
+        try ReproductionQueue([base, fineTuned, other]).run(scale: scale, jobs: 2, models: ReproductionModels(folder: folder),
+                                                            progress: { cell, step in
+            let first = stepCounts.withLock { counts in
+                defer { counts[cell.key, default: 0] += 1 }
+                return counts[cell.key] == nil
+            }
+            if first { events.withLock { $0.append("start \(cell.key)") } }
+        }, finished: { cell, _ in events.withLock { $0.append("end \(cell.key)") } })
+        let log = events.withLock { $0 }
+        let position = { (event: String) in log.firstIndex(of: event) ?? -1 }
+        #expect(position("end \(base.key)") < position("start \(fineTuned.key)"), "\(log)")
+        #expect(log.filter { $0.hasPrefix("end ") }.sorted() == [base, fineTuned, other].map { "end \($0.key)" }.sorted())
+        #expect(FileManager.default.fileExists(atPath: ReproductionModels(folder: folder).url(of: base).path))
+        #expect(stepCounts.withLock { $0[fineTuned.key] } == fineTuned.ownSteps(scale))
+    }
+
     /// A failure to keep a result stops the queue: no new model starts, and the error is thrown.
     @Test func aFailureStopsTheQueue() throws {
         struct Full: Error {}

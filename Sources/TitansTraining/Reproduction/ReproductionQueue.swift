@@ -1,11 +1,12 @@
 import Foundation
-import Synchronization
 import TitansTensor
 
 /// The order and the concurrency in which `titans reproduce` runs its cells. Trained cells go first, the first seed
 /// of every study before the second of any (a run stopped early has every table), `jobs` at a time, each on a core of
-/// its own (for machines with more cores than a model's batch has parts); timed cells go last, one at a time with
-/// every core, so nothing else runs while they are timed. A cell's numbers do not depend on `jobs`
+/// its own (for machines with more cores than a model's batch has parts); a cell fine-tuned from another cell of the
+/// run starts only once that one has ended, so it reads the saved model instead of training it a second time (the
+/// next cell in order starts meanwhile); timed cells go last, one at a time with every core, so nothing else runs
+/// while they are timed. A cell's numbers do not depend on `jobs`
 /// (``TrainableModel/accumulateGradients(on:scale:parts:)`` cuts its batches into the same parts either way).
 ///
 /// ```swift
@@ -32,24 +33,67 @@ public struct ReproductionQueue: Sendable {
     public func run(scale: ReproductionScale, jobs: Int, models: ReproductionModels? = nil, progress: (ReproductionCell, Int) -> Void,
                     finished: (ReproductionCell, ReproductionResult) throws -> Void) throws {
         let trained = cells.filter { !$0.isTimed }
-        let state = Mutex<(next: Int, error: (any Error)?)>((0, nil))
+        let schedule = Schedule(trained)
         _ = Parallel.shards(max(1, min(jobs, trained.count))) { _ in
-            while let cell = state.withLock({ state -> ReproductionCell? in
-                guard state.error == nil, state.next < trained.count else { return nil }
-                defer { state.next += 1 }
-                return trained[state.next]
-            }) {
+            while let cell = schedule.next() {
                 do {
                     let result = try cell.run(scale: scale, models: models) { step, _ in progress(cell, step) }
-                    try state.withLock { _ in try finished(cell, result) }
+                    try schedule.handing { try finished(cell, result) }
+                    schedule.ended(cell, error: nil)
                 } catch {
-                    state.withLock { state in state.error = state.error ?? error }
+                    schedule.ended(cell, error: error)
                 }
             }
         }
-        if let error = state.withLock({ $0.error }) { throw error }
+        if let error = schedule.error { throw error }
         for cell in cells where cell.isTimed {
             try finished(cell, try cell.run(scale: scale, models: models))
+        }
+    }
+}
+
+/// Which trained cell starts next: the first in order whose base cell, if it has one in this run, has ended; with none
+/// such while some are left, a job waits for a cell to end. After an error none starts. Its state is only read and
+/// written under `condition`.
+private final class Schedule: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: [ReproductionCell]
+    private var unfinished: Set<String>
+    private var firstError: (any Error)?
+
+    init(_ cells: [ReproductionCell]) {
+        (waiting, unfinished) = (cells, Set(cells.map(\.key)))
+    }
+
+    var error: (any Error)? { condition.withLock { firstError } }
+
+    /// The next cell to run, or nil when none is left or a cell failed.
+    func next() -> ReproductionCell? {
+        condition.withLock {
+            while firstError == nil, !waiting.isEmpty {
+                if let index = waiting.firstIndex(where: { cell in
+                    guard case .model(let base) = cell.start else { return true }
+                    return !unfinished.contains(base.key)
+                }) {
+                    return waiting.remove(at: index)
+                }
+                condition.wait()  // every cell left is fine-tuned from one still running
+            }
+            return nil
+        }
+    }
+
+    /// Runs `body` (handing a result over) under the lock: never two at once.
+    func handing(_ body: () throws -> Void) rethrows {
+        try condition.withLock { try body() }
+    }
+
+    /// `cell` has ended, with `error` if it failed: the cells waiting for it may start.
+    func ended(_ cell: ReproductionCell, error: (any Error)?) {
+        condition.withLock {
+            unfinished.remove(cell.key)
+            firstError = firstError ?? error
+            condition.broadcast()
         }
     }
 }
