@@ -59,9 +59,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// parallel blocks of up to `chunkSize` tokens (at most 16): the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
     /// memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta rule in blocks").
     public var exactSteps: Bool
-    /// With exact steps: each token's error at the memory after its own forgetting, `(1 − α_t) M_{t−1}`, as Gated DeltaNet
-    /// takes it (S_t = α_t S_{t−1}(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ), not at `M_{t−1}` as Eq. 13 does; the Gated DeltaNet
-    /// preset takes it (NeuralMemoryForms.md "The exact delta rule in blocks").
+    /// With exact steps: each token's error at the memory after its own forgetting, `(1 − α_t) M_{t−1}`, as Gated
+    /// DeltaNet takes it (S_t = a_t S_{t−1}(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ, its gate a_t = 1 − α_t), not at `M_{t−1}`
+    /// as Eq. 13 does; the Gated DeltaNet preset takes it (NeuralMemoryForms.md "The exact delta rule in blocks").
     public var gradientAtRetainedMemory: Bool
     /// Normalise the retrieved values and gate them with `sigmoid(x W_g)` before the output projection (§4.4).
     public var outputGate: Bool
