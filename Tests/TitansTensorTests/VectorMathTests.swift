@@ -1,3 +1,4 @@
+import CTitansKernels
 import Foundation
 import Testing
 @testable import TitansTensor
@@ -51,6 +52,32 @@ struct VectorMathTests {
     @Test func siluMatchesLibm() {
         let (worst, at) = Self.check({ VectorMath.silu($0) }, { $0 / (1 + Foundation.exp(-$0)) })
         #expect(worst <= 4, "worst error \(worst) ulp at x = \(at)")
+    }
+
+    /// The same algorithm compiled for AVX2 (`CTitansKernels/VectorMathAVX2.c`, which the tensor ops take on such
+    /// CPUs for contiguous tensors) gives VectorMath's results bit for bit, so within the same budgets of libm.
+    @Test(.enabled(if: VectorMath.hasAVX2, "this CPU has no AVX2 and FMA: the tensor ops take VectorMath's loops"),
+          arguments: [(titans_exp, 2.0), (titans_sigmoid, 4.0), (titans_silu, 4.0)])
+    func avx2LoopsEqualVectorMath(function: titans_vector_function, budget: Double) {
+        let (portable, reference): ((Float) -> Float, (Double) -> Double) = switch function {
+        case titans_exp: (VectorMath.exp, { Foundation.exp($0) })
+        case titans_sigmoid: (VectorMath.sigmoid, { 1 / (1 + Foundation.exp(-$0)) })
+        default: (VectorMath.silu, { $0 / (1 + Foundation.exp(-$0)) })
+        }
+        var out = [Float](repeating: 0, count: Self.inputs.count)
+        Self.inputs.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                titans_vector_function_avx2(function, x.baseAddress!, y.baseAddress!, x.count)
+            }
+        }
+        var worst = 0.0, at: Float = 0
+        for (x, y) in zip(Self.inputs, out) {
+            let expected = portable(x)
+            #expect(y.bitPattern == expected.bitPattern || (y.isNaN && expected.isNaN), "x = \(x): \(y) against \(expected)")
+            let e = Self.ulps(y, reference(Double(x)))
+            if e > worst { (worst, at) = (e, x) }
+        }
+        #expect(worst <= budget, "worst error \(worst) ulp at x = \(at)")
     }
 
     /// The tensor ops take the vector path for float32 and libm for float64: the two must agree.

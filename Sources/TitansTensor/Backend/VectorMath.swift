@@ -1,3 +1,5 @@
+import CTitansKernels
+
 /// Float32 exp, sigmoid and SiLU written without calls or branches, so that the compiler vectorises the
 /// loops that apply them (libm's `expf` is a call per element). Their slow references are the platform's
 /// libm; tests hold them equal to a few ulp.
@@ -41,4 +43,20 @@ enum VectorMath {
     /// `x * sigmoid(x)`
     @inline(__always)
     static func silu(_ x: Float) -> Float { x * sigmoid(x) }
+
+    /// Whether this CPU runs the C loops compiled for AVX2 (`CTitansKernels/VectorMathAVX2.c`: this algorithm 8 floats
+    /// at a time, bit for bit; a MAC forward's SiLU calls took 185 µs on average against 379 in these loops at the
+    /// build's SSE2 baseline, its sigmoids 93 against 200, one thread).
+    static let hasAVX2 = titans_has_avx2_fma()
+
+    /// The AVX2 loop for `f`, when `f` has one and this CPU runs it.
+    static func avx2Function(_ f: UnaryFunction) -> titans_vector_function? {
+        guard hasAVX2 else { return nil }
+        switch f {
+        case .exp: return titans_exp
+        case .sigmoid: return titans_sigmoid
+        case .silu: return titans_silu
+        default: return nil
+        }
+    }
 }
