@@ -74,8 +74,8 @@ public final class NeuralMemory: Module {
 
     /// Reads and writes `x` `[batch, time, width]`, continuing from `state` (a fresh memory when `nil`).
     /// Returns the output `[batch, time, width]` and the state to continue from; feeding a sequence in pieces
-    /// gives the same outputs as one call. A single token takes the one-token step, longer inputs the chunked form (or,
-    /// with exact steps, the exact delta rule in blocks).
+    /// gives the same outputs as one call. With exact steps every input takes the exact delta rule in blocks; otherwise
+    /// a single token takes the one-token step, longer inputs the chunked form.
     public func callAsFunction(_ x: Tensor, state: NeuralMemoryState? = nil) -> (Tensor, NeuralMemoryState) {
         precondition(x.rank == 3 && x.shape[2] == configuration.width,
                      "NeuralMemory: input \(x.shape) must be [batch, time, \(configuration.width)]")
@@ -92,11 +92,11 @@ public final class NeuralMemory: Module {
             logMomentum: momentumGate.map { perHead(-(-$0(x)).softplus()) },  // log sigmoid(x W_η)
             logRetention: forgettingGate.map { perHead(-$0(x).softplus()) })  // log(1 − sigmoid(x W_α))
         let (reads, cursor): (Tensor, MemoryCursor)
-        if stream.length == 1 && !c.gradientAtRetainedMemory {  // with exact steps every token is its own chunk
-            (reads, cursor) = MemoryUpdate.recurrent(memoryMLP, stream, state.cursor, chunkSize: c.exactSteps ? 1 : c.chunkSize, rule: c.stepRule)
-        } else if c.exactSteps {  // one token too at the retained memory, which the one-token step does not take
+        if c.exactSteps {  // a single token too, as a block of one
             let block = min(c.chunkSize, MemoryUpdate.exactBlockLimit)
             (reads, cursor) = MemoryUpdate.exactDeltaRule(stream, state.cursor, blockSize: block, atRetained: c.gradientAtRetainedMemory)
+        } else if stream.length == 1 {
+            (reads, cursor) = MemoryUpdate.recurrent(memoryMLP, stream, state.cursor, chunkSize: c.chunkSize, rule: c.stepRule)
         } else {
             (reads, cursor) = MemoryUpdate.chunked(memoryMLP, stream, state.cursor, chunkSize: c.chunkSize, rule: c.stepRule)
         }

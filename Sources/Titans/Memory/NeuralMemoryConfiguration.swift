@@ -56,8 +56,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// Chunk size `b` of the parallel form (§3.2): gradients inside a chunk are taken at its start; 1 is the exact online rule.
     public var chunkSize: Int
     /// Every token's gradient at the memory its predecessor left (the exact online rule at any chunk size), computed in
-    /// parallel blocks of up to `chunkSize` tokens (at most 16): the delta rule of DeltaNet and Gated DeltaNet. Only for a matrix
-    /// memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta rule in blocks").
+    /// parallel blocks of up to `chunkSize` tokens (at most 16): the delta rule of DeltaNet and Gated DeltaNet. Only for
+    /// a matrix memory under the squared error with plain steps and no momentum (NeuralMemoryForms.md "The exact delta
+    /// rule in blocks").
     public var exactSteps: Bool
     /// With exact steps: each token's error at the memory after its own forgetting, `(1 − α_t) M_{t−1}`, as Gated
     /// DeltaNet takes it (S_t = a_t S_{t−1}(I − β_t k_t k_tᵀ) + β_t v_t k_tᵀ, its gate a_t = 1 − α_t), not at `M_{t−1}`
@@ -128,8 +129,8 @@ extension NeuralMemoryConfiguration {
         case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, gradientAtRetainedMemory, outputGate
     }
 
-    /// Exact steps and the gradient at the retained memory are written only when on, so a configuration without them reads and compares as it did before they
-    /// existed (a saved reproduction result is reused only for the same text).
+    /// Exact steps and the gradient at the retained memory are written only when on, so a configuration without them
+    /// reads and compares as it did before they existed (a saved reproduction result is reused only for the same text).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(width, forKey: .width)
