@@ -35,6 +35,8 @@ struct ModelOptions: ParsableArguments {
     var noMomentum = false
     @Flag(help: "The memory without forgetting: M_t = M_{t−1} + S_t (Eq. 13 with α = 0; an ablation of Table 5).")
     var noForgetting = false
+    @Flag(help: "Forgetting decays the memory toward its learned initial weights M₀, not toward zero: M_t = (1 − α_t) M_{t−1} + α_t M₀ + S_t (not the paper's Eq. 13; models trained on short sequences then read long ones far better, README \"Forgetting toward M₀\").")
+    var forgetTowardInitial = false
     @Option(help: "Width of the causal convolutions on the memory's keys, values and queries; 0 for none (default \(defaults.memory.convolutionKernel)).")
     var convolutionKernel: Int?
 
@@ -94,6 +96,7 @@ struct ModelOptions: ParsableArguments {
         }
         if noMomentum { config.memory.momentum = false }
         if noForgetting { config.memory.forgetting = false }
+        if forgetTowardInitial { config.memory.forgetsTowardInitial = true }
         if let convolutionKernel {
             guard convolutionKernel >= 0 else { throw ValidationError("--convolution-kernel must be 0 (none) or more, not \(convolutionKernel)") }
             config.memory.convolutionKernel = convolutionKernel

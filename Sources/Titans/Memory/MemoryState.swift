@@ -81,11 +81,11 @@ public struct MemoryCursor {
     }
 
     /// The part of the memory that carries no step of this chunk's (all of it without a chunk bound and decoding).
-    var carried: MemoryState { carriedScale.map { $0.applied(to: state) } ?? state }
+    var carried: MemoryState { carriedScale.map { $0.applied(to: state, anchored: true) } ?? state }
 
     /// The chunk's steps so far, formed, unscaled: `steps` carried forward plus `pending`; `nil` when there are none.
     var chunkSteps: MemoryState? {
-        let earlier = steps.map { s in carriedScale.map { $0.applied(to: s) } ?? s }
+        let earlier = steps.map { s in carriedScale.map { $0.applied(to: s, anchored: false) } ?? s }
         guard let formed = pending?.formed else { return earlier }
         return earlier.map { MemoryState(weights: zip($0.weights, formed.weights).map(+), surprise: zip($0.surprise, formed.surprise).map(+)) }
             ?? formed
@@ -132,7 +132,7 @@ public struct MemoryCursor {
         cut.state = state.detached()
         cut.steps = steps?.detached()
         cut.carriedScale = carriedScale.map { CarriedScale(retention: $0.retention.detach(), momentum: $0.momentum.detach(),
-                                                           surprise: $0.surprise.detach()) }
+                                                           surprise: $0.surprise.detach(), anchor: $0.anchor) }
         cut.pending = pending?.detached()
         cut.rowScale = rowScale?.detach()
         cut.load = load?.detach()
@@ -143,20 +143,23 @@ public struct MemoryCursor {
 
 /// How far momentum and retention alone have carried a state (M, S) since it was stored, each `[B, H, 1, 1]`: the
 /// retention β = Π(1 − α), the momentum a = Π η and the carried surprise c = Σ_j β_{j→} a_j, so the state is now
-/// (β M + c S, a S) (NeuralMemoryForms.md, "The chunked dual form").
+/// (β M + c S, a S) (NeuralMemoryForms.md, "The chunked dual form"); with forgetting toward M₀ the memory's weights
+/// also take back `(1 − β) M₀` (``MemoryMLP/anchor``), the chunk's steps not.
 struct CarriedScale {
     var retention: Tensor
     var momentum: Tensor
     var surprise: Tensor
+    /// M₀ when forgetting decays toward it (a parameter, never detached); `nil` toward zero.
+    var anchor: [Tensor]?
 
     /// Nothing carried yet, for the batch and heads of `gate` `[B, H, …]`.
-    init(like gate: Tensor) {
+    init(like gate: Tensor, anchor: [Tensor]?) {
         let ones = Tensor.ones(Array(gate.shape.prefix(2)) + [1, 1], dtype: gate.dtype)
-        (retention, momentum, surprise) = (ones, ones, Tensor.zeros(like: ones))
+        (retention, momentum, surprise, self.anchor) = (ones, ones, Tensor.zeros(like: ones), anchor)
     }
 
-    init(retention: Tensor, momentum: Tensor, surprise: Tensor) {
-        (self.retention, self.momentum, self.surprise) = (retention, momentum, surprise)
+    init(retention: Tensor, momentum: Tensor, surprise: Tensor, anchor: [Tensor]?) {
+        (self.retention, self.momentum, self.surprise, self.anchor) = (retention, momentum, surprise, anchor)
     }
 
     /// One more token: β ← (1 − α) β, a ← η a (0 without momentum), c ← (1 − α) c + a.
@@ -170,17 +173,26 @@ struct CarriedScale {
         }
     }
 
-    /// `state` carried: (β M + c S, a S).
-    func applied(to state: MemoryState) -> MemoryState {
-        MemoryState(weights: state.weights.indices.map { weight($0, of: state) }, surprise: state.surprise.map { $0 * momentum })
+    /// `state` carried: (β M + c S, a S), plus (1 − β) M₀ when `anchored` (the memory, not the chunk's steps) and
+    /// forgetting decays toward M₀.
+    func applied(to state: MemoryState, anchored: Bool) -> MemoryState {
+        MemoryState(weights: state.weights.indices.map { weight($0, of: state, anchored: anchored) },
+                    surprise: state.surprise.map { $0 * momentum })
     }
 
-    /// Parameter tensor `l` of `state` carried: β M + c S.
-    func weight(_ l: Int, of state: MemoryState) -> Tensor { state.weights[l].multiplyAdd(retention, state.surprise[l] * surprise) }
+    /// Parameter tensor `l` of `state` carried: β M + c S (+ (1 − β) M₀ when `anchored`).
+    func weight(_ l: Int, of state: MemoryState, anchored: Bool) -> Tensor {
+        let carried = state.weights[l].multiplyAdd(retention, state.surprise[l] * surprise)
+        guard anchored, let anchor else { return carried }
+        return anchor[l].multiplyAdd(1 - retention, carried)
+    }
 
-    /// `z` read through matrix `l` of the carried state, β (z M) + c (z S), without forming it.
-    func read(_ z: Tensor, _ state: MemoryState, _ l: Int) -> Tensor {
-        z.matmul(state.surprise[l]).multiplyAdd(surprise, z.matmul(state.weights[l]) * retention)
+    /// `z` read through matrix `l` of the carried state, β (z M) + c (z S) (+ (1 − β) (z M₀) when `anchored`), without
+    /// forming it.
+    func read(_ z: Tensor, _ state: MemoryState, _ l: Int, anchored: Bool) -> Tensor {
+        let carried = z.matmul(state.surprise[l]).multiplyAdd(surprise, z.matmul(state.weights[l]) * retention)
+        guard anchored, let anchor else { return carried }
+        return z.matmul(anchor[l]).multiplyAdd(1 - retention, carried)
     }
 }
 

@@ -33,7 +33,7 @@ extension MemoryUpdate {
                 defer { scratch.deallocate() }
                 for pair in 0..<(b * h) {
                     let rows = matrices.indices.map { p[$0 + 1] + matrixOffset(matrices[$0].shape, pair: pair, heads: h) }
-                    let parts = FusedReadParts(beta: 1, carriedSurprise: 0, rho: 1, weights: rows, surprise: [], earlierWeights: [],
+                    let parts = FusedReadParts(beta: 1, carriedSurprise: 0, rho: 1, weights: rows, surprise: [], anchor: [], earlierWeights: [],
                                                earlierSurprise: [], factorInputs: [], factorDeltas: [], weightRows: [], factors: 0)
                     scratch.read(mlp, query: p[0] + pair * width, parts: parts, into: out[0] + pair * width)
                 }
@@ -64,7 +64,7 @@ private struct FusedRecurrentStep {
     /// Positions in ``inputs``; -1 where a part is absent.
     private struct Slots {
         var query = 0, key = 0, value = 0, learningRate = 0, momentum = -1, retention = -1
-        var chunkStart: [Int] = [], weights: [Int] = [], surprise: [Int] = []
+        var chunkStart: [Int] = [], weights: [Int] = [], surprise: [Int] = [], anchor: [Int] = []
         var earlierWeights: [Int] = [], earlierSurprise: [Int] = []
         var carried = -1  // retention β, momentum a, carried surprise c at carried, carried + 1, carried + 2
         var factorInputs: [Int] = [], factorDeltas: [Int] = [], weightRows: [Int] = [], surpriseRows: [Int] = []
@@ -105,6 +105,10 @@ private struct FusedRecurrentStep {
             slots.chunkStart.append(start)
             slots.weights.append(w)
             slots.surprise.append(s)
+            if let anchor = mlp.anchor {  // M₀, when forgetting decays toward it
+                guard l < anchor.count, let a = addMatrix(anchor[l], l) else { return nil }
+                slots.anchor.append(a)
+            }
         }
         if let earlier = cursor.steps {
             guard earlier.weights.count == matrices else { return nil }
@@ -201,7 +205,7 @@ private struct FusedRecurrentStep {
                     // The query's read through the carried state and the factored steps (MemoryUpdate.read).
                     let parts = FusedReadParts(
                         beta: beta, carriedSurprise: c, rho: step.rowScale,
-                        weights: slots.weights.map(matrix), surprise: slots.surprise.map(matrix),
+                        weights: slots.weights.map(matrix), surprise: slots.surprise.map(matrix), anchor: slots.anchor.map(matrix),
                         earlierWeights: slots.earlierWeights.map(matrix), earlierSurprise: slots.earlierSurprise.map(matrix),
                         factorInputs: (0..<matrices).map { UnsafePointer(oInputs[$0] + pair * n * widths[$0].input) },
                         factorDeltas: (0..<matrices).map { UnsafePointer(oDeltas[$0] + pair * n * widths[$0].output) },
@@ -212,7 +216,7 @@ private struct FusedRecurrentStep {
         }
 
         var next = cursor
-        next.carriedScale = CarriedScale(retention: carried[0], momentum: carried[1], surprise: carried[2])
+        next.carriedScale = CarriedScale(retention: carried[0], momentum: carried[1], surprise: carried[2], anchor: mlp.anchor)
         next.pending = FactoredSteps(gradients: TokenGradients(inputs: newInputs, deltas: newDeltas),
                                      weightCoefficients: perMatrixRates ? weightRows : Array(repeating: weightRows[0], count: matrices),
                                      surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: matrices))
@@ -262,11 +266,12 @@ private struct FusedGradientSizes {
 }
 
 /// What one sequence and head's read takes: the carried state's scalars (β, c) and ρ, the memory's matrices (the
-/// carried state — its surprise empty for a read of the weights alone —, the chunk's earlier steps if any) and the
-/// factored steps (per matrix the tokens' inputs, deltas and weight coefficients, `factors` tokens).
+/// carried state — its surprise empty for a read of the weights alone —, M₀ with forgetting toward it, the chunk's
+/// earlier steps if any) and the factored steps (per matrix the tokens' inputs, deltas and weight coefficients,
+/// `factors` tokens).
 private struct FusedReadParts {
     let beta: Float, carriedSurprise: Float, rho: Float
-    let weights: [UnsafePointer<Float>], surprise: [UnsafePointer<Float>]
+    let weights: [UnsafePointer<Float>], surprise: [UnsafePointer<Float>], anchor: [UnsafePointer<Float>]
     let earlierWeights: [UnsafePointer<Float>], earlierSurprise: [UnsafePointer<Float>]
     let factorInputs: [UnsafePointer<Float>], factorDeltas: [UnsafePointer<Float>], weightRows: [UnsafePointer<Float>]
     let factors: Int
@@ -353,7 +358,7 @@ private struct FusedScratch {
     }
 
     /// The query read from the memory after the token's step, never formed (``MemoryUpdate`` `read`): through each
-    /// matrix, β z M + c z S − ρ (Σ_m w_m (z·x_m) δ_m + β z E_W + c z E_S), E the chunk's earlier steps.
+    /// matrix, β z M + c z S (+ (1 − β) z M₀) − ρ (Σ_m w_m (z·x_m) δ_m + β z E_W + c z E_S), E the chunk's earlier steps.
     func read(_ mlp: MemoryMLP, query: UnsafePointer<Float>, parts: FusedReadParts, into out: UnsafeMutablePointer<Float>) {
         let width = widths[0].input, widest = widths.map { Swift.max($0.input, $0.output) }.max() ?? 0
         /// `input` through matrix `l` into `result`.
@@ -368,6 +373,7 @@ private struct FusedScratch {
                 } else {
                     axpy(weight, parts.weights[l] + i * outputs, surprise, parts.surprise[l] + i * outputs, result, outputs)
                 }
+                if !parts.anchor.isEmpty { axpy((1 - parts.beta) * input[i], parts.anchor[l] + i * outputs, result, outputs) }
                 if !parts.earlierWeights.isEmpty {
                     axpy(weight, parts.earlierWeights[l] + i * outputs, surprise, parts.earlierSurprise[l] + i * outputs, steps, outputs)
                 }

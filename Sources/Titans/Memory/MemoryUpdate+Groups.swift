@@ -8,8 +8,10 @@ extension MemoryUpdate {
     /// A form (`chunked` or `exactDeltaRule`) from a chunk boundary with the whole chunks of `stream` in groups of
     /// ``recomputedGroupTokens`` tokens, each group a `Tensor.checkpointed` computation of `form` from the memory state
     /// at its start: a backward pass then keeps each group's start state and reads, not every chunk's state, and
-    /// recomputes one group at a time. Returns the reads so far and where they end; the caller takes the rest.
-    static func checkpointedGroups(_ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
+    /// recomputes one group at a time. `parameters` are the tensors `form` reads besides the stream and the state (M₀
+    /// with forgetting toward it), so their gradients come through the recomputation. Returns the reads so far and where
+    /// they end; the caller takes the rest.
+    static func checkpointedGroups(_ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int, parameters: [Tensor],
                                    form: @escaping (MemoryStream, MemoryState) -> (Tensor, MemoryState))
         -> (reads: [Tensor], end: Int, cursor: MemoryCursor) {
         guard let groupTokens = recomputedGroupTokens.map({ max(chunkSize, $0 / chunkSize * chunkSize) }),
@@ -21,7 +23,7 @@ extension MemoryUpdate {
             let streamTensors = [piece.queries, piece.keys, piece.values, piece.learningRate]
                 + [piece.logMomentum, piece.logRetention].compactMap { $0 }
             let (hasMomentum, hasRetention) = (piece.logMomentum != nil, piece.logRetention != nil)
-            let outputs = Tensor.checkpointed(streamTensors + cursor.state.weights + cursor.state.surprise, parameters: []) { t in
+            let outputs = Tensor.checkpointed(streamTensors + cursor.state.weights + cursor.state.surprise, parameters: parameters) { t in
                 var rest = t[4...]
                 let momentum = hasMomentum ? rest.popFirst() : nil, retention = hasRetention ? rest.popFirst() : nil
                 let group = MemoryStream(queries: t[0], keys: t[1], values: t[2], learningRate: t[3],

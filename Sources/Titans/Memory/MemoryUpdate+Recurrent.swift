@@ -3,7 +3,7 @@ import TitansNN
 extension MemoryUpdate {
     /// Form 4, the one-token step used for decoding: the mini-batch form one token at a time, each token's gradient at
     /// its chunk's start from the factored form (a few small matmuls, no autodiff, no chunk products), then its step,
-    /// kept factored (``fusedStep(_:factors:sizes:token:chunkSize:)``). Continues from `cursor`, part-way through a
+    /// kept factored (``fusedStep(_:factors:sizes:token:chunkSize:anchor:)``). Continues from `cursor`, part-way through a
     /// chunk or not. While decoding on the CPU one token takes the same step in plain loops instead
     /// (``fusedRecurrent(_:_:_:chunkSize:rule:)``).
     static func recurrent(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
@@ -16,7 +16,7 @@ extension MemoryUpdate {
             let factors = mlp.gradientFactors(cursor.gradientWeights, keys: token.keys, values: token.values)
             let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: cursor.gradientWeights.count,
                                        sizes: { factors.sizes }, carriedLoad: cursor.load, chunkSize: chunkSize)
-            fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize)
+            fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize, anchor: mlp.anchor)
             reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t
         }
         return (reads.count == 1 ? reads[0] : Tensor.concatenate(reads, axis: 2), cursor)
@@ -27,10 +27,10 @@ extension MemoryUpdate {
     /// (``FactoredSteps``); the chunk's steps are formed once, when it closes. Tested equal to the mini-batch
     /// reference, which takes the literal step.
     private static func fusedStep(_ cursor: inout MemoryCursor, factors: GradientFactors, sizes: StepSizes, token: MemoryStream,
-                                  chunkSize: Int) {
+                                  chunkSize: Int, anchor: [Tensor]?) {
         let momentum = token.logMomentum.map { $0.exp() }  // η_t [B, H, 1]
         let retention = token.logRetention.map { $0.exp() }  // 1 − α_t
-        var scale = cursor.carriedScale ?? CarriedScale(like: token.learningRate)
+        var scale = cursor.carriedScale ?? CarriedScale(like: token.learningRate, anchor: anchor)
         scale.advance(momentum: momentum?.unsqueeze(-1), retention: retention?.unsqueeze(-1))
         cursor.carriedScale = scale
         cursor.pending = cursor.pending.map {
@@ -48,8 +48,8 @@ extension MemoryUpdate {
         let minusRho = cursor.rowScale.map { -$0.unsqueeze(-1).unsqueeze(-1) } ?? Tensor.scalar(-1, dtype: queries.dtype)
         func read(_ input: Tensor, _ l: Int) -> Tensor {
             var steps = pending.read(input, through: l)
-            if let earlier = cursor.steps { steps = steps + scale.read(input, earlier, l) }
-            return steps.multiplyAdd(minusRho, scale.read(input, cursor.state, l))
+            if let earlier = cursor.steps { steps = steps + scale.read(input, earlier, l, anchored: false) }
+            return steps.multiplyAdd(minusRho, scale.read(input, cursor.state, l, anchored: true))
         }
         var z = queries
         for l in 0..<mlp.depth {
@@ -60,7 +60,7 @@ extension MemoryUpdate {
         guard mlp.residualNorm else { return z }
         let g = mlp.matrixCount
         var gainSteps = pending.gain
-        if let earlier = cursor.steps { gainSteps = gainSteps + scale.weight(g, of: earlier) }
-        return mlp.wrap(z, gain: gainSteps.multiplyAdd(minusRho, scale.weight(g, of: cursor.state)), input: queries)
+        if let earlier = cursor.steps { gainSteps = gainSteps + scale.weight(g, of: earlier, anchored: false) }
+        return mlp.wrap(z, gain: gainSteps.multiplyAdd(minusRho, scale.weight(g, of: cursor.state, anchored: true)), input: queries)
     }
 }

@@ -12,7 +12,11 @@ extension MemoryUpdate {
             var reads: [Tensor] = []
             for t in 0..<stream.length {
                 let token = stream.slice(t..<(t + 1))
-                let kept = state.weights.map { w in token.logRetention.map { w * $0.exp().unsqueeze(-1) } ?? w }  // (1 − α_t) M_{t−1}
+                // (1 − α_t) M_{t−1}, plus α_t M₀ with forgetting toward M₀.
+                let retention = token.logRetention.map { $0.exp().unsqueeze(-1) }
+                let kept = state.weights.indices.map { l in
+                    mlp.towardAnchor(retention.map { state.weights[l] * $0 } ?? state.weights[l], retention: retention, l)
+                }
                 let at = atRetained ? kept : state.weights
                 let gradient = autodiffGradient(mlp, at, token)
                 let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
@@ -21,7 +25,7 @@ extension MemoryUpdate {
                     var theta = sizes.perParameter[l]
                     if let rowScale = sizes.rowScale { theta = theta * rowScale }
                     let momentary = gradient[l] * theta.unsqueeze(-1)
-                    // S_t = η_t S_{t−1} − θ_t ∇ℓ (Eq. 14), M_t = (1 − α_t) M_{t−1} + S_t (Eq. 13).
+                    // S_t = η_t S_{t−1} − θ_t ∇ℓ (Eq. 14), M_t = (1 − α_t) M_{t−1} + S_t (Eq. 13; + α_t M₀ toward M₀).
                     state.surprise[l] = token.logMomentum.map { state.surprise[l] * $0.exp().unsqueeze(-1) - momentary } ?? -momentary
                     state.weights[l] = kept[l] + state.surprise[l]
                 }
@@ -45,7 +49,7 @@ extension MemoryUpdate {
                 let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
                                            sizes: { gradientSizes(mlp, weights, gradient, token) }, carriedLoad: cursor.load,
                                            chunkSize: chunkSize)
-                step(&cursor, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
+                step(&cursor, mlp, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
                 reads.append(mlp(cursor.memory.weights, token.queries))
             }
             return (Tensor.concatenate(reads, axis: 2), cursor)

@@ -36,7 +36,8 @@ public final class NeuralMemory: Module {
 
     private var memoryMLP: MemoryMLP {
         MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, shortcut: configuration.hasShortcut,
-                  residualNorm: configuration.residualNorm, loss: configuration.innerLoss)
+                  residualNorm: configuration.residualNorm, loss: configuration.innerLoss,
+                  anchor: configuration.forgetsTowardInitial ? initialMemory : nil)
     }
 
     public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {

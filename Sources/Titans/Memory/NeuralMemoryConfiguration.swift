@@ -46,6 +46,11 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
     /// token: small, so facts survive hundreds of tokens until the model learns when to forget (at 0.5, a bias of 0,
     /// a fresh memory halves every token and no long-range gradient reaches the gates).
     public var initialForgetting: Double
+    /// Forgetting decays the memory toward its learned initial weights M₀ instead of toward zero:
+    /// `M_t = (1 − α_t) M_{t−1} + α_t M₀ + S_t`, so what forgetting takes away is what the memory learnt while reading,
+    /// never M₀ itself (Eq. 13 forgets M₀ too, and a model trained on short sequences then reads long ones with a memory
+    /// it never saw; NeuralMemoryForms.md "Forgetting toward M₀"). Needs forgetting and steps at the chunks' starts.
+    public var forgetsTowardInitial: Bool
     /// How large each token's step is, from θ and the size of its gradient (the inner optimiser's step-size rule).
     public var stepRule: StepRule
 
@@ -69,7 +74,8 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 
     public init(width: Int, heads: Int = 1, headWidth: Int? = nil, memoryDepth: Int = 2, hiddenExpansion: Int = 2,
                 activation: Activation = .silu, linearShortcut: Bool = true, residualNorm: Bool = false, innerLoss: InnerLoss = .squaredError, convolutionKernel: Int = 4, maxLearningRate: Double = defaultMaxLearningRate,
-                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, stepRule: StepRule = defaultStepRule,
+                momentum: Bool = true, forgetting: Bool = true, initialForgetting: Double = 0.002, forgetsTowardInitial: Bool = false,
+                stepRule: StepRule = defaultStepRule,
                 chunkSize: Int = 16, exactSteps: Bool = false, gradientAtRetainedMemory: Bool = false, outputGate: Bool = true) {
         self.width = width
         self.heads = heads
@@ -85,6 +91,7 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
         self.momentum = momentum
         self.forgetting = forgetting
         self.initialForgetting = initialForgetting
+        self.forgetsTowardInitial = forgetsTowardInitial
         self.stepRule = stepRule
         self.chunkSize = chunkSize
         self.exactSteps = exactSteps
@@ -116,6 +123,9 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
             return "exact steps need a matrix memory (depth 1, no residual wrapper) under the squared error, with plain steps and "
                 + "no momentum; other memories take their steps at the chunk's start (--inner-steps chunk-start)"
         }
+        if forgetsTowardInitial && (!forgetting || exactSteps) {
+            return "forgetting toward M₀ needs forgetting on and the steps at the chunks' starts (not --no-forgetting or --inner-steps exact)"
+        }
         if gradientAtRetainedMemory && !exactSteps {
             return "the gradient at the retained memory (Gated DeltaNet's order) is taken by exact steps only (--inner-steps exact)"
         }
@@ -126,10 +136,10 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
         case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, linearShortcut, residualNorm, innerLoss, convolutionKernel
-        case maxLearningRate, momentum, forgetting, initialForgetting, stepRule, chunkSize, exactSteps, gradientAtRetainedMemory, outputGate
+        case maxLearningRate, momentum, forgetting, initialForgetting, forgetsTowardInitial, stepRule, chunkSize, exactSteps, gradientAtRetainedMemory, outputGate
     }
 
-    /// Exact steps and the gradient at the retained memory are written only when on, so a configuration without them
+    /// Exact steps, the gradient at the retained memory and forgetting toward M₀ are written only when on, so a configuration without them
     /// reads and compares as it did before they existed (a saved reproduction result is reused only for the same text).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -147,6 +157,7 @@ extension NeuralMemoryConfiguration {
         try c.encode(momentum, forKey: .momentum)
         try c.encode(forgetting, forKey: .forgetting)
         try c.encode(initialForgetting, forKey: .initialForgetting)
+        if forgetsTowardInitial { try c.encode(forgetsTowardInitial, forKey: .forgetsTowardInitial) }
         try c.encode(stepRule, forKey: .stepRule)
         try c.encode(chunkSize, forKey: .chunkSize)
         if exactSteps { try c.encode(exactSteps, forKey: .exactSteps) }
@@ -154,8 +165,9 @@ extension NeuralMemoryConfiguration {
         try c.encode(outputGate, forKey: .outputGate)
     }
 
-    /// Configurations saved before step rules, shortcuts and exact steps existed have none: they took plain steps at
-    /// their chunks' starts, each gradient at M_{t−1}, and their deep memories had no shortcut. (Their
+    /// Configurations saved before step rules, shortcuts, exact steps and forgetting toward M₀ existed have none: they
+    /// took plain steps at their chunks' starts, each gradient at M_{t−1}, forgot toward zero, and their deep memories
+    /// had no shortcut. (Their
     /// `persistentTokens`, now the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -169,6 +181,7 @@ extension NeuralMemoryConfiguration {
                   maxLearningRate: try c.decode(Double.self, forKey: .maxLearningRate), momentum: try c.decode(Bool.self, forKey: .momentum),
                   forgetting: try c.decode(Bool.self, forKey: .forgetting),
                   initialForgetting: try c.decode(Double.self, forKey: .initialForgetting),
+                  forgetsTowardInitial: try c.decodeIfPresent(Bool.self, forKey: .forgetsTowardInitial) ?? false,
                   stepRule: try c.decodeIfPresent(StepRule.self, forKey: .stepRule) ?? .plain,
                   chunkSize: try c.decode(Int.self, forKey: .chunkSize),
                   exactSteps: try c.decodeIfPresent(Bool.self, forKey: .exactSteps) ?? false,
