@@ -172,14 +172,16 @@ public struct ReproductionReport {
             }
             return table.render()
         case .ablations:
-            let bpb = ReproductionStudy.languageLength
-            var table = MarkdownTable(headers: ["model", "parameters", "bpb \(bpb)", "long context (S-NIAH)", "BABILong-style"])
+            let bpb = ReproductionStudy.languageLength, longest = bpb * (ReproductionStudy.languageMultiples.last ?? 1)
+            var table = MarkdownTable(headers: ["model", "parameters", "bpb \(bpb)", "bpb \(longest)", "long context (S-NIAH)",
+                                                "BABILong-style"])
             for (cell, results) in measured {
                 let needles = Self.accuracyCurve(.needles, results, scale).flatMap(Self.mean)
                 let babilong = Self.accuracyCurve(.babilong, results, scale).flatMap(Self.mean)
                 let percent = { (x: Double?) in x.map { String(format: "%.1f", 100 * $0) } ?? "–" }
                 table.append([cell.label, String(results[0].parameters),
                               Self.bitsPerByte(results, study: "language", bpb).map { String(format: "%.3f", $0) } ?? "–",
+                              Self.bitsPerByte(results, study: "language", longest).map { String(format: "%.3f", $0) } ?? "–",
                               percent(needles), percent(babilong)])
             }
             return table.render()

@@ -105,8 +105,15 @@ public struct ReproductionScale: Encodable, Sendable, Equatable {
         "no-persistent": { $0.persistentTokens = 0 },
     ]
 
+    /// Changes this project makes beside the paper's rules, by the name after the architecture (`mac/forget-toward-initial`):
+    /// the ablation study trains them next to the ablations, so their effect is measured the same way.
+    public static let variants: [String: @Sendable (inout ModelConfiguration) -> Void] = [
+        "forget-toward-initial": { $0.memory.forgetsTowardInitial = true },
+    ]
+
     /// The model named as on the command line (an architecture or a recurrent baseline), or an architecture with a part
-    /// taken away (`lmm/no-momentum`, ``ablations``) or a memory of another depth (`lmm/depth-3`), at this scale, its
+    /// taken away (`lmm/no-momentum`, ``ablations``), changed (``variants``) or with a memory of another depth
+    /// (`lmm/depth-3`), at this scale, its
     /// feed-forward layers sized so that it has as many parameters as MAC (within 10% where possible).
     public func model(_ name: String) -> ModelConfiguration? {
         guard var config = unmatchedModel(name), let target = unmatchedModel("mac").map(Self.parameterCount) else { return nil }
@@ -126,8 +133,8 @@ public struct ReproductionScale: Encodable, Sendable, Equatable {
         if parts.count == 2 {
             if parts[1].hasPrefix("depth-"), let depth = Int(parts[1].dropFirst(6)), (1...8).contains(depth) {
                 config.memory.memoryDepth = depth
-            } else if let ablate = Self.ablations[parts[1]] {
-                ablate(&config)
+            } else if let change = Self.ablations[parts[1]] ?? Self.variants[parts[1]] {
+                change(&config)
             } else {
                 return nil
             }
