@@ -44,18 +44,8 @@ struct ForgettingTowardInitialTests {
     func formsContinueEachOther(rule: StepRule) {
         for residualNorm in [false, true] {
             let s = Self.anchored(depth: 2, momentum: true, length: 9, residualNorm: residualNorm)
-            let reference = MemoryUpdateTests.miniBatch(s, chunkSize: 3, rule: rule)
-            var cursor = MemoryCursor(start: s.state)
-            var reads: [Tensor] = []
-            var start = 0
-            for (n, chunked) in [(2, true), (2, false), (1, true), (3, false), (1, true)] {
-                let form = chunked ? MemoryUpdate.chunked : MemoryUpdate.recurrent
-                let read: Tensor
-                (read, cursor) = form(s.mlp, s.stream.slice(start..<(start + n)), cursor, 3, rule)
-                reads.append(read)
-                start += n
-            }
-            MemoryUpdateTests.expectEqual((Tensor.concatenate(reads, axis: 2), cursor.memory), reference, tolerance: 1e-6)
+            MemoryUpdateTests.expectEqual(MemoryUpdateTests.alternatingForms(s, rule: rule),
+                                          MemoryUpdateTests.miniBatch(s, chunkSize: 3, rule: rule), tolerance: 1e-6)
         }
     }
 
@@ -126,17 +116,7 @@ struct ForgettingTowardInitialTests {
     func streamingInPiecesEqualsOneCall(pieces: [Int]) {
         let memory = Self.tiny(chunkSize: 4)
         let x = NeuralMemoryTests.input(time: 11)
-        let whole = memory(x).0
-        var state: NeuralMemoryState? = nil
-        var outputs: [Tensor] = []
-        var start = 0
-        for n in pieces {
-            let (y, next) = memory(x.slice(axis: 1, start: start, end: start + n), state: state)
-            outputs.append(y)
-            state = next
-            start += n
-        }
-        #expect(MemoryUpdateTests.maxRelativeError(Tensor.concatenate(outputs, axis: 1), whole) < 1e-12)
+        #expect(MemoryUpdateTests.maxRelativeError(NeuralMemoryTests.streamed(memory, x, pieces: pieces).0, memory(x).0) < 1e-12)
     }
 
     /// Configurations: written to JSON only when on (old ones read without it and forget toward zero); refused without

@@ -141,19 +141,24 @@ struct MemoryUpdateTests {
     func formsContinueEachOther(rule: StepRule) {
         for residualNorm in [false, true] {
             let s = Self.setup(depth: 2, momentum: true, forgetting: true, length: 9, residualNorm: residualNorm)
-            let reference = Self.miniBatch(s, chunkSize: 3, rule: rule)
-            var cursor = MemoryCursor(start: s.state)
-            var reads: [Tensor] = []
-            var start = 0
-            for (n, chunked) in [(2, true), (2, false), (1, true), (3, false), (1, true)] {
-                let form = chunked ? MemoryUpdate.chunked : MemoryUpdate.recurrent
-                let read: Tensor
-                (read, cursor) = form(s.mlp, s.stream.slice(start..<(start + n)), cursor, 3, rule)
-                reads.append(read)
-                start += n
-            }
-            Self.expectEqual((Tensor.concatenate(reads, axis: 2), cursor.memory), reference, tolerance: 1e-6)
+            Self.expectEqual(Self.alternatingForms(s, rule: rule), Self.miniBatch(s, chunkSize: 3, rule: rule), tolerance: 1e-6)
         }
+    }
+
+    /// Nine tokens in chunks of 3 through the chunked form and the one-token step in turn (2, 2, 1, 3 and 1 tokens), each
+    /// continuing the cursor the other left part-way through a chunk or at its end: the reads and the memory after.
+    static func alternatingForms(_ s: Setup, rule: StepRule) -> (Tensor, MemoryState) {
+        var cursor = MemoryCursor(start: s.state)
+        var reads: [Tensor] = []
+        var start = 0
+        for (n, chunked) in [(2, true), (2, false), (1, true), (3, false), (1, true)] {
+            let form = chunked ? MemoryUpdate.chunked : MemoryUpdate.recurrent
+            let read: Tensor
+            (read, cursor) = form(s.mlp, s.stream.slice(start..<(start + n)), cursor, 3, rule)
+            reads.append(read)
+            start += n
+        }
+        return (Tensor.concatenate(reads, axis: 2), cursor.memory)
     }
 
     /// The LayerNorm-residual wrapper, whose gain the inner loop updates too, in every setting.

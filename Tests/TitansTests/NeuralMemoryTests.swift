@@ -72,6 +72,15 @@ struct NeuralMemoryTests {
         let memory = Self.tiny(chunkSize: 4)
         let x = Self.input(time: 11)
         let whole = memory(x).0
+        let (streamed, state) = Self.streamed(memory, x, pieces: pieces)
+        let error = zip(streamed.toArray(), whole.toArray()).map { Swift.abs($0 - $1) }.max()!
+        #expect(error < 1e-12, "max difference \(error)")
+        #expect(state?.tokensInChunk == 11 % 4)
+    }
+
+    /// `x` fed to `memory` in pieces of `pieces` tokens, each call continuing the state the last left: the outputs
+    /// joined, and the state after.
+    static func streamed(_ memory: NeuralMemory, _ x: Tensor, pieces: [Int]) -> (Tensor, NeuralMemoryState?) {
         var state: NeuralMemoryState? = nil
         var outputs: [Tensor] = []
         var start = 0
@@ -81,10 +90,7 @@ struct NeuralMemoryTests {
             state = next
             start += n
         }
-        let streamed = Tensor.concatenate(outputs, axis: 1)
-        let error = zip(streamed.toArray(), whole.toArray()).map { Swift.abs($0 - $1) }.max()!
-        #expect(error < 1e-12, "max difference \(error)")
-        #expect(state!.tokensInChunk == 11 % 4)
+        return (Tensor.concatenate(outputs, axis: 1), state)
     }
 
     /// Random splits, many of them, against one call.
