@@ -36,7 +36,7 @@ extension LanguageModel {
 ///
 /// ```swift
 /// do { _ = try model.generate(prompt: prompt, maxTokens: 10, sampler: Sampler(), generator: &rng) }
-/// catch let error as GenerationError { print(error) }   // damaged or diverged weights
+/// catch let error as GenerationError { print(error) }   // a diverged memory, or damaged weights
 /// ```
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
     /// The logits at a position (counted from the prompt's first token) held NaN or infinity.
@@ -45,8 +45,10 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .nonFiniteLogits(let position):
-            return "the model's predictions at position \(position) are not finite numbers (NaN or infinity): its weights are "
-                + "damaged or training diverged; use an earlier checkpoint"
+            return "the model's predictions at position \(position) are not finite numbers (NaN or infinity): its memory diverged "
+                + "on the text read so far (momentum can carry a memory's steps past stability on long runs of repeated bytes, "
+                + "README \"Deep memories that do not diverge\"), or its weights are damaged or training diverged; try a shorter or more "
+                + "varied text, or an earlier checkpoint"
         }
     }
 }
