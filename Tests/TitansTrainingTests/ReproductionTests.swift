@@ -85,7 +85,7 @@ struct ReproductionTests {
     /// count within 10%.
     @Test func modelsAreChangedAndMatchedInSize() throws {
         let changes = ReproductionScale.ablations.keys.map { "lmm/\($0)" } + ["lmm/depth-1", "lmm/depth-3"]
-            + ReproductionScale.variants.keys.flatMap { ["lmm/\($0)", "mac/\($0)"] }
+            + ReproductionScale.variants.keys.flatMap { v in ["lmm", "mac", "mag", "mal"].map { "\($0)/\(v)" } }
         for name in changes {
             let base = try #require(ReproductionScale.full.model(String(name.prefix { $0 != "/" })))
             let changed = try #require(ReproductionScale.full.model(name))

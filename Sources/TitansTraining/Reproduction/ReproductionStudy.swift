@@ -134,12 +134,13 @@ public struct ReproductionStudy: Sendable {
             + "long-context accuracy, the mean S-NIAH accuracy over every tested length. The BABILong-style accuracy of the "
             + "models that study has stands in for the reasoning column (the paper's is common-sense benchmarks, which need "
             + "a model far larger than this scale); the ablations are not trained on it while every model is at chance there. "
-            + "Two rows are not the paper's: the LMM and MAC forgetting toward their learned initial memory M₀ instead of "
+            + "The last rows are not the paper's: the Titans variants forgetting toward their learned initial memory M₀ instead of "
             + "toward zero (`--forget-toward-initial`, README \"Forgetting toward M₀\"); the column of bits per byte at 16× "
             + "the training length shows what it is for.",
         kind: .ablations,
         models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
-                 "mac", "mag", "mal", "lmm/forget-toward-initial", "mac/forget-toward-initial"],
+                 "mac", "mag", "mal", "lmm/forget-toward-initial", "mac/forget-toward-initial", "mag/forget-toward-initial",
+                 "mal/forget-toward-initial"],
         quickModels: ["lmm", "lmm/no-momentum"], headline: false,
         paperTable: """
             | model | language modelling ppl | reasoning acc | long context acc |
@@ -352,7 +353,8 @@ public struct ReproductionStudy: Sendable {
             "lmm/linear-memory": "LMM, linear memory", "lmm/no-momentum": "LMM without momentum",
             "lmm/no-forgetting": "LMM without forgetting (weight decay)", "lmm/no-convolution": "LMM without convolution",
             "lmm/no-persistent": "LMM without persistent memory", "lmm/forget-toward-initial": "LMM forgetting toward M₀ (ours)",
-            "mac/forget-toward-initial": "MAC forgetting toward M₀ (ours)", "linear": "DLinear", "transformer": "Transformer++",
+            "mac/forget-toward-initial": "MAC forgetting toward M₀ (ours)", "mag/forget-toward-initial": "MAG forgetting toward M₀ (ours)",
+            "mal/forget-toward-initial": "MAL forgetting toward M₀ (ours)", "linear": "DLinear", "transformer": "Transformer++",
             "delta-net": "DeltaNet", "gated-delta-net": "Gated DeltaNet", "ttt-mlp": "TTT-MLP",
         ][name] ?? name.replacingOccurrences(of: "-", with: " ")
     }
