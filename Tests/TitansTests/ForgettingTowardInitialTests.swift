@@ -15,7 +15,9 @@ struct ForgettingTowardInitialTests {
                                         residualNorm: residualNorm)
         var rng = RandomGenerator(seed: 41)
         var mlp = s.mlp
-        mlp.anchor = s.state.weights.map { Tensor.randomNormal($0.shape, standardDeviation: 0.5, dtype: .float64, generator: &rng) }
+        mlp.anchor = ForgettingAnchor(weights: s.state.weights.map {
+            Tensor.randomNormal($0.shape, standardDeviation: 0.5, dtype: .float64, generator: &rng)
+        })
         return Setup(mlp: mlp, stream: s.stream, state: s.state)
     }
 
@@ -56,7 +58,7 @@ struct ForgettingTowardInitialTests {
         for setting in Self.settings {
             let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut)
             var single = FusedRecurrentTests.float32(s)
-            single = Setup(mlp: { var m = single.mlp; m.anchor = s.mlp.anchor?.map { $0.to(.float32) }; return m }(),
+            single = Setup(mlp: { var m = single.mlp; m.anchor = s.mlp.anchor.map { ForgettingAnchor(weights: $0.weights.map { $0.to(.float32) }) }; return m }(),
                            stream: single.stream, state: single.state)
             for prefix in [0, 2] {
                 let reference = FusedRecurrentTests.tokenByToken(s, prefix: prefix, chunkSize: 4, rule: rule, fused: false)
@@ -75,7 +77,7 @@ struct ForgettingTowardInitialTests {
                                  logRetention: s.stream.logRetention)
         let start = MemoryState(weights: s.state.weights, surprise: s.state.surprise.map { Tensor.zeros(like: $0) })
         var toward = s.mlp
-        toward.anchor = start.weights
+        toward.anchor = ForgettingAnchor(weights: start.weights)
         let kept = MemoryUpdate.sequential(toward, still, start).1
         let decayed = MemoryUpdate.sequential(s.mlp, still, start).1
         let retention = s.stream.logRetention!.sum(axis: -1).exp().unsqueeze(-1).unsqueeze(-1)  // Π(1 − α) [B, H, 1, 1]

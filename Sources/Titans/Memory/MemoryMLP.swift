@@ -12,23 +12,22 @@ struct MemoryMLP {
     var shortcut = false
     var residualNorm = false
     var loss = InnerLoss.squaredError
-    /// M₀, when forgetting decays the memory toward it (``NeuralMemoryConfiguration/forgetsTowardInitial``): each
-    /// parameter tensor `[1, heads, input, output]`, as the state's. `nil`: forgetting decays toward zero (Eq. 13).
-    var anchor: [Tensor]? = nil
+    /// M₀, when forgetting decays the memory toward it (``NeuralMemoryConfiguration/forgetsTowardInitial``); `nil`:
+    /// forgetting decays toward zero (Eq. 13).
+    var anchor: ForgettingAnchor? = nil
 
-    /// Memory tensor `l` carried by retention β alone, `β M + c S` given as `carried`, plus what forgetting gives back
-    /// toward M₀: `(1 − β) M₀` (NeuralMemoryForms.md "Forgetting toward M₀"); `carried` itself without an anchor or
-    /// without forgetting. `retention` broadcasts against the tensor (`[B, H, 1, 1]`).
+    /// ``ForgettingAnchor/restoring(_:retention:_:)`` with this memory's anchor; `carried` itself without an anchor or
+    /// without forgetting.
     func towardAnchor(_ carried: Tensor, retention: Tensor?, _ l: Int) -> Tensor {
         guard let anchor, let retention else { return carried }
-        return anchor[l].multiplyAdd(1 - retention, carried)
+        return anchor.restoring(carried, retention: retention, l)
     }
 
-    /// The same for a read through matrix `l`: `z (β M + …)` given as `read`, plus `(1 − β) (z M₀)`, `retention`
-    /// per read row (`[B, H, n, 1]`).
+    /// ``ForgettingAnchor/restoring(read:_:retention:_:)`` with this memory's anchor; `read` itself without an anchor
+    /// or without forgetting.
     func readTowardAnchor(_ read: Tensor, _ z: Tensor, retention: Tensor?, _ l: Int) -> Tensor {
         guard let anchor, let retention else { return read }
-        return z.matmul(anchor[l]).multiplyAdd(1 - retention, read)
+        return anchor.restoring(read: read, z, retention: retention, l)
     }
 
     /// LayerNorm without affine parameters inside the wrapper.

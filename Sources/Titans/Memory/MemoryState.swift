@@ -141,6 +141,26 @@ public struct MemoryCursor {
     }
 }
 
+/// M₀, the weights forgetting decays the memory toward when it does not decay toward zero
+/// (``NeuralMemoryConfiguration/forgetsTowardInitial``): each parameter tensor `[1, heads, input, output]`, as the
+/// state's. What retention β takes from the memory's carried part, forgetting gives back as `(1 − β) M₀`
+/// (NeuralMemoryForms.md "Forgetting toward M₀"); a chunk's steps take nothing from it.
+struct ForgettingAnchor {
+    let weights: [Tensor]
+
+    /// Memory tensor `l` carried by retention β alone (`β M + c S`, given as `carried`), plus `(1 − β) M₀`;
+    /// `retention` broadcasts against the tensor (`[B, H, 1, 1]`).
+    func restoring(_ carried: Tensor, retention: Tensor, _ l: Int) -> Tensor {
+        weights[l].multiplyAdd(1 - retention, carried)
+    }
+
+    /// The same for a read through matrix `l` (`z (β M + …)`, given as `read`), plus `(1 − β) (z M₀)`; `retention` per
+    /// read row (`[B, H, n, 1]`).
+    func restoring(read: Tensor, _ z: Tensor, retention: Tensor, _ l: Int) -> Tensor {
+        z.matmul(weights[l]).multiplyAdd(1 - retention, read)
+    }
+}
+
 /// How far momentum and retention alone have carried a state (M, S) since it was stored, each `[B, H, 1, 1]`: the
 /// retention β = Π(1 − α), the momentum a = Π η and the carried surprise c = Σ_j β_{j→} a_j, so the state is now
 /// (β M + c S, a S) (NeuralMemoryForms.md, "The chunked dual form"); with forgetting toward M₀ the memory's weights
@@ -150,15 +170,15 @@ struct CarriedScale {
     var momentum: Tensor
     var surprise: Tensor
     /// M₀ when forgetting decays toward it (a parameter, never detached); `nil` toward zero.
-    var anchor: [Tensor]?
+    var anchor: ForgettingAnchor?
 
     /// Nothing carried yet, for the batch and heads of `gate` `[B, H, …]`.
-    init(like gate: Tensor, anchor: [Tensor]?) {
+    init(like gate: Tensor, anchor: ForgettingAnchor?) {
         let ones = Tensor.ones(Array(gate.shape.prefix(2)) + [1, 1], dtype: gate.dtype)
         (retention, momentum, surprise, self.anchor) = (ones, ones, Tensor.zeros(like: ones), anchor)
     }
 
-    init(retention: Tensor, momentum: Tensor, surprise: Tensor, anchor: [Tensor]?) {
+    init(retention: Tensor, momentum: Tensor, surprise: Tensor, anchor: ForgettingAnchor?) {
         (self.retention, self.momentum, self.surprise, self.anchor) = (retention, momentum, surprise, anchor)
     }
 
@@ -184,7 +204,7 @@ struct CarriedScale {
     func weight(_ l: Int, of state: MemoryState, anchored: Bool) -> Tensor {
         let carried = state.weights[l].multiplyAdd(retention, state.surprise[l] * surprise)
         guard anchored, let anchor else { return carried }
-        return anchor[l].multiplyAdd(1 - retention, carried)
+        return anchor.restoring(carried, retention: retention, l)
     }
 
     /// `z` read through matrix `l` of the carried state, β (z M) + c (z S) (+ (1 − β) (z M₀) when `anchored`), without
@@ -192,7 +212,7 @@ struct CarriedScale {
     func read(_ z: Tensor, _ state: MemoryState, _ l: Int, anchored: Bool) -> Tensor {
         let carried = z.matmul(state.surprise[l]).multiplyAdd(surprise, z.matmul(state.weights[l]) * retention)
         guard anchored, let anchor else { return carried }
-        return z.matmul(anchor[l]).multiplyAdd(1 - retention, carried)
+        return anchor.restoring(read: carried, z, retention: retention, l)
     }
 }
 

@@ -7,7 +7,7 @@ extension MemoryUpdate {
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
         var (reads, start, cursor) = checkpointedGroups(stream, cursor.settled, chunkSize: chunkSize,
-                                                        parameters: mlp.anchor ?? []) { group, state in
+                                                        parameters: mlp.anchor?.weights ?? []) { group, state in
             let (read, end) = chunked(mlp, group, MemoryCursor(start: state), chunkSize: chunkSize, rule: rule)
             return (read, end.state)  // whole chunks end at a boundary
         }

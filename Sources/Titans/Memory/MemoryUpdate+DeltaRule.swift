@@ -13,7 +13,8 @@ extension MemoryUpdate {
     /// (Eq. 13's). Continues from `cursor`, which the exact form only ever leaves at a boundary.
     static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int,
                                atRetained: Bool = false) -> (Tensor, MemoryCursor) {
-        let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize, parameters: []) { group, state in
+        let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize,
+                                                            parameters: []) { group, state in
             exactDeltaRule(group, state, blockSize: blockSize, atRetained: atRetained)
         }
         guard start < stream.length else { return (Tensor.concatenate(grouped, axis: 2), groupEnd) }

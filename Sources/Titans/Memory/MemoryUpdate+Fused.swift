@@ -105,7 +105,7 @@ private struct FusedRecurrentStep {
             slots.chunkStart.append(start)
             slots.weights.append(w)
             slots.surprise.append(s)
-            if let anchor = mlp.anchor {  // M₀, when forgetting decays toward it
+            if let anchor = mlp.anchor?.weights {  // M₀, when forgetting decays toward it
                 guard l < anchor.count, let a = addMatrix(anchor[l], l) else { return nil }
                 slots.anchor.append(a)
             }

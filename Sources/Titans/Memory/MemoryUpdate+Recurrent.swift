@@ -27,7 +27,7 @@ extension MemoryUpdate {
     /// (``FactoredSteps``); the chunk's steps are formed once, when it closes. Tested equal to the mini-batch
     /// reference, which takes the literal step.
     private static func fusedStep(_ cursor: inout MemoryCursor, factors: GradientFactors, sizes: StepSizes, token: MemoryStream,
-                                  chunkSize: Int, anchor: [Tensor]?) {
+                                  chunkSize: Int, anchor: ForgettingAnchor?) {
         let momentum = token.logMomentum.map { $0.exp() }  // η_t [B, H, 1]
         let retention = token.logRetention.map { $0.exp() }  // 1 − α_t
         var scale = cursor.carriedScale ?? CarriedScale(like: token.learningRate, anchor: anchor)

@@ -37,7 +37,7 @@ public final class NeuralMemory: Module {
     private var memoryMLP: MemoryMLP {
         MemoryMLP(depth: configuration.memoryDepth, activation: configuration.activation, shortcut: configuration.hasShortcut,
                   residualNorm: configuration.residualNorm, loss: configuration.innerLoss,
-                  anchor: configuration.forgetsTowardInitial ? initialMemory : nil)
+                  anchor: configuration.forgetsTowardInitial ? ForgettingAnchor(weights: initialMemory) : nil)
     }
 
     public init(_ configuration: NeuralMemoryConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {

@@ -136,11 +136,13 @@ public struct NeuralMemoryConfiguration: Codable, Equatable, Sendable {
 extension NeuralMemoryConfiguration {
     private enum CodingKeys: String, CodingKey {
         case width, heads, headWidth, memoryDepth, hiddenExpansion, activation, linearShortcut, residualNorm, innerLoss, convolutionKernel
-        case maxLearningRate, momentum, forgetting, initialForgetting, forgetsTowardInitial, stepRule, chunkSize, exactSteps, gradientAtRetainedMemory, outputGate
+        case maxLearningRate, momentum, forgetting, initialForgetting, forgetsTowardInitial, stepRule, chunkSize, exactSteps
+        case gradientAtRetainedMemory, outputGate
     }
 
-    /// Exact steps, the gradient at the retained memory and forgetting toward M₀ are written only when on, so a configuration without them
-    /// reads and compares as it did before they existed (a saved reproduction result is reused only for the same text).
+    /// Exact steps, the gradient at the retained memory and forgetting toward M₀ are written only when on, so a
+    /// configuration without them reads and compares as it did before they existed (a saved reproduction result is reused
+    /// only for the same text).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(width, forKey: .width)
@@ -167,8 +169,7 @@ extension NeuralMemoryConfiguration {
 
     /// Configurations saved before step rules, shortcuts, exact steps and forgetting toward M₀ existed have none: they
     /// took plain steps at their chunks' starts, each gradient at M_{t−1}, forgot toward zero, and their deep memories
-    /// had no shortcut. (Their
-    /// `persistentTokens`, now the mixers' alone, is ignored: models always set it to 0.)
+    /// had no shortcut. (Their `persistentTokens`, now the mixers' alone, is ignored: models always set it to 0.)
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(width: try c.decode(Int.self, forKey: .width), heads: try c.decode(Int.self, forKey: .heads),

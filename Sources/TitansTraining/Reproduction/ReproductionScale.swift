@@ -113,8 +113,8 @@ public struct ReproductionScale: Encodable, Sendable, Equatable {
 
     /// The model named as on the command line (an architecture or a recurrent baseline), or an architecture with a part
     /// taken away (`lmm/no-momentum`, ``ablations``), changed (``variants``) or with a memory of another depth
-    /// (`lmm/depth-3`), at this scale, its
-    /// feed-forward layers sized so that it has as many parameters as MAC (within 10% where possible).
+    /// (`lmm/depth-3`), at this scale, its feed-forward layers sized so that it has as many parameters as MAC (within 10%
+    /// where possible).
     public func model(_ name: String) -> ModelConfiguration? {
         guard var config = unmatchedModel(name), let target = unmatchedModel("mac").map(Self.parameterCount) else { return nil }
         // Parameters grow linearly with the feed-forward width: two widths give the line, and the width on it
