@@ -31,8 +31,9 @@ extension MemoryUpdate {
                                   chunkSize: Int) -> (Tensor, MemoryCursor) {
         let n = chunk.length, dtype = chunk.keys.dtype
         let factors = mlp.gradientFactors(cursor.gradientWeights, keys: chunk.keys, values: chunk.values)
-        let sizes = rule.stepSizes(learningRate: chunk.learningRate, parameterCount: cursor.gradientWeights.count,
-                                   sizes: { factors.sizes }, carriedLoad: cursor.load, chunkSize: chunkSize)
+        let sizes = rule.stepSizes(learningRate: chunk.learningRate, logMomentum: chunk.logMomentum,
+                                   parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
+                                   carriedLoad: cursor.load, chunkSize: chunkSize)
         let retention = chunk.logRetention.map(segmentProducts)
             ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype).expand(to: Array(chunk.keys.shape.prefix(2)) + [n, n])
         let momentumProducts = chunk.logMomentum.map(segmentProducts)  // nil: η ≡ 0, A = I

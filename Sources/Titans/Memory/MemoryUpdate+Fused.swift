@@ -141,7 +141,7 @@ private struct FusedRecurrentStep {
             }
         default: return nil
         }
-        if case .chunkBounded = rule, let load = cursor.load {
+        if rule.chunkBound != nil, let load = cursor.load {
             guard let i = add(load, [b, h]) else { return nil }
             slots.load = i
         }
@@ -171,13 +171,13 @@ private struct FusedRecurrentStep {
                     // The token's gradient factors at the chunk's start (MemoryMLP.gradientFactors) and its step size.
                     let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
                                                  chunkStart: slots.chunkStart.map(matrix))
-                    let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], sizes: sizes,
+                    let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
+                    let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes,
                                              carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, matrices: matrices,
                                              chunkSize: chunkSize)
                     (oRowScale[pair], oLoad[pair]) = (step.rowScale, step.load)
                     // The carried scalars and the factored steps advanced (MemoryUpdate.fusedStep, CarriedScale.advance,
                     // FactoredSteps.appending): a ← η a, β ← (1 − α) β, c ← (1 − α) c + a; s ← [η s, θ], w ← [(1 − α) w + η s, θ].
-                    let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
                     let keep: Float? = slots.retention >= 0 ? Foundation.exp(p[slots.retention][pair]) : nil
                     var (beta, a, c): (Float, Float, Float) = slots.carried >= 0
                         ? (p[slots.carried][pair], p[slots.carried + 1][pair], p[slots.carried + 2][pair]) : (1, 1, 0)
@@ -220,8 +220,7 @@ private struct FusedRecurrentStep {
         next.pending = FactoredSteps(gradients: TokenGradients(inputs: newInputs, deltas: newDeltas),
                                      weightCoefficients: perMatrixRates ? weightRows : Array(repeating: weightRows[0], count: matrices),
                                      surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: matrices))
-        let bounded: Bool
-        if case .chunkBounded = rule { bounded = true } else { bounded = false }
+        let bounded = rule.chunkBound != nil
         next.rowScale = bounded ? rowScale : nil
         next.endTokens(load: bounded ? load : nil, chunkSize: chunkSize)
         return (reads, next)
@@ -233,14 +232,16 @@ private func matrixOffset(_ shape: [Int], pair: Int, heads: Int) -> Int {
     (shape[0] == 1 ? pair % heads : pair) * shape[2] * shape[3]
 }
 
-/// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:parameterCount:sizes:carriedLoad:chunkSize:)``
-/// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound) and the chunk's load after the token.
+/// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:logMomentum:parameterCount:sizes:carriedLoad:chunkSize:)``
+/// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound) and the chunk's load after the token;
+/// `momentum` η, `nil` without momentum.
 private struct FusedStepSize {
     var rates: [Float]
     var rowScale: Float = 1
     var load: Float = 0
 
-    init(rule: StepRule, theta: Float, sizes: FusedGradientSizes, carriedLoad: Float, matrices: Int, chunkSize: Int) {
+    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float, matrices: Int,
+         chunkSize: Int) {
         let epsilon = Float(GradientSizes.epsilon)
         switch rule {
         case .plain: rates = [theta]
@@ -250,9 +251,13 @@ private struct FusedStepSize {
         case .gradientClipped(let maxNorm):
             let c = Float(maxNorm)
             rates = [theta * (1 / Swift.max(sizes.squaredGradientNorm, c * c).squareRoot()) * c]
-        case .chunkBounded(let bound):
+        case .chunkBounded(let bound), .momentumBounded(let bound):
             rates = [theta]
-            load = theta * sizes.curvature + carriedLoad
+            var tokenLoad = theta * sizes.curvature
+            if case .momentumBounded = rule, let momentum {
+                tokenLoad /= Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
+            }
+            load = tokenLoad + carriedLoad
             rowScale = Float(bound) / Swift.max(load, Float(bound))
         }
     }

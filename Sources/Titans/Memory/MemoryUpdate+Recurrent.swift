@@ -14,8 +14,9 @@ extension MemoryUpdate {
         for t in 0..<stream.length {
             let token = stream.length == 1 ? stream : stream.slice(t..<(t + 1))
             let factors = mlp.gradientFactors(cursor.gradientWeights, keys: token.keys, values: token.values)
-            let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: cursor.gradientWeights.count,
-                                       sizes: { factors.sizes }, carriedLoad: cursor.load, chunkSize: chunkSize)
+            let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
+                                       parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
+                                       carriedLoad: cursor.load, chunkSize: chunkSize)
             fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize, anchor: mlp.anchor)
             reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t
         }

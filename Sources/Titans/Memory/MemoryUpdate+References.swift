@@ -19,8 +19,9 @@ extension MemoryUpdate {
                 }
                 let at = atRetained ? kept : state.weights
                 let gradient = autodiffGradient(mlp, at, token)
-                let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
-                                           sizes: { gradientSizes(mlp, at, gradient, token) }, carriedLoad: nil, chunkSize: 1)
+                let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
+                                           parameterCount: gradient.count, sizes: { gradientSizes(mlp, at, gradient, token) },
+                                           carriedLoad: nil, chunkSize: 1)
                 for l in state.weights.indices {
                     var theta = sizes.perParameter[l]
                     if let rowScale = sizes.rowScale { theta = theta * rowScale }
@@ -46,9 +47,9 @@ extension MemoryUpdate {
                 let token = stream.slice(t..<(t + 1))
                 let weights = cursor.gradientWeights
                 let gradient = autodiffGradient(mlp, weights, token)
-                let sizes = rule.stepSizes(learningRate: token.learningRate, parameterCount: gradient.count,
-                                           sizes: { gradientSizes(mlp, weights, gradient, token) }, carriedLoad: cursor.load,
-                                           chunkSize: chunkSize)
+                let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
+                                           parameterCount: gradient.count, sizes: { gradientSizes(mlp, weights, gradient, token) },
+                                           carriedLoad: cursor.load, chunkSize: chunkSize)
                 step(&cursor, mlp, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
                 reads.append(mlp(cursor.memory.weights, token.queries))
             }

@@ -24,16 +24,32 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// The chunk's mean instead of its sum: θ_t / b.
     case chunkMean
     /// A bound on the chunk's summed step: the reads and the state after token i of a chunk take the steps of tokens
-    /// 1…i scaled by ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m). A chunk never moves a read by more than 2 · bound times
-    /// its error (to first order; with bound ½, at most to an exact fit), however many similar keys it holds; at b = 1
-    /// it caps θ_t at bound / κ_t.
+    /// 1…i scaled by ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m). Without momentum a chunk never moves a read by more than
+    /// 2 · bound times its error (to first order; with bound ½, at most to an exact fit), however many similar keys it
+    /// holds; at b = 1 it caps θ_t at bound / κ_t. With momentum it counts each step once, though momentum repeats it
+    /// (``momentumBounded(bound:)``).
     case chunkBounded(bound: Double)
+    /// The chunk bound with each token's load counted over every token momentum carries its step to:
+    /// ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m / (1 − η_m)). Momentum repeats a step, decaying by η, so its whole move is
+    /// 1/(1 − η) times the step; the chunk bound counts it once, and with η near 1 a run of similar chunks moves the
+    /// memory without limit (NeuralMemoryForms.md, "Bounding what momentum carries"). Without momentum it is
+    /// ``chunkBounded(bound:)``. Not the paper's rule.
+    case momentumBounded(bound: Double)
 
     /// Why this rule cannot be used, or `nil`.
     public var problem: String? {
         switch self {
         case .gradientClipped(let maxNorm): return maxNorm > 0 ? nil : "the gradient clip of the step rule must be positive"
-        case .chunkBounded(let bound): return bound > 0 ? nil : "the bound of the step rule must be positive"
+        case .chunkBounded(let bound), .momentumBounded(let bound):
+            return bound > 0 ? nil : "the bound of the step rule must be positive"
+        default: return nil
+        }
+    }
+
+    /// The bound on a chunk's load of the rules that scale rows (ρ), or `nil`.
+    var chunkBound: Double? {
+        switch self {
+        case .chunkBounded(let bound), .momentumBounded(let bound): return bound
         default: return nil
         }
     }
@@ -79,9 +95,10 @@ struct StepSizes {
 
 extension StepRule {
     /// Step sizes for `learningRate` θ `[B, H, n]` of `n` consecutive tokens of a chunk of `chunkSize`, after
-    /// `carriedLoad` from the chunk's earlier tokens. `sizes` is called only by the rules that read them.
-    func stepSizes(learningRate theta: Tensor, parameterCount: Int, sizes: () -> GradientSizes, carriedLoad: Tensor?,
-                   chunkSize: Int) -> StepSizes {
+    /// `carriedLoad` from the chunk's earlier tokens; `logMomentum` log η `[B, H, n]` (`nil`: no momentum) is read by
+    /// the momentum bound alone. `sizes` is called only by the rules that read them.
+    func stepSizes(learningRate theta: Tensor, logMomentum: Tensor?, parameterCount: Int, sizes: () -> GradientSizes,
+                   carriedLoad: Tensor?, chunkSize: Int) -> StepSizes {
         func shared(_ t: Tensor) -> [Tensor] { Array(repeating: t, count: parameterCount) }
         switch self {
         case .plain:
@@ -99,19 +116,29 @@ extension StepRule {
         case .gradientClipped(let maxNorm):
             // min(1, c / ‖∇ℓ‖) as c / √max(‖∇ℓ‖², c²): no square root at 0, whose derivative is infinite.
             return StepSizes(perParameter: shared(theta * sizes().squaredGradientNorm.maximum(maxNorm * maxNorm).rsqrt() * maxNorm))
-        case .chunkBounded(let bound):
-            var load = (theta * sizes().curvature).cumulativeSum(axis: -1)
+        case .chunkBounded(let bound), .momentumBounded(let bound):
+            var tokenLoads = theta * sizes().curvature
+            if case .momentumBounded = self, let logMomentum {
+                // θκ / (1 − η): the step and every repeat of it momentum adds, Σ_k η^k = 1 / (1 − η).
+                tokenLoads = tokenLoads / (1 - logMomentum.exp()).maximum(Self.smallestMomentumGap)
+            }
+            var load = tokenLoads.cumulativeSum(axis: -1)
             if let carriedLoad { load = load + carriedLoad.unsqueeze(-1) }
             let last = load.select(axis: -1, index: load.shape[load.rank - 1] - 1)
             // min(1, B / L) as B / max(L, B): no reciprocal of a load near 0.
             return StepSizes(perParameter: shared(theta), rowScale: bound / load.maximum(bound), load: last)
         }
     }
+
+    /// The least 1 − η the momentum bound divides by: an η that rounds to 1 (float32 at log η > −6e−8) counts as
+    /// repeating its step a million times, not infinitely often.
+    static let smallestMomentumGap = 1e-6
 }
 
 extension StepRule: CustomStringConvertible {
     /// The rules by name, as `description` writes them and ``init(_:)`` reads them (`clipped:1`, `chunk-bounded:0.5`).
-    public static let names = ["plain", "layer-normalized", "curvature-normalized", "clipped:MAXNORM", "chunk-mean", "chunk-bounded:BOUND"]
+    public static let names = ["plain", "layer-normalized", "curvature-normalized", "clipped:MAXNORM", "chunk-mean", "chunk-bounded:BOUND",
+                               "momentum-bounded:BOUND"]
 
     public var description: String {
         switch self {
@@ -121,6 +148,7 @@ extension StepRule: CustomStringConvertible {
         case .gradientClipped(let maxNorm): return "clipped:\(maxNorm)"
         case .chunkMean: return "chunk-mean"
         case .chunkBounded(let bound): return "chunk-bounded:\(bound)"
+        case .momentumBounded(let bound): return "momentum-bounded:\(bound)"
         }
     }
 
@@ -136,6 +164,7 @@ extension StepRule: CustomStringConvertible {
         case ("clipped", let maxNorm?): self = .gradientClipped(maxNorm: maxNorm)
         case ("chunk-mean", nil): self = .chunkMean
         case ("chunk-bounded", let bound?): self = .chunkBounded(bound: bound)
+        case ("momentum-bounded", let bound?): self = .momentumBounded(bound: bound)
         default: return nil
         }
     }

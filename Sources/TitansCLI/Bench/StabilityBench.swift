@@ -18,7 +18,7 @@ struct StabilityBench: ParsableCommand {
 
     @Option(help: "Architecture: mac, mag, mal or lmm.") var architecture = "mag"
     @Option(help: "Step rules, comma-separated: \(StepRule.names.joined(separator: ", ")).")
-    var rules = "plain,layer-normalized,curvature-normalized,clipped:1,chunk-mean,chunk-bounded:0.5"
+    var rules = "plain,layer-normalized,curvature-normalized,clipped:1,chunk-mean,chunk-bounded:0.5,momentum-bounded:0.5"
     @Option(help: "Memory depths, comma-separated.") var depths = "1,2,3,4"
     @Option(help: "Chunk sizes, comma-separated.") var chunks = "1,16,64"
     @Option(help: "Multiples of --learning-rate-base for θ_max, comma-separated.") var scales = "1,3,10"
