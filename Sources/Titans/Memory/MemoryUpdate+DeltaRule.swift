@@ -14,8 +14,9 @@ extension MemoryUpdate {
     static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int,
                                atRetained: Bool = false) -> (Tensor, MemoryCursor) {
         let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize,
-                                                            parameters: []) { group, state in
-            exactDeltaRule(group, state, blockSize: blockSize, atRetained: atRetained)
+                                                            parameters: []) { group, start in
+            let (read, end) = exactDeltaRule(group, start.state, blockSize: blockSize, atRetained: atRetained)
+            return (read, MemoryCursor(start: end))
         }
         guard start < stream.length else { return (Tensor.concatenate(grouped, axis: 2), groupEnd) }
         let (read, end) = exactDeltaRule(stream.slice(start..<stream.length), groupEnd.state, blockSize: blockSize,
