@@ -31,6 +31,56 @@ struct StepRuleTests {
         }
     }
 
+    /// The momentum bound counts each token's load over every repeat momentum makes of its step: with η = 0.75 the
+    /// repeated-key chunk's loads are 0.4 / (1 − 0.75) = 1.6 per token, so ρ_i = min(1, b / 1.6 i); without momentum
+    /// they are the chunk bound's, 0.4 per token.
+    @Test func momentumBoundCountsEveryRepeatOfAStep() {
+        let (mlp, stream, state, _) = Self.repeatedKeyChunk()
+        let factors = mlp.gradientFactors(state.weights, keys: stream.keys, values: stream.values)
+        let logMomentum = Tensor.full([1, 1, 8], value: Foundation.log(0.75), dtype: .float64)
+        for bound in [0.5, 4.0] {
+            for (momentum, perToken) in [(logMomentum, 1.6), (nil, 0.4)] {
+                let sizes = StepRule.momentumBounded(bound: bound).stepSizes(
+                    learningRate: stream.learningRate, logMomentum: momentum, parameterCount: 1, sizes: { factors.sizes },
+                    carriedLoad: Tensor.full([1, 1], value: 0.25, dtype: .float64), chunkSize: 8)
+                let expected = (1...8).map { min(1, bound / (0.25 + perToken * Double($0))) }
+                let rowScale = sizes.rowScale?.toArray() ?? []
+                #expect(rowScale.count == 8 && zip(rowScale, expected).allSatisfy { Swift.abs($0 - $1) < 1e-12 },
+                        "bound \(bound), \(perToken) per token: \(rowScale) vs \(expected)")
+                #expect(Swift.abs((sizes.load?.item() ?? 0) - (0.25 + 8 * perToken)) < 1e-12)
+            }
+        }
+    }
+
+    /// Why the momentum bound exists. A matrix memory reads one unit key, over and over, in chunks of b; its read's error
+    /// starts at r₀. Momentum moves the read by each step again and again, which the chunk bound does not count: with η
+    /// = 0.9 and chunks of 8 the error grows past 100 r₀ within 12 chunks (a scalar model of the chunk equations in
+    /// NeuralMemoryForms.md, along the key, gives 389 r₀). Counting every repeat, it never grows past r₀.
+    @Test(arguments: [(0.5, 1), (0.5, 16), (0.9, 4), (0.9, 8), (0.99, 1), (0.99, 16)])
+    func momentumBoundKeepsARepeatedReadFromGrowing(momentum: Double, chunkSize: Int) {
+        let (mlp, one, state, residual) = Self.repeatedKeyChunk()
+        let length = 12 * chunkSize, width = 3
+        let keys = one.keys.select(axis: 2, index: 0).unsqueeze(2).expand(to: [1, 1, length, width])
+        let values = one.values.select(axis: 2, index: 0).unsqueeze(2).expand(to: [1, 1, length, width])
+        let stream = MemoryStream(queries: keys, keys: keys, values: values,
+                                  learningRate: Tensor.full([1, 1, length], value: 0.4, dtype: .float64),
+                                  logMomentum: Tensor.full([1, 1, length], value: Foundation.log(momentum), dtype: .float64),
+                                  logRetention: nil)
+        let start = residual.map { $0 * $0 }.reduce(0, +).squareRoot()
+        func largestError(_ rule: StepRule) -> Double {
+            let (reads, _) = MemoryUpdate.chunked(mlp, stream, MemoryCursor(start: state), chunkSize: chunkSize, rule: rule)
+            let errors = zip(reads.toArray(), values.toArray()).map { $0 - $1 }
+            return stride(from: 0, to: errors.count, by: width).map { i in
+                errors[i..<(i + width)].map { $0 * $0 }.reduce(0, +).squareRoot()
+            }.max() ?? .infinity
+        }
+        let bounded = largestError(.momentumBounded(bound: 0.5))
+        #expect(bounded <= start * (1 + 1e-9), "η \(momentum), chunks of \(chunkSize): \(bounded) against \(start) at the start")
+        if momentum == 0.9 && chunkSize == 8 {
+            #expect(largestError(.chunkBounded(bound: 0.5)) > 100 * start)
+        }
+    }
+
     /// κ of a matrix memory is ‖k‖², whatever the error; κ of a deeper memory is Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖².
     @Test func curvatureOfAMatrixMemoryIsTheKeysSquaredNorm() {
         var rng = RandomGenerator(seed: 5)
@@ -48,14 +98,13 @@ struct StepRuleTests {
     func stepSizesHaveSecondOrderGradients(rule: StepRule) {
         var rng = RandomGenerator(seed: 8)
         func normal(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, dtype: .float64, generator: &rng) }
-        let inputs = [normal([2, 1, 4, 3]), normal([2, 1, 4, 3]), normal([1, 1, 3, 3]), normal([2, 1, 4]), normal([2, 1, 4]),
-                      normal([2, 1])]
+        let inputs = [normal([2, 1, 4, 3]), normal([2, 1, 4, 3]), normal([1, 1, 3, 3]), normal([2, 1, 4]), normal([2, 1, 4])]
         let result = GradientCheck.second(inputs: inputs) { t in
             let factors = MemoryMLP(depth: 1, activation: .silu).gradientFactors([t[2]], keys: t[0], values: t[1])
             let theta = t[3].sigmoid() * 0.6
             let logMomentum = -(-t[4]).softplus()  // log η, as the memory's gate gives it
             let sizes = rule.stepSizes(learningRate: theta, logMomentum: logMomentum, parameterCount: 1, sizes: { factors.sizes },
-                                       carriedLoad: nil, earlierMomentumLoad: t[5].sigmoid(), chunkSize: 4)
+                                       carriedLoad: nil, chunkSize: 4)
             return sizes.rowScale.map { sizes.perParameter[0] * $0 } ?? sizes.perParameter[0]
         }
         #expect(result.passed, "\(rule): \(result)")

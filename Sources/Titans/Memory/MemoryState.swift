@@ -63,21 +63,14 @@ public struct MemoryCursor {
     var rowScale: Tensor?
     /// The step rule's running load of the chunk so far `[B, H]` (``StepRule/chunkBounded(bound:)``).
     var load: Tensor?
-    /// The momentum bound's s: the load the surprise of the chunk's steps so far holds `[B, H]`
-    /// (``StepRule/momentumBounded(bound:)``).
-    var momentumLoad: Tensor?
-    /// The momentum bound's μ: the load the surprise carried into the chunk still holds `[B, H]`, decayed by the
-    /// momentum of the tokens since; at a chunk's end it takes the chunk's own, scaled as the state takes it. Kept
-    /// from chunk to chunk.
-    var carriedMomentumLoad: Tensor?
     /// The weights at the chunk's start.
     var gradientWeights: [Tensor]
     /// Tokens of the current chunk taken so far: 0 at a chunk boundary.
     public internal(set) var tokens: Int
 
-    /// Whether nothing of a chunk is under way: the cursor is its state (and the momentum bound's μ) alone.
+    /// Whether nothing of a chunk is under way: the cursor is its state alone.
     var isAtChunkBoundary: Bool {
-        tokens == 0 && steps == nil && carriedScale == nil && pending == nil && rowScale == nil && load == nil && momentumLoad == nil
+        tokens == 0 && steps == nil && carriedScale == nil && pending == nil && rowScale == nil && load == nil
     }
 
     /// A cursor at a chunk boundary.
@@ -118,40 +111,18 @@ public struct MemoryCursor {
         return settled
     }
 
-    /// After `count` tokens' steps: the rule's loads so far (the momentum bound's μ decayed, when it tracks one), the
-    /// tokens counted, and the chunk closed after its last.
-    mutating func endTokens(_ count: Int = 1, load: Tensor?, momentumLoad: Tensor? = nil, carriedMomentumLoad: Tensor? = nil,
-                            chunkSize: Int) {
-        (self.load, self.momentumLoad) = (load, momentumLoad)
-        if let carriedMomentumLoad { self.carriedMomentumLoad = carriedMomentumLoad }
+    /// After `count` tokens' steps: the rule's load so far, the tokens counted, and the chunk closed after its last.
+    mutating func endTokens(_ count: Int = 1, load: Tensor?, chunkSize: Int) {
+        self.load = load
         tokens += count
         if tokens == chunkSize { closeChunk() }
     }
 
-    /// ``endTokens(_:load:momentumLoad:carriedMomentumLoad:chunkSize:)`` for tokens of log momentum `logMomentum`
-    /// `[B, H, count]` (as the momentum bound lowered it) that took `sizes`: μ decays by their Π η.
-    mutating func endTokens(_ count: Int = 1, sizes: StepSizes, logMomentum: Tensor?, chunkSize: Int) {
-        let decayed = sizes.momentumLoad == nil ? nil : Self.decayed(carriedMomentumLoad, by: logMomentum)
-        endTokens(count, load: sizes.load, momentumLoad: sizes.momentumLoad, carriedMomentumLoad: decayed, chunkSize: chunkSize)
-    }
-
-    /// μ `[B, H]` carried through tokens of log momentum `logMomentum` `[B, H, n]`: times their Π η.
-    static func decayed(_ carriedMomentumLoad: Tensor?, by logMomentum: Tensor?) -> Tensor? {
-        carriedMomentumLoad.flatMap { mu in logMomentum.map { mu * $0.sum(axis: -1).exp() } }
-    }
-
-    /// μ at a chunk's end: the carried part plus the chunk's own s, scaled by the last row's ρ as the state takes it.
-    static func closed(_ carriedMomentumLoad: Tensor?, own momentumLoad: Tensor, rowScale: Tensor?) -> Tensor {
-        let own = rowScale.map { momentumLoad * $0 } ?? momentumLoad
-        return carriedMomentumLoad.map { $0 + own } ?? own
-    }
-
     /// Ends the chunk: the steps taken, scaled, join the state, and its weights are where the next chunk's gradients
-    /// are taken; under the momentum bound the surprise of its steps, scaled by ρ as the state takes them, joins μ.
+    /// are taken.
     mutating func closeChunk() {
-        if let momentumLoad { carriedMomentumLoad = Self.closed(carriedMomentumLoad, own: momentumLoad, rowScale: rowScale) }
         state = memory
-        (steps, carriedScale, pending, rowScale, load, momentumLoad, tokens) = (nil, nil, nil, nil, nil, nil, 0)
+        (steps, carriedScale, pending, rowScale, load, tokens) = (nil, nil, nil, nil, nil, 0)
         gradientWeights = state.weights
     }
 
@@ -165,8 +136,6 @@ public struct MemoryCursor {
         cut.pending = pending?.detached()
         cut.rowScale = rowScale?.detach()
         cut.load = load?.detach()
-        cut.momentumLoad = momentumLoad?.detach()
-        cut.carriedMomentumLoad = carriedMomentumLoad?.detach()
         cut.gradientWeights = gradientWeights.map { $0.detach() }
         return cut
     }

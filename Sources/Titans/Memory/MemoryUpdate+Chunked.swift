@@ -7,8 +7,9 @@ extension MemoryUpdate {
     static func chunked(_ mlp: MemoryMLP, _ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                         rule: StepRule) -> (Tensor, MemoryCursor) {
         var (reads, start, cursor) = checkpointedGroups(stream, cursor.settled, chunkSize: chunkSize,
-                                                        parameters: mlp.anchor?.weights ?? []) { group, start in
-            chunked(mlp, group, start, chunkSize: chunkSize, rule: rule)  // whole chunks end at a boundary
+                                                        parameters: mlp.anchor?.weights ?? []) { group, state in
+            let (read, end) = chunked(mlp, group, MemoryCursor(start: state), chunkSize: chunkSize, rule: rule)
+            return (read, end.state)  // whole chunks end at a boundary
         }
         while start < stream.length {
             let end = min(stream.length, start + chunkSize - cursor.tokens)
@@ -28,13 +29,11 @@ extension MemoryUpdate {
     /// with forgetting toward M₀ the memory also takes back (1 − β_i) M₀ ("Forgetting toward M₀").
     private static func chunkStep(_ mlp: MemoryMLP, _ chunk: MemoryStream, _ cursor: MemoryCursor, rule: StepRule,
                                   chunkSize: Int) -> (Tensor, MemoryCursor) {
-        let chunk = rule.boundingCarriedSurprise(chunk, carriedMomentumLoad: cursor.carriedMomentumLoad,
-                                                 atChunkStart: cursor.tokens == 0)
         let n = chunk.length, dtype = chunk.keys.dtype
         let factors = mlp.gradientFactors(cursor.gradientWeights, keys: chunk.keys, values: chunk.values)
         let sizes = rule.stepSizes(learningRate: chunk.learningRate, logMomentum: chunk.logMomentum,
                                    parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
-                                   carriedLoad: cursor.load, earlierMomentumLoad: cursor.momentumLoad, chunkSize: chunkSize)
+                                   carriedLoad: cursor.load, chunkSize: chunkSize)
         let retention = chunk.logRetention.map(segmentProducts)
             ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype).expand(to: Array(chunk.keys.shape.prefix(2)) + [n, n])
         let momentumProducts = chunk.logMomentum.map(segmentProducts)  // nil: η ≡ 0, A = I
@@ -123,7 +122,7 @@ extension MemoryUpdate {
         } else {
             next.state = next.state.minus(steps)
         }
-        next.endTokens(n, sizes: sizes, logMomentum: chunk.logMomentum, chunkSize: chunkSize)
+        next.endTokens(n, load: sizes.load, chunkSize: chunkSize)
         return (z, next)
     }
 }

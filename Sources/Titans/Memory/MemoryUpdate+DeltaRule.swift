@@ -14,9 +14,8 @@ extension MemoryUpdate {
     static func exactDeltaRule(_ stream: MemoryStream, _ cursor: MemoryCursor, blockSize: Int,
                                atRetained: Bool = false) -> (Tensor, MemoryCursor) {
         let (grouped, start, groupEnd) = checkpointedGroups(stream, cursor.settled, chunkSize: blockSize,
-                                                            parameters: []) { group, start in
-            let (read, end) = exactDeltaRule(group, start.state, blockSize: blockSize, atRetained: atRetained)
-            return (read, MemoryCursor(start: end))
+                                                            parameters: []) { group, state in
+            exactDeltaRule(group, state, blockSize: blockSize, atRetained: atRetained)
         }
         guard start < stream.length else { return (Tensor.concatenate(grouped, axis: 2), groupEnd) }
         let (read, end) = exactDeltaRule(stream.slice(start..<stream.length), groupEnd.state, blockSize: blockSize,

@@ -68,7 +68,7 @@ private struct FusedRecurrentStep {
         var earlierWeights: [Int] = [], earlierSurprise: [Int] = []
         var carried = -1  // retention β, momentum a, carried surprise c at carried, carried + 1, carried + 2
         var factorInputs: [Int] = [], factorDeltas: [Int] = [], weightRows: [Int] = [], surpriseRows: [Int] = []
-        var load = -1, momentumLoad = -1, carriedMomentumLoad = -1
+        var load = -1
     }
 
     init?(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, rule: StepRule) {
@@ -145,10 +145,6 @@ private struct FusedRecurrentStep {
             guard let i = add(load, [b, h]) else { return nil }
             slots.load = i
         }
-        if case .momentumBounded = rule {
-            if let s = cursor.momentumLoad { guard let i = add(s, [b, h]) else { return nil }; slots.momentumLoad = i }
-            if let mu = cursor.carriedMomentumLoad { guard let i = add(mu, [b, h]) else { return nil }; slots.carriedMomentumLoad = i }
-        }
     }
 
     /// The step and the read for every sequence and head; the chunk closed after its last token, as the op path does.
@@ -160,20 +156,14 @@ private struct FusedRecurrentStep {
         let weightRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }, surpriseRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }
         let carried = (0..<3).map { _ in Tensor.zeros([b, h, 1, 1]) }  // β, a, c
         let rowScale = Tensor.zeros([b, h]), load = Tensor.zeros([b, h])
-        // The momentum bound's s and μ after the token, when it tracks them (with momentum).
-        let tracksMomentum: Bool
-        if case .momentumBounded = rule, slots.momentum >= 0 { tracksMomentum = true } else { tracksMomentum = false }
-        let momentumLoad = Tensor.zeros([b, h]), carriedMomentumLoad = Tensor.zeros([b, h])
-        let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried
-            + [rowScale, load, momentumLoad, carriedMomentumLoad]
+        let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried + [rowScale, load]
 
         Tensor.withUnsafeFloatPointers(inputs) { p in
             Tensor.withUnsafeMutableFloatPointers(outputs) { o in
                 let (oInputs, oDeltas) = (Array(o[1...matrices]), Array(o[(matrices + 1)...(2 * matrices)]))
                 let oWeights = Array(o[(2 * matrices + 1)...(2 * matrices + rows)])
                 let oSurprise = Array(o[(2 * matrices + rows + 1)...(2 * matrices + 2 * rows)])
-                let oCarried = Array(o[(2 * matrices + 2 * rows + 1)...(2 * matrices + 2 * rows + 3)])
-                let (oRowScale, oLoad, oMomentumLoad, oCarriedMomentumLoad) = (o[o.count - 4], o[o.count - 3], o[o.count - 2], o[o.count - 1])
+                let (oCarried, oRowScale, oLoad) = (Array(o[(2 * matrices + 2 * rows + 1)...(2 * matrices + 2 * rows + 3)]), o[o.count - 2], o[o.count - 1])
                 let scratch = FusedScratch(widths: widths)
                 defer { scratch.deallocate() }
                 for pair in 0..<pairs {
@@ -181,19 +171,11 @@ private struct FusedRecurrentStep {
                     // The token's gradient factors at the chunk's start (MemoryMLP.gradientFactors) and its step size.
                     let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
                                                  chunkStart: slots.chunkStart.map(matrix))
-                    // η, lowered at a chunk's start under the momentum bound (StepRule.boundingCarriedSurprise).
-                    let mu: Float? = slots.carriedMomentumLoad >= 0 ? p[slots.carriedMomentumLoad][pair] : nil
-                    var eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
-                    if case .momentumBounded(let bound) = rule, cursor.tokens == 0, let raw = eta, let mu {
-                        let limit = Swift.max(1 - raw, Float(StepRule.smallestMomentumGap)) * Float(bound)
-                        eta = raw * (limit / Swift.max(mu, limit))
-                    }
+                    let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
                     let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes,
-                                             carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0,
-                                             earlierMomentumLoad: slots.momentumLoad >= 0 ? p[slots.momentumLoad][pair] : 0,
-                                             matrices: matrices, chunkSize: chunkSize)
-                    (oRowScale[pair], oLoad[pair], oMomentumLoad[pair]) = (step.rowScale, step.load, step.momentumLoad)
-                    oCarriedMomentumLoad[pair] = (mu ?? 0) * (eta ?? 0)
+                                             carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, matrices: matrices,
+                                             chunkSize: chunkSize)
+                    (oRowScale[pair], oLoad[pair]) = (step.rowScale, step.load)
                     // The carried scalars and the factored steps advanced (MemoryUpdate.fusedStep, CarriedScale.advance,
                     // FactoredSteps.appending): a ← η a, β ← (1 − α) β, c ← (1 − α) c + a; s ← [η s, θ], w ← [(1 − α) w + η s, θ].
                     let keep: Float? = slots.retention >= 0 ? Foundation.exp(p[slots.retention][pair]) : nil
@@ -240,9 +222,7 @@ private struct FusedRecurrentStep {
                                      surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: matrices))
         let bounded = rule.chunkBound != nil
         next.rowScale = bounded ? rowScale : nil
-        next.endTokens(load: bounded ? load : nil, momentumLoad: tracksMomentum ? momentumLoad : nil,
-                       carriedMomentumLoad: tracksMomentum && slots.carriedMomentumLoad >= 0 ? carriedMomentumLoad : nil,
-                       chunkSize: chunkSize)
+        next.endTokens(load: bounded ? load : nil, chunkSize: chunkSize)
         return (reads, next)
     }
 }
@@ -253,16 +233,15 @@ private func matrixOffset(_ shape: [Int], pair: Int, heads: Int) -> Int {
 }
 
 /// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:logMomentum:parameterCount:sizes:carriedLoad:chunkSize:)``
-/// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound), the chunk's load after the token and the
-/// momentum bound's s; `momentum` η (as the momentum bound lowered it), `nil` without momentum.
+/// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound) and the chunk's load after the token;
+/// `momentum` η, `nil` without momentum.
 private struct FusedStepSize {
     var rates: [Float]
     var rowScale: Float = 1
     var load: Float = 0
-    var momentumLoad: Float = 0
 
-    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float,
-         earlierMomentumLoad: Float, matrices: Int, chunkSize: Int) {
+    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float, matrices: Int,
+         chunkSize: Int) {
         let epsilon = Float(GradientSizes.epsilon)
         switch rule {
         case .plain: rates = [theta]
@@ -276,8 +255,7 @@ private struct FusedStepSize {
             rates = [theta]
             var tokenLoad = theta * sizes.curvature
             if case .momentumBounded = rule, let momentum {
-                tokenLoad += momentum * earlierMomentumLoad  // s ← η s + θκ
-                momentumLoad = tokenLoad
+                tokenLoad /= Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
             }
             load = tokenLoad + carriedLoad
             rowScale = Float(bound) / Swift.max(load, Float(bound))

@@ -9,11 +9,10 @@ extension MemoryUpdate {
     /// ``recomputedGroupTokens`` tokens, each group a `Tensor.checkpointed` computation of `form` from the memory state
     /// at its start: a backward pass then keeps each group's start state and reads, not every chunk's state, and
     /// recomputes one group at a time. `parameters` are the tensors `form` reads besides the stream and the state (M₀
-    /// with forgetting toward it), so their gradients come through the recomputation. `form` goes from one chunk boundary
-    /// to another: a cursor that is its state and the momentum bound's μ alone. Returns the reads so far and where they
-    /// end; the caller takes the rest.
+    /// with forgetting toward it), so their gradients come through the recomputation. Returns the reads so far and where
+    /// they end; the caller takes the rest.
     static func checkpointedGroups(_ stream: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int, parameters: [Tensor],
-                                   form: @escaping (MemoryStream, MemoryCursor) -> (Tensor, MemoryCursor))
+                                   form: @escaping (MemoryStream, MemoryState) -> (Tensor, MemoryState))
         -> (reads: [Tensor], end: Int, cursor: MemoryCursor) {
         guard let groupTokens = recomputedGroupTokens.map({ max(chunkSize, $0 / chunkSize * chunkSize) }),
               cursor.isAtChunkBoundary, stream.length >= 2 * groupTokens else { return ([], 0, cursor) }
@@ -24,23 +23,18 @@ extension MemoryUpdate {
             let streamTensors = [piece.queries, piece.keys, piece.values, piece.learningRate]
                 + [piece.logMomentum, piece.logRetention].compactMap { $0 }
             let (hasMomentum, hasRetention) = (piece.logMomentum != nil, piece.logRetention != nil)
-            let carried = cursor.carriedMomentumLoad.map { [$0] } ?? []
-            let outputs = Tensor.checkpointed(streamTensors + cursor.state.weights + cursor.state.surprise + carried,
-                                              parameters: parameters) { t in
+            let outputs = Tensor.checkpointed(streamTensors + cursor.state.weights + cursor.state.surprise, parameters: parameters) { t in
                 var rest = t[4...]
                 let momentum = hasMomentum ? rest.popFirst() : nil, retention = hasRetention ? rest.popFirst() : nil
                 let group = MemoryStream(queries: t[0], keys: t[1], values: t[2], learningRate: t[3],
                                          logMomentum: momentum, logRetention: retention)
-                let state = Array(rest.prefix(2 * layers))
-                var start = MemoryCursor(start: MemoryState(weights: Array(state.prefix(layers)), surprise: Array(state.suffix(layers))))
-                start.carriedMomentumLoad = rest.count > 2 * layers ? rest.last : nil
+                let start = MemoryState(weights: Array(rest.prefix(layers)), surprise: Array(rest.suffix(layers)))
                 let (read, end) = form(group, start)
-                return [read] + end.state.weights + end.state.surprise + (end.carriedMomentumLoad.map { [$0] } ?? [])
+                return [read] + end.weights + end.surprise
             }
             reads.append(outputs[0])
             cursor = MemoryCursor(start: MemoryState(weights: Array(outputs[1...layers]),
-                                                     surprise: Array(outputs[(layers + 1)...(2 * layers)])))
-            cursor.carriedMomentumLoad = outputs.count > 1 + 2 * layers ? outputs.last : nil
+                                                     surprise: Array(outputs[(layers + 1)...])))
             start += groupTokens
         }
         return (reads, start, cursor)

@@ -12,12 +12,11 @@ extension MemoryUpdate {
         var cursor = cursor
         var reads: [Tensor] = []
         for t in 0..<stream.length {
-            let token = rule.boundingCarriedSurprise(stream.length == 1 ? stream : stream.slice(t..<(t + 1)),
-                                                     carriedMomentumLoad: cursor.carriedMomentumLoad, atChunkStart: cursor.tokens == 0)
+            let token = stream.length == 1 ? stream : stream.slice(t..<(t + 1))
             let factors = mlp.gradientFactors(cursor.gradientWeights, keys: token.keys, values: token.values)
             let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
                                        parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
-                                       carriedLoad: cursor.load, earlierMomentumLoad: cursor.momentumLoad, chunkSize: chunkSize)
+                                       carriedLoad: cursor.load, chunkSize: chunkSize)
             fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize, anchor: mlp.anchor)
             reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t
         }
@@ -39,7 +38,7 @@ extension MemoryUpdate {
             $0.appending(factors.gradients, learningRates: sizes.perParameter, momentum: momentum, retention: retention)
         } ?? FactoredSteps(factors.gradients, learningRates: sizes.perParameter)
         cursor.rowScale = sizes.rowScale?.squeeze(-1)
-        cursor.endTokens(sizes: sizes, logMomentum: token.logMomentum, chunkSize: chunkSize)
+        cursor.endTokens(load: sizes.load, chunkSize: chunkSize)
     }
 
     /// `mlp`'s read of `queries` from the cursor's memory part-way through a chunk, through its parts, never forming

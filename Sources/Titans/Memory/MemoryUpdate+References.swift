@@ -10,10 +10,8 @@ extension MemoryUpdate {
         recording(perSequence(initial, batch: stream.keys.shape[0])) { start in
             var state = start
             var reads: [Tensor] = []
-            var carriedMomentumLoad: Tensor?  // the momentum bound's μ, every token a chunk of its own
             for t in 0..<stream.length {
-                let token = rule.boundingCarriedSurprise(stream.slice(t..<(t + 1)), carriedMomentumLoad: carriedMomentumLoad,
-                                                         atChunkStart: true)
+                let token = stream.slice(t..<(t + 1))
                 // (1 − α_t) M_{t−1}, plus α_t M₀ with forgetting toward M₀.
                 let retention = token.logRetention.map { $0.exp().unsqueeze(-1) }
                 let kept = state.weights.indices.map { l in
@@ -23,11 +21,7 @@ extension MemoryUpdate {
                 let gradient = autodiffGradient(mlp, at, token)
                 let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
                                            parameterCount: gradient.count, sizes: { gradientSizes(mlp, at, gradient, token) },
-                                           carriedLoad: nil, earlierMomentumLoad: nil, chunkSize: 1)
-                if let own = sizes.momentumLoad {
-                    carriedMomentumLoad = MemoryCursor.closed(MemoryCursor.decayed(carriedMomentumLoad, by: token.logMomentum), own: own,
-                                                              rowScale: sizes.rowScale?.squeeze(-1))
-                }
+                                           carriedLoad: nil, chunkSize: 1)
                 for l in state.weights.indices {
                     var theta = sizes.perParameter[l]
                     if let rowScale = sizes.rowScale { theta = theta * rowScale }
@@ -50,13 +44,12 @@ extension MemoryUpdate {
             var cursor = MemoryCursor(start: start)
             var reads: [Tensor] = []
             for t in 0..<stream.length {
-                let token = rule.boundingCarriedSurprise(stream.slice(t..<(t + 1)), carriedMomentumLoad: cursor.carriedMomentumLoad,
-                                                         atChunkStart: cursor.tokens == 0)
+                let token = stream.slice(t..<(t + 1))
                 let weights = cursor.gradientWeights
                 let gradient = autodiffGradient(mlp, weights, token)
                 let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
                                            parameterCount: gradient.count, sizes: { gradientSizes(mlp, weights, gradient, token) },
-                                           carriedLoad: cursor.load, earlierMomentumLoad: cursor.momentumLoad, chunkSize: chunkSize)
+                                           carriedLoad: cursor.load, chunkSize: chunkSize)
                 step(&cursor, mlp, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
                 reads.append(mlp(cursor.memory.weights, token.queries))
             }

@@ -41,7 +41,7 @@ enum MemoryUpdate {
         } else {
             advance(&cursor.state, adding: steps.map { -$0 }, anchored: true)
         }
-        cursor.endTokens(sizes: sizes, logMomentum: token.logMomentum, chunkSize: chunkSize)
+        cursor.endTokens(load: sizes.load, chunkSize: chunkSize)
     }
 
     /// `R[i, j] = exp(Σ_{l=j+1}^{i} x_l)` for `j ≤ i`, 0 above the diagonal: the products of per-token factors

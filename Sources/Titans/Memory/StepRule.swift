@@ -29,12 +29,11 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// holds; at b = 1 it caps θ_t at bound / κ_t. With momentum it counts each step once, though momentum repeats it
     /// (``momentumBounded(bound:)``).
     case chunkBounded(bound: Double)
-    /// The chunk bound, counting what momentum repeats (not the paper's rule). A step reaches later tokens of its chunk
-    /// again through the surprise, so row i's load counts step m as often as it has reached row i:
-    /// L_i = Σ_{j ≤ i} s_j, s_j = η_j s_{j−1} + θ_j κ_j (the loads under Eq. 14's momentum), ρ_i = min(1, bound / L_i).
-    /// The surprise carried into a chunk would go on moving reads, μ / (1 − η) in loads, μ its load at the chunk's
-    /// start; the chunk's first token's η is lowered so that stays within the bound: η₁ · min(1, bound (1 − η₁) / μ).
-    /// Without momentum it is ``chunkBounded(bound:)`` (NeuralMemoryForms.md, "Bounding what momentum carries").
+    /// The chunk bound with each token's load counted over every token momentum carries its step to:
+    /// ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m / (1 − η_m)). Momentum repeats a step, decaying by η, so its whole move is
+    /// 1/(1 − η) times the step; the chunk bound counts it once, and with η near 1 a run of similar chunks moves the
+    /// memory without limit (NeuralMemoryForms.md, "Bounding what momentum carries"). Without momentum it is
+    /// ``chunkBounded(bound:)``. Not the paper's rule.
     case momentumBounded(bound: Double)
 
     /// Why this rule cannot be used, or `nil`.
@@ -92,17 +91,14 @@ struct StepSizes {
     var rowScale: Tensor?
     /// The chunk's summed load Σ θ_m κ_m after these tokens `[B, H]`, for a chunk that continues in a later call.
     var load: Tensor?
-    /// The momentum bound's s after these tokens `[B, H]`: the load the chunk's steps' surprise holds.
-    var momentumLoad: Tensor? = nil
 }
 
 extension StepRule {
     /// Step sizes for `learningRate` θ `[B, H, n]` of `n` consecutive tokens of a chunk of `chunkSize`, after
-    /// `carriedLoad` from the chunk's earlier tokens; the momentum bound also reads log η `logMomentum` `[B, H, n]`
-    /// (`nil`: no momentum) and the load the earlier tokens' surprise holds, `earlierMomentumLoad`. `sizes` is called
-    /// only by the rules that read them.
+    /// `carriedLoad` from the chunk's earlier tokens; `logMomentum` log η `[B, H, n]` (`nil`: no momentum) is read by
+    /// the momentum bound alone. `sizes` is called only by the rules that read them.
     func stepSizes(learningRate theta: Tensor, logMomentum: Tensor?, parameterCount: Int, sizes: () -> GradientSizes,
-                   carriedLoad: Tensor?, earlierMomentumLoad: Tensor?, chunkSize: Int) -> StepSizes {
+                   carriedLoad: Tensor?, chunkSize: Int) -> StepSizes {
         func shared(_ t: Tensor) -> [Tensor] { Array(repeating: t, count: parameterCount) }
         switch self {
         case .plain:
@@ -122,43 +118,21 @@ extension StepRule {
             return StepSizes(perParameter: shared(theta * sizes().squaredGradientNorm.maximum(maxNorm * maxNorm).rsqrt() * maxNorm))
         case .chunkBounded(let bound), .momentumBounded(let bound):
             var tokenLoads = theta * sizes().curvature
-            var momentumLoads: Tensor?
             if case .momentumBounded = self, let logMomentum {
-                // s_j = η_j s_{j−1} + θ_j κ_j, in parallel: s = A (θκ) + (Π η) s_0, A the momentum's products.
-                var s = MemoryUpdate.segmentProducts(logMomentum).matmul(tokenLoads.unsqueeze(-1)).squeeze(-1)
-                if let earlierMomentumLoad {
-                    s = s + logMomentum.cumulativeSum(axis: -1).exp() * earlierMomentumLoad.unsqueeze(-1)
-                }
-                (tokenLoads, momentumLoads) = (s, s)
+                // θκ / (1 − η): the step and every repeat of it momentum adds, Σ_k η^k = 1 / (1 − η).
+                tokenLoads = tokenLoads / (1 - logMomentum.exp()).maximum(Self.smallestMomentumGap)
             }
             var load = tokenLoads.cumulativeSum(axis: -1)
             if let carriedLoad { load = load + carriedLoad.unsqueeze(-1) }
-            func last(_ t: Tensor) -> Tensor { t.select(axis: -1, index: t.shape[t.rank - 1] - 1) }
+            let last = load.select(axis: -1, index: load.shape[load.rank - 1] - 1)
             // min(1, B / L) as B / max(L, B): no reciprocal of a load near 0.
-            return StepSizes(perParameter: shared(theta), rowScale: bound / load.maximum(bound), load: last(load),
-                             momentumLoad: momentumLoads.map(last))
+            return StepSizes(perParameter: shared(theta), rowScale: bound / load.maximum(bound), load: last)
         }
     }
 
-    /// The least 1 − η the momentum bound multiplies the bound by: an η that rounds to 1 (float32 at log η > −6e−8)
-    /// counts as repeating a step a million times, not infinitely often.
+    /// The least 1 − η the momentum bound divides by: an η that rounds to 1 (float32 at log η > −6e−8) counts as
+    /// repeating its step a million times, not infinitely often.
     static let smallestMomentumGap = 1e-6
-
-    /// `stream` with its first token's log η lowered as the momentum bound lowers it at a chunk's start, so the
-    /// surprise carried in, whose load is `carriedMomentumLoad` `[B, H]`, moves reads by at most the bound from here
-    /// on: η₁ ← η₁ · min(1, bound (1 − η₁) / μ). `stream` itself for every other rule, part-way through a chunk
-    /// (`atChunkStart` false), without momentum, or with nothing carried yet.
-    func boundingCarriedSurprise(_ stream: MemoryStream, carriedMomentumLoad: Tensor?, atChunkStart: Bool) -> MemoryStream {
-        guard case .momentumBounded(let bound) = self, atChunkStart, let mu = carriedMomentumLoad,
-              let logMomentum = stream.logMomentum else { return stream }
-        let n = logMomentum.shape[2], first = logMomentum.slice(axis: 2, start: 0, end: 1)
-        let limit = (1 - first.exp()).maximum(Self.smallestMomentumGap) * bound  // [B, H, 1]
-        // min(1, limit / μ) as limit / max(μ, limit): no reciprocal of a load near 0.
-        let lowered = first + (limit / mu.unsqueeze(-1).maximum(limit)).log()
-        var bounded = stream
-        bounded.logMomentum = n == 1 ? lowered : Tensor.concatenate([lowered, logMomentum.slice(axis: 2, start: 1, end: n)], axis: 2)
-        return bounded
-    }
 }
 
 extension StepRule: CustomStringConvertible {
