@@ -57,9 +57,7 @@ struct ForgettingTowardInitialTests {
     func fusedStepEqualsTheOpPath(rule: StepRule) {
         for setting in Self.settings {
             let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut)
-            var single = FusedRecurrentTests.float32(s)
-            single = Setup(mlp: { var m = single.mlp; m.anchor = s.mlp.anchor.map { ForgettingAnchor(weights: $0.weights.map { $0.to(.float32) }) }; return m }(),
-                           stream: single.stream, state: single.state)
+            let single = FusedRecurrentTests.float32(s)
             for prefix in [0, 2] {
                 let reference = FusedRecurrentTests.tokenByToken(s, prefix: prefix, chunkSize: 4, rule: rule, fused: false)
                 let fused = withoutGradients { FusedRecurrentTests.tokenByToken(single, prefix: prefix, chunkSize: 4, rule: rule, fused: true) }

@@ -8,7 +8,9 @@ struct FusedRecurrentTests {
     /// The setup's tensors in float32.
     static func float32(_ s: Setup) -> Setup {
         let t = s.stream
-        return Setup(mlp: s.mlp,
+        var mlp = s.mlp
+        mlp.anchor = s.mlp.anchor.map { ForgettingAnchor(weights: $0.weights.map { $0.to(.float32) }) }
+        return Setup(mlp: mlp,
                      stream: MemoryStream(queries: t.queries.to(.float32), keys: t.keys.to(.float32), values: t.values.to(.float32),
                                           learningRate: t.learningRate.to(.float32), logMomentum: t.logMomentum?.to(.float32),
                                           logRetention: t.logRetention?.to(.float32)),
