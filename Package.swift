@@ -16,7 +16,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
-        // Kernels in C for instruction sets chosen at run time (AVX2 and FMA: matrix multiply; exp, sigmoid, SiLU).
+        // Kernels in C for instruction sets chosen at run time (AVX2 and FMA: matrix multiply; exp, sigmoid, SiLU; a row
+        // times small matrices).
         .target(name: "CTitansKernels"),
         // Tensor core: N-d tensors, ops, reverse-mode autodiff, CPU backend. Knows nothing of neural networks.
         .target(

@@ -21,4 +21,14 @@ enum titans_vector_function { titans_exp, titans_sigmoid, titans_silu };
 /// for bit (a few ulp from libm). Call only when `titans_has_avx2_fma()`.
 void titans_vector_function_avx2(enum titans_vector_function function, const float *x, float *y, long n);
 
+/// `y[j] (+)= Σ_i a[i]·A[i·columns + j] + b[i]·B[i·columns + j]` for j < columns: rows of the row-major `rows × columns`
+/// matrices A and B weighted and summed (the row `a` times A, plus `b` times B); B and b may be NULL; y is added to
+/// when `accumulate`, overwritten otherwise. Call only when `titans_has_avx2_fma()`.
+void titans_weighted_rows_avx2(long rows, long columns, const float *a, const float *A, const float *b, const float *B,
+                               float *y, bool accumulate);
+
+/// `y[i] = Σ_j A[i·columns + j]·x[j]` for i < rows: the row-major `rows × columns` matrix A times the column x.
+/// Call only when `titans_has_avx2_fma()`.
+void titans_row_dots_avx2(long rows, long columns, const float *A, const float *x, float *y);
+
 #endif

@@ -29,7 +29,7 @@ extension MemoryUpdate {
         let reads = Tensor.zeros([b, h, 1, width])
         Tensor.withUnsafeFloatPointers([queries.contiguous()] + matrices) { p in
             Tensor.withUnsafeMutableFloatPointers([reads]) { out in
-                let scratch = FusedScratch(widths: widths)
+                let scratch = FusedScratch(widths: widths, factors: 0)
                 defer { scratch.deallocate() }
                 for pair in 0..<(b * h) {
                     let rows = matrices.indices.map { p[$0 + 1] + matrixOffset(matrices[$0].shape, pair: pair, heads: h) }
@@ -164,7 +164,7 @@ private struct FusedRecurrentStep {
                 let oWeights = Array(o[(2 * matrices + 1)...(2 * matrices + rows)])
                 let oSurprise = Array(o[(2 * matrices + rows + 1)...(2 * matrices + 2 * rows)])
                 let (oCarried, oRowScale, oLoad) = (Array(o[(2 * matrices + 2 * rows + 1)...(2 * matrices + 2 * rows + 3)]), o[o.count - 2], o[o.count - 1])
-                let scratch = FusedScratch(widths: widths)
+                let scratch = FusedScratch(widths: widths, factors: n)
                 defer { scratch.deallocate() }
                 for pair in 0..<pairs {
                     func matrix(_ slot: Int) -> UnsafePointer<Float> { p[slot] + matrixOffset(inputs[slot].shape, pair: pair, heads: heads) }
@@ -283,14 +283,17 @@ private struct FusedReadParts {
 }
 
 /// Working rows, reused by every sequence and head: each matrix's input x_l, pre-activation a_l and delta δ_l, the
-/// loss's gradient and two rows for a read.
+/// loss's gradient, two rows for a read, and a read's coefficients (of the weights, the surprise, the `factors`
+/// factored steps). The products with the matrices run in ``RowProducts`` (AVX2 and FMA where the CPU has them).
 private struct FusedScratch {
     let widths: [(input: Int, output: Int)]
     let layerInputs: [UnsafeMutablePointer<Float>], preActivations: [UnsafeMutablePointer<Float>], deltas: [UnsafeMutablePointer<Float>]
-    let carried: UnsafeMutablePointer<Float>, steps: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>
+    let steps: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>
+    let weightCoefficients: UnsafeMutablePointer<Float>, surpriseCoefficients: UnsafeMutablePointer<Float>
+    let factorCoefficients: UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(widths: [(input: Int, output: Int)]) {
+    init(widths: [(input: Int, output: Int)], factors: Int) {
         self.widths = widths
         let widest = widths.map { Swift.max($0.input, $0.output) }.max() ?? 0
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -301,8 +304,9 @@ private struct FusedScratch {
         layerInputs = widths.map { allocate($0.input) }
         preActivations = widths.map { allocate($0.output) }
         deltas = widths.map { allocate($0.output) }
-        (carried, steps, row) = (allocate(widest), allocate(widest), allocate(2 * widest))
-        all = layerInputs + preActivations + deltas + [carried, steps, row]
+        (steps, row) = (allocate(widest), allocate(2 * widest))
+        (weightCoefficients, surpriseCoefficients, factorCoefficients) = (allocate(widest), allocate(widest), allocate(factors))
+        all = layerInputs + preActivations + deltas + [steps, row, weightCoefficients, surpriseCoefficients, factorCoefficients]
     }
 
     func deallocate() { all.forEach { $0.deallocate() } }
@@ -314,7 +318,7 @@ private struct FusedScratch {
         let depth = mlp.depth, width = widths[0].input
         layerInputs[0].update(from: key, count: width)
         for l in 0..<depth {
-            vectorMatrix(layerInputs[l], chunkStart[l], widths[l], into: preActivations[l])
+            RowProducts.weightedRows(rows: widths[l].input, columns: widths[l].output, layerInputs[l], chunkStart[l], into: preActivations[l])
             if l < depth - 1 {
                 for i in 0..<widths[l].output { layerInputs[l + 1][i] = activate(mlp.activation, preActivations[l][i]) }
             }
@@ -324,7 +328,7 @@ private struct FusedScratch {
         out.update(from: preActivations[depth - 1], count: width)
         if mlp.shortcut {
             layerInputs[depth].update(from: key, count: width)
-            vectorMatrix(layerInputs[depth], chunkStart[depth], widths[depth], into: steps)
+            RowProducts.weightedRows(rows: width, columns: width, layerInputs[depth], chunkStart[depth], into: steps)
             for i in 0..<width { out[i] += steps[i] }
         }
         var curvatureFactor: Float = 1
@@ -349,17 +353,15 @@ private struct FusedScratch {
         // Back through the layers: δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(a_{l−1}); the shortcut's delta is the output's.
         for l in stride(from: depth - 1, to: 0, by: -1) {
             let (input, output) = widths[l]
-            for i in 0..<input {
-                deltas[l - 1][i] = dot(chunkStart[l] + i * output, deltas[l], output)
-                    * activationDerivative(mlp.activation, preActivations[l - 1][i])
-            }
+            RowProducts.rowDots(rows: input, columns: output, chunkStart[l], deltas[l], into: deltas[l - 1])
+            for i in 0..<input { deltas[l - 1][i] *= activationDerivative(mlp.activation, preActivations[l - 1][i]) }
         }
         if mlp.shortcut { deltas[depth].update(from: error, count: width) }
-        let inputNorms = widths.indices.map { dot(layerInputs[$0], layerInputs[$0], widths[$0].input) }
-        let parameterNorms = widths.indices.map { inputNorms[$0] * dot(deltas[$0], deltas[$0], widths[$0].output) }
+        let inputNorms = widths.indices.map { RowProducts.dot(layerInputs[$0], layerInputs[$0], widths[$0].input) }
+        let parameterNorms = widths.indices.map { inputNorms[$0] * RowProducts.dot(deltas[$0], deltas[$0], widths[$0].output) }
         let gradientNorm = parameterNorms.dropFirst().reduce(parameterNorms[0], +)
         return FusedGradientSizes(inputs: inputNorms, squaredGradientNorm: gradientNorm,
-                                  curvature: gradientNorm / (dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
+                                  curvature: gradientNorm / (RowProducts.dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
     }
 
     /// The query read from the memory after the token's step, never formed (``MemoryUpdate`` `read`): through each
@@ -369,23 +371,26 @@ private struct FusedScratch {
         /// `input` through matrix `l` into `result`.
         func through(_ input: UnsafePointer<Float>, _ l: Int, into result: UnsafeMutablePointer<Float>) {
             let (inputs, outputs) = widths[l]
-            result.update(repeating: 0, count: outputs)
-            steps.update(repeating: 0, count: outputs)
-            for i in 0..<inputs {
-                let (weight, surprise) = (parts.beta * input[i], parts.carriedSurprise * input[i])
-                if parts.surprise.isEmpty {
-                    axpy(weight, parts.weights[l] + i * outputs, result, outputs)
-                } else {
-                    axpy(weight, parts.weights[l] + i * outputs, surprise, parts.surprise[l] + i * outputs, result, outputs)
-                }
-                if !parts.anchor.isEmpty { axpy((1 - parts.beta) * input[i], parts.anchor[l] + i * outputs, result, outputs) }
-                if !parts.earlierWeights.isEmpty {
-                    axpy(weight, parts.earlierWeights[l] + i * outputs, surprise, parts.earlierSurprise[l] + i * outputs, steps, outputs)
-                }
+            let (weight, surprise) = (weightCoefficients, surpriseCoefficients)
+            let surpriseRow = UnsafePointer(surprise)
+            for i in 0..<inputs { (weight[i], surprise[i]) = (parts.beta * input[i], parts.carriedSurprise * input[i]) }
+            RowProducts.weightedRows(rows: inputs, columns: outputs, weight, parts.weights[l],
+                                     plus: parts.surprise.isEmpty ? nil : (surpriseRow, parts.surprise[l]), into: result)
+            let earlier = !parts.earlierWeights.isEmpty
+            if earlier {
+                RowProducts.weightedRows(rows: inputs, columns: outputs, weight, parts.earlierWeights[l],
+                                         plus: (surpriseRow, parts.earlierSurprise[l]), into: steps)
             }
-            for m in 0..<parts.factors {
-                let coefficient = dot(parts.factorInputs[l] + m * inputs, input, inputs) * parts.weightRows[l][m]
-                axpy(coefficient, parts.factorDeltas[l] + m * outputs, steps, outputs)
+            if !parts.anchor.isEmpty {
+                for i in 0..<inputs { weight[i] = (1 - parts.beta) * input[i] }
+                RowProducts.weightedRows(rows: inputs, columns: outputs, weight, parts.anchor[l], into: result, accumulate: true)
+            }
+            guard earlier || parts.factors > 0 else { return }
+            if parts.factors > 0 {  // Σ_m w_m (z·x_m) δ_m
+                RowProducts.rowDots(rows: parts.factors, columns: inputs, parts.factorInputs[l], input, into: factorCoefficients)
+                for m in 0..<parts.factors { factorCoefficients[m] *= parts.weightRows[l][m] }
+                RowProducts.weightedRows(rows: parts.factors, columns: outputs, factorCoefficients, parts.factorDeltas[l], into: steps,
+                                         accumulate: earlier)
             }
             for j in 0..<outputs { result[j] -= parts.rho * steps[j] }
         }
@@ -403,40 +408,6 @@ private struct FusedScratch {
         }
         out.update(from: z, count: width)
     }
-}
-
-/// x W for a row x of `widths.input` and W `input × output`, row-major.
-private func vectorMatrix(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ widths: (input: Int, output: Int),
-                          into out: UnsafeMutablePointer<Float>) {
-    out.update(repeating: 0, count: widths.output)
-    for i in 0..<widths.input { axpy(x[i], w + i * widths.output, out, widths.output) }
-}
-
-/// y += α x over `count` elements.
-@inline(__always) private func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-    for j in 0..<count { y[j] += alpha * x[j] }
-}
-
-/// y += α x + β z over `count` elements, one pass over y.
-@inline(__always) private func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ beta: Float, _ z: UnsafePointer<Float>,
-                                    _ y: UnsafeMutablePointer<Float>, _ count: Int) {
-    for j in 0..<count { y[j] += alpha * x[j] + beta * z[j] }
-}
-
-/// Σ a_i b_i over `count` elements, in eight partial sums.
-@inline(__always) private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-    var sums = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= count {
-        sums += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
-    }
-    var total = sums.sum()
-    while i < count {
-        total += a[i] * b[i]
-        i += 1
-    }
-    return total
 }
 
 /// σ(a): SiLU a·sigmoid(a) or GELU a·Φ(a), as the op path's activations, for one number (the fused loops').

@@ -44,9 +44,9 @@ import Foundation
 /// or n×k when transB), C is m×n with row stride ldc.
 enum BuiltinGEMM {
     /// The kernels: the C one for AVX2 and FMA (float32, `CTitansKernels`), or the portable Swift one below.
-    enum Kernel { case avx2FMA, portable }
+    typealias Kernel = CPUKernel
     /// The fastest kernel this CPU runs, for float32 (float64 always takes the portable one).
-    static let fastest: Kernel = titans_has_avx2_fma() ? .avx2FMA : .portable
+    static let fastest = CPUKernel.fastest
 
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
