@@ -320,7 +320,7 @@ private struct FusedScratch {
         for l in 0..<depth {
             RowProducts.weightedRows(rows: widths[l].input, columns: widths[l].output, layerInputs[l], chunkStart[l], into: preActivations[l])
             if l < depth - 1 {
-                for i in 0..<widths[l].output { layerInputs[l + 1][i] = activate(mlp.activation, preActivations[l][i]) }
+                activate(mlp.activation, preActivations[l], into: layerInputs[l + 1], count: widths[l].output)
             }
         }
         // M(k), then dℓ/dM(k) (InnerLoss.outputGradient) into the last layer's delta, and the objective's curvature factor.
@@ -399,7 +399,7 @@ private struct FusedScratch {
         z.update(from: query, count: width)
         for l in 0..<mlp.depth {
             through(z, l, into: next)
-            if l < mlp.depth - 1 { for j in 0..<widths[l].output { next[j] = activate(mlp.activation, next[j]) } }
+            if l < mlp.depth - 1 { activate(mlp.activation, next, into: next, count: widths[l].output) }
             swap(&z, &next)
         }
         if mlp.shortcut {
@@ -410,11 +410,16 @@ private struct FusedScratch {
     }
 }
 
-/// σ(a): SiLU a·sigmoid(a) or GELU a·Φ(a), as the op path's activations, for one number (the fused loops').
-@inline(__always) func activate(_ activation: NeuralMemoryConfiguration.Activation, _ a: Float) -> Float {
+/// σ over `count` values of `source` into `target` (which may be `source`): SiLU a·sigmoid(a) as the op `silu()`
+/// computes it (``VectorMath``), or GELU a·Φ(a) — the op path's activations, in the fused loops.
+private func activate(_ activation: NeuralMemoryConfiguration.Activation, _ source: UnsafePointer<Float>,
+                      into target: UnsafeMutablePointer<Float>, count: Int) {
     switch activation {
-    case .silu: return a / (1 + Foundation.exp(-a))
-    case .gelu: return a * (1 + Foundation.erf(a * Float(0.5).squareRoot())) / 2
+    case .silu:
+        if source != UnsafePointer(target) { target.update(from: source, count: count) }
+        VectorMath.siluInPlace(target, count: count)
+    case .gelu:
+        for i in 0..<count { target[i] = source[i] * (1 + Foundation.erf(source[i] * Float(0.5).squareRoot())) / 2 }
     }
 }
 

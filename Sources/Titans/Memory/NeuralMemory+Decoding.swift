@@ -40,21 +40,19 @@ extension NeuralMemory {
                 let (y, next) = (o[0], o[1])
                 for b in 0..<batch {
                     let row = y + b * channels, new = p[0] + b * channels
-                    /// Input `t` of the stream joined with its history (t = kept is the new token; before the start, 0).
-                    func joined(_ t: Int, _ channel: Int) -> Float {
-                        t < 0 ? 0 : t == kept ? new[channel] : p[3][(b * kept + t) * channels + channel]
-                    }
-                    for channel in 0..<channels {
-                        var v = new[channel]
-                        if convolution != nil {  // y_t = bias + Σ_j w_j x_{t − K + 1 + j}
-                            v = p[2][channel]
-                            for j in 0..<kernel { v += p[1][channel * kernel + j] * joined(kept - kernel + 1 + j, channel) }
+                    /// Row `t` of the stream joined with its history (t = kept is the new token).
+                    func joined(_ t: Int) -> UnsafePointer<Float> { t == kept ? new : p[3] + (b * kept + t) * channels }
+                    if convolution != nil {  // y_t = bias + Σ_j w_j x_{t − K + 1 + j}, rows before the start 0
+                        row.update(from: p[2], count: channels)
+                        for j in 0..<kernel where kept - kernel + 1 + j >= 0 {
+                            let source = joined(kept - kernel + 1 + j)
+                            for channel in 0..<channels { row[channel] += p[1][channel * kernel + j] * source[channel] }
                         }
-                        row[channel] = activate(.silu, v)
+                    } else {
+                        row.update(from: new, count: channels)
                     }
-                    for t in 0..<keep {
-                        for channel in 0..<channels { next[(b * keep + t) * channels + channel] = joined(kept + 1 - keep + t, channel) }
-                    }
+                    VectorMath.siluInPlace(row, count: channels)
+                    for t in 0..<keep { (next + (b * keep + t) * channels).update(from: joined(kept + 1 - keep + t), count: channels) }
                     if normalise {  // each head over sqrt(Σ y² + 1e-12), as l2Normalized
                         for head in 0..<heads {
                             let part = row + head * width

@@ -3,7 +3,7 @@ import CTitansKernels
 /// Float32 exp, sigmoid and SiLU written without calls or branches, so that the compiler vectorises the
 /// loops that apply them (libm's `expf` is a call per element). Their slow references are the platform's
 /// libm; tests hold them equal to a few ulp.
-enum VectorMath {
+public enum VectorMath {
     /// `exp(x)`: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by its degree-7 Taylor polynomial (truncation error
     /// below 1e-8 relative), then scaled by 2^n in two halves, so overflow gives +inf and underflow gives
     /// subnormals or 0 as IEEE multiplication does.
@@ -48,6 +48,16 @@ enum VectorMath {
     /// at a time, bit for bit; a MAC forward's SiLU calls took 185 µs on average against 379 in these loops at the
     /// build's SSE2 baseline, its sigmoids 93 against 200, one thread).
     static let hasAVX2 = titans_has_avx2_fma()
+
+    /// SiLU over `count` floats in place, as the op `silu()` computes it on a contiguous float32 tensor (the AVX2 loop
+    /// where this CPU runs it): for fused loops that must give the ops' numbers.
+    public static func siluInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        if hasAVX2 {
+            titans_vector_function_avx2(titans_silu, values, values, count)
+        } else {
+            for i in 0..<count { values[i] = silu(values[i]) }
+        }
+    }
 
     /// The AVX2 loop for `f`, when `f` has one and this CPU runs it.
     static func avx2Function(_ f: UnaryFunction) -> titans_vector_function? {
