@@ -18,7 +18,8 @@ void titans_sgemm_avx2(bool trans_a, bool trans_b, long m, long n, long k, float
 enum titans_vector_function { titans_exp, titans_sigmoid, titans_silu };
 
 /// `y[i] = function(x[i])` for i < n, in float32 with AVX2: exp, sigmoid or SiLU as VectorMath.swift computes them, bit
-/// for bit (a few ulp from libm). Call only when `titans_has_avx2_fma()`.
+/// for bit (a few ulp from libm); y may be x (in place) but must not otherwise overlap it. Call only when
+/// `titans_has_avx2_fma()`.
 void titans_vector_function_avx2(enum titans_vector_function function, const float *x, float *y, long n);
 
 /// `y[j] (+)= Σ_i a[i]·A[i·columns + j] + b[i]·B[i·columns + j]` for j < columns: rows of the row-major `rows × columns`
