@@ -139,7 +139,6 @@ public enum AttentionKernels {
         let s = scale ?? defaultScale(q)
         guard tq > 0 else { return emptyOutput(q, v) }
         let persistent = persistentPair(persistentKeys, persistentValues, k, v, "slidingWindow")
-        let np = persistent?.keys.shape[2] ?? 0
         var masks = MaskCache(dtype: q.dtype)
         var outputs: [Tensor] = []
         for start in stride(from: 0, to: tq, by: blockSize) {
@@ -147,28 +146,32 @@ public enum AttentionKernels {
             // Key indices covering positions [qOffset + start - window + 1, qOffset + end).
             let keyStart = Swift.max(0, qOffset + start - window + 1 - keyOffset)
             let keyEnd = qOffset + end - keyOffset
-            var keys = k.slice(axis: 2, start: keyStart, end: keyEnd)
-            var values = v.slice(axis: 2, start: keyStart, end: keyEnd)
-            if let persistent {
-                keys = Tensor.concatenate([persistent.keys, keys], axis: 2)
-                values = Tensor.concatenate([persistent.values, values], axis: 2)
-            }
+            let keys = k.slice(axis: 2, start: keyStart, end: keyEnd), values = v.slice(axis: 2, start: keyStart, end: keyEnd)
             let mask = masks.band(rows: end - start, columns: keyEnd - keyStart, upper: window - 1,
-                                  columnOffset: qOffset + start - keyOffset - keyStart, prefix: np)
-            outputs.append(attend(q.slice(axis: 2, start: start, end: end), keys, values, mask: mask, scale: s))
+                                  columnOffset: qOffset + start - keyOffset - keyStart)
+            outputs.append(attend(q.slice(axis: 2, start: start, end: end), keys, values, mask: mask, scale: s, prefix: persistent))
         }
         return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 2)
     }
 
     // MARK: - Shared pieces
 
-    /// `softmax(where(mask, (q·scale) kᵀ, maskedScore)) v` over the last two axes (any rank ≥ 2, batch dims broadcast).
-    static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double) -> Tensor {
-        var scores = (q * scale).matmul(k.transposed())
+    /// `softmax(where(mask, (q·scale) kᵀ, maskedScore)) v` over the last two axes (any rank ≥ 2, batch dims broadcast);
+    /// with a `prefix` (persistent rows every query sees, unmasked), `softmax([q·pkᵀ ‖ scores]) [pv ‖ v]` — the prefix
+    /// joins at the scores, a few columns per query, rather than copying every key and value behind it (decoding
+    /// copied the whole window per token), and its share of the weights multiplies its values apart.
+    static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double,
+                       prefix: (keys: Tensor, values: Tensor)? = nil) -> Tensor {
+        let scaled = q * scale
+        var scores = scaled.matmul(k.transposed())
         if let mask {
             scores = Tensor.where(mask, scores, Tensor.scalar(maskedScore, dtype: scores.dtype))
         }
-        return scores.softmax(axis: -1).matmul(v)
+        guard let prefix else { return scores.softmax(axis: -1).matmul(v) }
+        let np = prefix.keys.shape[2]
+        let weights = Tensor.concatenate([scaled.matmul(prefix.keys.transposed()), scores], axis: -1).softmax(axis: -1)
+        return weights.slice(axis: -1, start: 0, end: np).matmul(prefix.values)
+            + weights.slice(axis: -1, start: np, end: weights.shape[weights.rank - 1]).matmul(v)
     }
 
     static func defaultScale(_ q: Tensor) -> Double { 1 / Double(q.shape[q.rank - 1]).squareRoot() }
@@ -219,16 +222,15 @@ struct MaskCache {
 
     init(dtype: DType) { self.dtype = dtype }
 
-    /// `[rows, prefix + columns]`: `prefix` all-visible columns, then `bandMask(lower: 0, upper: upper, columnOffset:)`;
-    /// `nil` when every entry is visible (no masking needed).
-    mutating func band(rows: Int, columns: Int, upper: Int, columnOffset: Int, prefix: Int = 0) -> Tensor? {
+    /// `[rows, columns]`: `bandMask(lower: 0, upper: upper, columnOffset:)`; `nil` when every entry is visible (no
+    /// masking needed).
+    mutating func band(rows: Int, columns: Int, upper: Int, columnOffset: Int) -> Tensor? {
         // i - j + columnOffset over the block ranges from columnOffset - (columns - 1) to rows - 1 + columnOffset.
         if columnOffset - (columns - 1) >= 0 && rows - 1 + columnOffset <= upper { return nil }
-        let key = [rows, columns, upper, columnOffset, prefix]
+        let key = [rows, columns, upper, columnOffset]
         if let cached = cache[key] { return cached }
-        var mask = Tensor.bandMask(rows: rows, columns: columns, lower: 0, upper: upper, columnOffset: columnOffset,
+        let mask = Tensor.bandMask(rows: rows, columns: columns, lower: 0, upper: upper, columnOffset: columnOffset,
                                    dtype: dtype)
-        if prefix > 0 { mask = Tensor.concatenate([Tensor.ones([rows, prefix], dtype: dtype), mask], axis: 1) }
         cache[key] = mask
         return mask
     }
