@@ -52,17 +52,13 @@ struct ForgettingTowardInitialTests {
     }
 
     /// The fused one-token step (float32) equals the op path (float64) with an anchor, from a chunk boundary and from
-    /// part-way through a chunk the chunked form left.
+    /// part-way through a chunk the chunked form left; also with the residual wrapper, whose gain forgets toward its own M₀.
     @Test(arguments: [StepRule.plain, .chunkBounded(bound: 0.3)])
     func fusedStepEqualsTheOpPath(rule: StepRule) {
-        for setting in Self.settings {
-            let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut)
-            let single = FusedRecurrentTests.float32(s)
-            for prefix in [0, 2] {
-                let reference = FusedRecurrentTests.tokenByToken(s, prefix: prefix, chunkSize: 4, rule: rule, fused: false)
-                let fused = withoutGradients { FusedRecurrentTests.tokenByToken(single, prefix: prefix, chunkSize: 4, rule: rule, fused: true) }
-                MemoryUpdateTests.expectEqual(fused, reference, tolerance: 1e-4)
-            }
+        for (setting, residualNorm) in Self.settings.map({ ($0, false) }) + [((depth: 2, momentum: true, shortcut: true), true)] {
+            let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut,
+                                  residualNorm: residualNorm)
+            for prefix in [0, 2] { FusedRecurrentTests.expectFusedMatches(s, prefix: prefix, chunkSize: 4, rule: rule) }
         }
     }
 

@@ -42,26 +42,45 @@ struct FusedRecurrentTests {
         return (Tensor.concatenate(reads, axis: 2), cursor.memory)
     }
 
+    /// The largest relative difference of two results (reads, final weights, final surprise).
+    static func largestError(_ a: (Tensor, MemoryState), _ b: (Tensor, MemoryState)) -> Double {
+        let pairs = [(a.0, b.0)] + Array(zip(a.1.weights, b.1.weights)) + Array(zip(a.1.surprise, b.1.surprise))
+        return pairs.map { MemoryUpdateTests.maxRelativeError($0, $1) }.max() ?? 0
+    }
+
+    /// The fused step (float32) against the op path in float64: within 1e-4 of the largest value, or — where float32
+    /// itself is further off than that (per-layer rates dividing by a small input's norm, through the residual wrapper's
+    /// normalisation: the op path in float32 is 4.4e-4 from float64 for one case here) — no further from float64 than
+    /// the op path in float32 is (gradients recorded, so the op path runs alone).
+    static func expectFusedMatches(_ s: Setup, prefix: Int, chunkSize: Int, rule: StepRule, sourceLocation: SourceLocation = #_sourceLocation) {
+        let reference = tokenByToken(s, prefix: prefix, chunkSize: chunkSize, rule: rule, fused: false)
+        let single = float32(s)
+        let fused = withoutGradients { tokenByToken(single, prefix: prefix, chunkSize: chunkSize, rule: rule, fused: true) }
+        #expect(fused.0.shape == reference.0.shape, sourceLocation: sourceLocation)
+        let error = largestError(fused, reference)
+        guard error > 1e-4 else { return }
+        let opPath = GradMode.with(enabled: true) { tokenByToken(single, prefix: prefix, chunkSize: chunkSize, rule: rule, fused: false) }
+        #expect(error <= largestError(opPath, reference), "fused \(error) from float64, prefix \(prefix)", sourceLocation: sourceLocation)
+    }
+
     /// Every step rule; memories of depth 1–3 with and without the shortcut, both activations, every inner loss, momentum
-    /// and forgetting on and off; 9 tokens in chunks of 4 from a chunk boundary and from part-way through a chunk that
-    /// the chunked form left (its earlier steps apart under a chunk bound). Reads and final memory to 1e-4 of the largest
-    /// (float32 against float64).
+    /// and forgetting on and off, with and without the residual wrapper (TTT-MLP's); 9 tokens in chunks of 4 from a
+    /// chunk boundary and from part-way through a chunk that the chunked form left (its earlier steps apart under a
+    /// chunk bound). Reads and final memory to 1e-4 of the largest, float32 against float64 (``expectFusedMatches``).
     @Test(arguments: MemoryUpdateTests.rules)
     func fusedStepEqualsTheOpPath(rule: StepRule) {
         let variants: [(depth: Int, shortcut: Bool, activation: NeuralMemoryConfiguration.Activation, loss: InnerLoss, momentum: Bool,
-                        forgetting: Bool)] = [
-            (1, false, .silu, .squaredError, true, true), (2, true, .silu, .squaredError, true, true),
-            (3, false, .gelu, .huber(delta: 0.5), true, false), (2, false, .silu, .dotProduct, false, true),
-            (2, true, .gelu, .lp(p: 3), false, false),
+                        forgetting: Bool, residual: Bool)] = [
+            (1, false, .silu, .squaredError, true, true, false), (2, true, .silu, .squaredError, true, true, false),
+            (3, false, .gelu, .huber(delta: 0.5), true, false, false), (2, false, .silu, .dotProduct, false, true, false),
+            (2, true, .gelu, .lp(p: 3), false, false, false),
+            (2, false, .gelu, .squaredError, true, true, true), (1, false, .silu, .lp(p: 3), false, true, true),
+            (3, true, .silu, .huber(delta: 0.5), true, false, true),
         ]
         for v in variants {
             let s = MemoryUpdateTests.setup(depth: v.depth, momentum: v.momentum, forgetting: v.forgetting, length: 9,
-                                            activation: v.activation, shortcut: v.shortcut, loss: v.loss)
-            for prefix in [0, 2] {
-                let reference = Self.tokenByToken(s, prefix: prefix, chunkSize: 4, rule: rule, fused: false)
-                let fused = withoutGradients { Self.tokenByToken(Self.float32(s), prefix: prefix, chunkSize: 4, rule: rule, fused: true) }
-                MemoryUpdateTests.expectEqual(fused, reference, tolerance: 1e-4)
-            }
+                                            activation: v.activation, shortcut: v.shortcut, residualNorm: v.residual, loss: v.loss)
+            for prefix in [0, 2] { Self.expectFusedMatches(s, prefix: prefix, chunkSize: 4, rule: rule) }
         }
     }
 
@@ -92,12 +111,14 @@ struct FusedRecurrentTests {
 
     /// A whole memory layer decoding one token at a time in float32 — the fused way in (convolutions from their kept
     /// inputs, SiLU, ℓ2 norms, gates) and the fused step — gives the outputs of the op path in float64: from an empty
-    /// stream (histories shorter than the kernel) and after a prompt taken by the chunked form; for the standard layer
-    /// and for one without convolutions, momentum and forgetting.
+    /// stream (histories shorter than the kernel) and after a prompt taken by the chunked form; for the standard layer,
+    /// one without convolutions, momentum and forgetting, and TTT-MLP's (the residual wrapper, GELU).
     @Test func decodingLayerEqualsTheOpPath() {
         var plain = NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4)
         (plain.convolutionKernel, plain.momentum, plain.forgetting) = (0, false, false)
-        for config in [NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4), plain] {
+        var wrapped = NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4)
+        (wrapped.residualNorm, wrapped.activation, wrapped.hiddenExpansion) = (true, .gelu, 4)
+        for config in [NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4), plain, wrapped] {
             var rng = RandomGenerator(seed: 3)
             let reference = NeuralMemory(config, dtype: .float64, generator: &rng)
             let fused = NeuralMemory(config, dtype: .float32, generator: &rng)
@@ -125,7 +146,7 @@ struct FusedRecurrentTests {
         }
     }
 
-    /// The fused step stands aside where it does not apply: gradients recorded, float64, the residual wrapper.
+    /// The fused step stands aside where it does not apply: gradients recorded, float64; the residual wrapper takes it.
     @Test func fusedStepOnlyWhereItApplies() {
         let s = MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true)
         let token = Self.float32(s).stream.slice(0..<1), start = MemoryCursor(start: Self.float32(s).state)
@@ -137,6 +158,6 @@ struct FusedRecurrentTests {
         let wrapped = Self.float32(MemoryUpdateTests.setup(depth: 2, momentum: true, forgetting: true, residualNorm: true))
         #expect(withoutGradients {
             MemoryUpdate.fusedRecurrent(wrapped.mlp, wrapped.stream.slice(0..<1), MemoryCursor(start: wrapped.state), chunkSize: 4, rule: .plain)
-        } == nil)
+        } != nil)
     }
 }

@@ -6,9 +6,8 @@ extension MemoryUpdate {
     /// head at a time: the token's gradient factors at the chunk's start, its step size, the carried scalars and the
     /// factored steps advanced, and the read through them — the same cursor and read as the op path, which it replaces
     /// while decoding (about ninety small ops per token and memory become a dozen tensors). `nil` where it does not
-    /// apply: recording gradients, another device than the CPU, float64, the residual wrapper, or a cursor whose parts
-    /// are not shaped as the one-token step leaves them; the op path runs there. Tested equal to the op path in float64
-    /// (FusedRecurrentTests).
+    /// apply: recording gradients, another device than the CPU, float64, or a cursor whose parts are not shaped as the
+    /// one-token step leaves them; the op path runs there. Tested equal to the op path in float64 (FusedRecurrentTests).
     static func fusedRecurrent(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, chunkSize: Int,
                                rule: StepRule) -> (Tensor, MemoryCursor)? {
         guard let step = FusedRecurrentStep(mlp, token, cursor, rule: rule) else { return nil }
@@ -52,9 +51,11 @@ private struct FusedRecurrentStep {
     let cursor: MemoryCursor
     let (batch, heads, width): (Int, Int, Int)
     let widths: [(input: Int, output: Int)]
+    /// The memory's parameter tensors: its matrices, then the residual wrapper's gain `[1 or B, H, 1, d]` if it has one.
+    let parameters: Int
     /// Tokens already in the chunk's factored steps.
     let factored: Int
-    /// Whether θ differs per parameter tensor (one pair of coefficient rows per matrix) or is shared (one pair for all).
+    /// Whether θ differs per parameter tensor (one pair of coefficient rows each) or is shared (one pair for all).
     let perMatrixRates: Bool
 
     /// Every tensor read, in one list (``Slots`` names the positions).
@@ -68,19 +69,22 @@ private struct FusedRecurrentStep {
         var earlierWeights: [Int] = [], earlierSurprise: [Int] = []
         var carried = -1  // retention β, momentum a, carried surprise c at carried, carried + 1, carried + 2
         var factorInputs: [Int] = [], factorDeltas: [Int] = [], weightRows: [Int] = [], surpriseRows: [Int] = []
+        var factorGains = -1
         var load = -1
     }
 
     init?(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, rule: StepRule) {
-        guard token.length == 1, !GradMode.isEnabled, ComputeDevice.current == .cpu, !mlp.residualNorm,
-              token.keys.dtype == .float32, token.keys.rank == 4 else { return nil }
+        guard token.length == 1, !GradMode.isEnabled, ComputeDevice.current == .cpu, token.keys.dtype == .float32,
+              token.keys.rank == 4 else { return nil }
         (self.mlp, self.rule, self.cursor) = (mlp, rule, cursor)
         (batch, heads, width) = (token.keys.shape[0], token.keys.shape[1], token.keys.shape[3])
         widths = cursor.gradientWeights.prefix(mlp.matrixCount).map { (input: $0.shape[2], output: $0.shape[3]) }
+        parameters = mlp.matrixCount + (mlp.residualNorm ? 1 : 0)
         perMatrixRates = rule == .layerNormalized
         factored = cursor.pending?.gradients.inputs.first?.shape[2] ?? 0
         let (b, h) = (batch, heads)
-        let matrices = mlp.matrixCount
+        /// Each parameter tensor's rows and columns: the matrices', then the gain's (one row).
+        let shapes = widths + (mlp.residualNorm ? [(input: 1, output: width)] : [])
 
         func add(_ t: Tensor, _ shape: [Int]) -> Int? {
             guard t.shape == shape, t.dtype == .float32 else { return nil }
@@ -89,17 +93,17 @@ private struct FusedRecurrentStep {
         }
         /// A memory tensor `[1 or B, H, in, out]`.
         func addMatrix(_ t: Tensor, _ l: Int) -> Int? {
-            guard t.rank == 4, t.shape[0] == 1 || t.shape[0] == b else { return nil }
-            return add(t, [t.shape[0], h, widths[l].input, widths[l].output])
+            guard l < shapes.count, t.rank == 4, t.shape[0] == 1 || t.shape[0] == b else { return nil }
+            return add(t, [t.shape[0], h, shapes[l].input, shapes[l].output])
         }
-        guard cursor.gradientWeights.count == matrices, cursor.state.weights.count == matrices,
+        guard cursor.gradientWeights.count == parameters, cursor.state.weights.count == parameters,
               widths.first?.input == width, widths[mlp.depth - 1].output == width,
               let query = add(token.queries, [b, h, 1, width]), let key = add(token.keys, [b, h, 1, width]),
               let value = add(token.values, [b, h, 1, width]), let rate = add(token.learningRate, [b, h, 1]) else { return nil }
         (slots.query, slots.key, slots.value, slots.learningRate) = (query, key, value, rate)
         if let m = token.logMomentum { guard let i = add(m, [b, h, 1]) else { return nil }; slots.momentum = i }
         if let r = token.logRetention { guard let i = add(r, [b, h, 1]) else { return nil }; slots.retention = i }
-        for l in 0..<matrices {
+        for l in 0..<parameters {
             guard let start = addMatrix(cursor.gradientWeights[l], l), let w = addMatrix(cursor.state.weights[l], l),
                   let s = addMatrix(cursor.state.surprise[l], l) else { return nil }
             slots.chunkStart.append(start)
@@ -111,8 +115,8 @@ private struct FusedRecurrentStep {
             }
         }
         if let earlier = cursor.steps {
-            guard earlier.weights.count == matrices else { return nil }
-            for l in 0..<matrices {
+            guard earlier.weights.count == parameters else { return nil }
+            for l in 0..<parameters {
                 guard let w = addMatrix(earlier.weights[l], l), let s = addMatrix(earlier.surprise[l], l) else { return nil }
                 slots.earlierWeights.append(w)
                 slots.earlierSurprise.append(s)
@@ -121,9 +125,10 @@ private struct FusedRecurrentStep {
         switch (cursor.carriedScale, cursor.pending) {
         case (nil, nil): break
         case let (scale?, pending?):
-            let n = factored, rows = perMatrixRates ? matrices : 1
-            guard pending.gradients.gain == nil, pending.gradients.inputs.count == matrices, pending.gradients.deltas.count == matrices,
-                  pending.weightCoefficients.count == matrices, pending.surpriseCoefficients.count == matrices,
+            let n = factored, rows = perMatrixRates ? parameters : 1, matrices = mlp.matrixCount
+            guard (pending.gradients.gain != nil) == mlp.residualNorm, pending.gradients.inputs.count == matrices,
+                  pending.gradients.deltas.count == matrices, pending.weightCoefficients.count == parameters,
+                  pending.surpriseCoefficients.count == parameters,
                   let beta = add(scale.retention, [b, h, 1, 1]), add(scale.momentum, [b, h, 1, 1]) != nil,
                   add(scale.surprise, [b, h, 1, 1]) != nil else { return nil }
             slots.carried = beta
@@ -132,6 +137,10 @@ private struct FusedRecurrentStep {
                       let d = add(pending.gradients.deltas[l], [b, h, n, widths[l].output]) else { return nil }
                 slots.factorInputs.append(x)
                 slots.factorDeltas.append(d)
+            }
+            if let gain = pending.gradients.gain {
+                guard let g = add(gain, [b, h, n, width]) else { return nil }
+                slots.factorGains = g
             }
             for l in 0..<rows {
                 guard let w = add(pending.weightCoefficients[l], [b, h, n]), let s = add(pending.surpriseCoefficients[l], [b, h, n])
@@ -149,21 +158,24 @@ private struct FusedRecurrentStep {
 
     /// The step and the read for every sequence and head; the chunk closed after its last token, as the op path does.
     func run(chunkSize: Int) -> (Tensor, MemoryCursor) {
-        let matrices = mlp.matrixCount, rows = perMatrixRates ? matrices : 1, n = factored + 1
+        let matrices = mlp.matrixCount, rows = perMatrixRates ? parameters : 1, n = factored + 1
         let (b, h, pairs) = (batch, heads, batch * heads)
         let reads = Tensor.zeros([b, h, 1, width])
         let newInputs = widths.map { Tensor.zeros([b, h, n, $0.input]) }, newDeltas = widths.map { Tensor.zeros([b, h, n, $0.output]) }
+        let newGains = mlp.residualNorm ? Tensor.zeros([b, h, n, width]) : nil
         let weightRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }, surpriseRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }
         let carried = (0..<3).map { _ in Tensor.zeros([b, h, 1, 1]) }  // β, a, c
         let rowScale = Tensor.zeros([b, h]), load = Tensor.zeros([b, h])
-        let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried + [rowScale, load]
+        let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried + [rowScale, load] + (newGains.map { [$0] } ?? [])
 
         Tensor.withUnsafeFloatPointers(inputs) { p in
             Tensor.withUnsafeMutableFloatPointers(outputs) { o in
                 let (oInputs, oDeltas) = (Array(o[1...matrices]), Array(o[(matrices + 1)...(2 * matrices)]))
                 let oWeights = Array(o[(2 * matrices + 1)...(2 * matrices + rows)])
                 let oSurprise = Array(o[(2 * matrices + rows + 1)...(2 * matrices + 2 * rows)])
-                let (oCarried, oRowScale, oLoad) = (Array(o[(2 * matrices + 2 * rows + 1)...(2 * matrices + 2 * rows + 3)]), o[o.count - 2], o[o.count - 1])
+                let scalars = 2 * matrices + 2 * rows + 1
+                let (oCarried, oRowScale, oLoad) = (Array(o[scalars...(scalars + 2)]), o[scalars + 3], o[scalars + 4])
+                let oGains = newGains != nil ? o[scalars + 5] : nil
                 let scratch = FusedScratch(widths: widths, factors: n)
                 defer { scratch.deallocate() }
                 for pair in 0..<pairs {
@@ -173,7 +185,7 @@ private struct FusedRecurrentStep {
                                                  chunkStart: slots.chunkStart.map(matrix))
                     let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
                     let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes,
-                                             carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, matrices: matrices,
+                                             carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, parameters: parameters,
                                              chunkSize: chunkSize)
                     (oRowScale[pair], oLoad[pair]) = (step.rowScale, step.load)
                     // The carried scalars and the factored steps advanced (MemoryUpdate.fusedStep, CarriedScale.advance,
@@ -202,6 +214,10 @@ private struct FusedRecurrentStep {
                         (oInputs[l] + (pair * n + factored) * input).update(from: scratch.layerInputs[l], count: input)
                         (oDeltas[l] + (pair * n + factored) * output).update(from: scratch.deltas[l], count: output)
                     }
+                    if let oGains {  // the residual wrapper's gain: its gradient itself, a row per token
+                        if factored > 0 { (oGains + pair * n * width).update(from: p[slots.factorGains] + pair * factored * width, count: factored * width) }
+                        (oGains + (pair * n + factored) * width).update(from: scratch.gainGradient, count: width)
+                    }
                     // The query's read through the carried state and the factored steps (MemoryUpdate.read).
                     let parts = FusedReadParts(
                         beta: beta, carriedSurprise: c, rho: step.rowScale,
@@ -209,7 +225,8 @@ private struct FusedRecurrentStep {
                         earlierWeights: slots.earlierWeights.map(matrix), earlierSurprise: slots.earlierSurprise.map(matrix),
                         factorInputs: (0..<matrices).map { UnsafePointer(oInputs[$0] + pair * n * widths[$0].input) },
                         factorDeltas: (0..<matrices).map { UnsafePointer(oDeltas[$0] + pair * n * widths[$0].output) },
-                        weightRows: (0..<matrices).map { UnsafePointer(oWeights[perMatrixRates ? $0 : 0] + pair * n) }, factors: n)
+                        factorGains: oGains.map { UnsafePointer($0 + pair * n * width) },
+                        weightRows: (0..<parameters).map { UnsafePointer(oWeights[perMatrixRates ? $0 : 0] + pair * n) }, factors: n)
                     scratch.read(mlp, query: p[slots.query] + pair * width, parts: parts, into: o[0] + pair * width)
                 }
             }
@@ -217,9 +234,9 @@ private struct FusedRecurrentStep {
 
         var next = cursor
         next.carriedScale = CarriedScale(retention: carried[0], momentum: carried[1], surprise: carried[2], anchor: mlp.anchor)
-        next.pending = FactoredSteps(gradients: TokenGradients(inputs: newInputs, deltas: newDeltas),
-                                     weightCoefficients: perMatrixRates ? weightRows : Array(repeating: weightRows[0], count: matrices),
-                                     surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: matrices))
+        next.pending = FactoredSteps(gradients: TokenGradients(inputs: newInputs, deltas: newDeltas, gain: newGains),
+                                     weightCoefficients: perMatrixRates ? weightRows : Array(repeating: weightRows[0], count: parameters),
+                                     surpriseCoefficients: perMatrixRates ? surpriseRows : Array(repeating: surpriseRows[0], count: parameters))
         let bounded = rule.chunkBound != nil
         next.rowScale = bounded ? rowScale : nil
         next.endTokens(load: bounded ? load : nil, chunkSize: chunkSize)
@@ -240,13 +257,14 @@ private struct FusedStepSize {
     var rowScale: Float = 1
     var load: Float = 0
 
-    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float, matrices: Int,
+    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float, parameters: Int,
          chunkSize: Int) {
         let epsilon = Float(GradientSizes.epsilon)
         switch rule {
         case .plain: rates = [theta]
         case .chunkMean: rates = [theta * (1 / Float(chunkSize))]
-        case .layerNormalized: rates = (0..<matrices).map { theta / (sizes.inputs[$0] + epsilon) }
+        case .layerNormalized:  // the residual wrapper's gain, with no layer input, keeps θ
+            rates = (0..<parameters).map { $0 < sizes.inputs.count ? theta / (sizes.inputs[$0] + epsilon) : theta }
         case .curvatureNormalized: rates = [theta / (sizes.curvature + epsilon)]
         case .gradientClipped(let maxNorm):
             let c = Float(maxNorm)
@@ -270,27 +288,32 @@ private struct FusedGradientSizes {
     var curvature: Float
 }
 
-/// What one sequence and head's read takes: the carried state's scalars (β, c) and ρ, the memory's matrices (the
-/// carried state — its surprise empty for a read of the weights alone —, M₀ with forgetting toward it, the chunk's
-/// earlier steps if any) and the factored steps (per matrix the tokens' inputs, deltas and weight coefficients,
-/// `factors` tokens).
+/// What one sequence and head's read takes: the carried state's scalars (β, c) and ρ, the memory's parameter tensors
+/// (the carried state — its surprise empty for a read of the weights alone —, M₀ with forgetting toward it, the
+/// chunk's earlier steps if any; the matrices, then the residual wrapper's gain) and the factored steps (per matrix
+/// the tokens' inputs and deltas, the gain's gradients, per parameter tensor the weight coefficients; `factors` tokens).
 private struct FusedReadParts {
     let beta: Float, carriedSurprise: Float, rho: Float
     let weights: [UnsafePointer<Float>], surprise: [UnsafePointer<Float>], anchor: [UnsafePointer<Float>]
     let earlierWeights: [UnsafePointer<Float>], earlierSurprise: [UnsafePointer<Float>]
-    let factorInputs: [UnsafePointer<Float>], factorDeltas: [UnsafePointer<Float>], weightRows: [UnsafePointer<Float>]
+    let factorInputs: [UnsafePointer<Float>], factorDeltas: [UnsafePointer<Float>]
+    var factorGains: UnsafePointer<Float>? = nil
+    let weightRows: [UnsafePointer<Float>]
     let factors: Int
 }
 
-/// Working rows, reused by every sequence and head: each matrix's input x_l, pre-activation a_l and delta δ_l, the
-/// loss's gradient, two rows for a read, and a read's coefficients (of the weights, the surprise, the `factors`
-/// factored steps). The products with the matrices run in ``RowProducts`` (AVX2 and FMA where the CPU has them).
+/// Working rows, reused by every sequence and head: each matrix's input x_l, pre-activation a_l and delta δ_l, two
+/// rows for a read, a read's coefficients (of the weights, the surprise, the `factors` factored steps), and for the
+/// residual wrapper the normalised output, the loss's gradient, the gain's gradient and the gain a read takes. The
+/// products with the matrices run in ``RowProducts`` (AVX2 and FMA where the CPU has them).
 private struct FusedScratch {
     let widths: [(input: Int, output: Int)]
     let layerInputs: [UnsafeMutablePointer<Float>], preActivations: [UnsafeMutablePointer<Float>], deltas: [UnsafeMutablePointer<Float>]
     let steps: UnsafeMutablePointer<Float>, row: UnsafeMutablePointer<Float>
     let weightCoefficients: UnsafeMutablePointer<Float>, surpriseCoefficients: UnsafeMutablePointer<Float>
     let factorCoefficients: UnsafeMutablePointer<Float>
+    let normalized: UnsafeMutablePointer<Float>, outputGradient: UnsafeMutablePointer<Float>
+    let gainGradient: UnsafeMutablePointer<Float>, gain: UnsafeMutablePointer<Float>
     private let all: [UnsafeMutablePointer<Float>]
 
     init(widths: [(input: Int, output: Int)], factors: Int) {
@@ -306,13 +329,17 @@ private struct FusedScratch {
         deltas = widths.map { allocate($0.output) }
         (steps, row) = (allocate(widest), allocate(2 * widest))
         (weightCoefficients, surpriseCoefficients, factorCoefficients) = (allocate(widest), allocate(widest), allocate(factors))
-        all = layerInputs + preActivations + deltas + [steps, row, weightCoefficients, surpriseCoefficients, factorCoefficients]
+        let width = widths.first?.input ?? 0
+        (normalized, outputGradient, gainGradient, gain) = (allocate(width), allocate(width), allocate(width), allocate(width))
+        all = layerInputs + preActivations + deltas + [steps, row, weightCoefficients, surpriseCoefficients, factorCoefficients,
+                                                       normalized, outputGradient, gainGradient, gain]
     }
 
     func deallocate() { all.forEach { $0.deallocate() } }
 
-    /// The token's gradient factors at the chunk-start weights `chunkStart` (``MemoryMLP/gradientFactors(_:keys:values:)``)
-    /// into ``layerInputs`` and ``deltas``, and the sizes the step rules read.
+    /// The token's gradient factors at the chunk-start parameter tensors `chunkStart` (``MemoryMLP/gradientFactors(_:keys:values:)``)
+    /// into ``layerInputs`` and ``deltas`` (and ``gainGradient`` with the residual wrapper), and the sizes the step
+    /// rules read.
     func gradient(_ mlp: MemoryMLP, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
                   chunkStart: [UnsafePointer<Float>]) -> FusedGradientSizes {
         let depth = mlp.depth, width = widths[0].input
@@ -323,13 +350,20 @@ private struct FusedScratch {
                 activate(mlp.activation, preActivations[l], into: layerInputs[l + 1], count: widths[l].output)
             }
         }
-        // M(k), then dℓ/dM(k) (InnerLoss.outputGradient) into the last layer's delta, and the objective's curvature factor.
-        let out = row, error = deltas[depth - 1]
+        // M(k), then dℓ/dM(k) (InnerLoss.outputGradient; the last layer's delta without the residual wrapper) and the
+        // objective's curvature factor.
+        let out = row, delta = deltas[depth - 1], error = mlp.residualNorm ? outputGradient : delta
         out.update(from: preActivations[depth - 1], count: width)
         if mlp.shortcut {
             layerInputs[depth].update(from: key, count: width)
             RowProducts.weightedRows(rows: width, columns: width, layerInputs[depth], chunkStart[depth], into: steps)
             for i in 0..<width { out[i] += steps[i] }
+        }
+        let wrapperGain = chunkStart[mlp.matrixCount...].first  // the residual wrapper's gain g, when there is one
+        var inverseDeviation: Float = 1
+        if let wrapperGain {  // M(k) = k + n ⊙ (g + 1), n the MLP's output layer-normalised (MemoryMLP.wrap)
+            inverseDeviation = layerNormalize(out, into: normalized, count: width)
+            for i in 0..<width { out[i] = normalized[i] * (wrapperGain[i] + 1) + key[i] }
         }
         var curvatureFactor: Float = 1
         switch mlp.loss {
@@ -350,15 +384,26 @@ private struct FusedScratch {
             let d = Float(delta)
             for i in 0..<width { error[i] = Swift.min(Swift.max(out[i] - value[i], -d), d) * 2 }
         }
-        // Back through the layers: δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(a_{l−1}); the shortcut's delta is the output's.
+        if let wrapperGain {  // dℓ/dg = e' ⊙ n; δ = (e − mean e − n mean(e ⊙ n)) σ⁻¹ with e = e' ⊙ (g + 1), e' = dℓ/dM(k)
+            var (meanE, meanEN): (Float, Float) = (0, 0)
+            for i in 0..<width {
+                gainGradient[i] = error[i] * normalized[i]
+                delta[i] = error[i] * (wrapperGain[i] + 1)
+                (meanE, meanEN) = (meanE + delta[i], meanEN + delta[i] * normalized[i])
+            }
+            (meanE, meanEN) = (meanE / Float(width), meanEN / Float(width))
+            for i in 0..<width { delta[i] = (delta[i] - meanE - normalized[i] * meanEN) * inverseDeviation }
+        }
+        // Back through the layers: δ_{l−1} = (δ_l W_lᵀ) ⊙ σ'(a_{l−1}); the shortcut's delta is the MLP output's.
         for l in stride(from: depth - 1, to: 0, by: -1) {
             let (input, output) = widths[l]
             RowProducts.rowDots(rows: input, columns: output, chunkStart[l], deltas[l], into: deltas[l - 1])
             for i in 0..<input { deltas[l - 1][i] *= activationDerivative(mlp.activation, preActivations[l - 1][i]) }
         }
-        if mlp.shortcut { deltas[depth].update(from: error, count: width) }
+        if mlp.shortcut { deltas[depth].update(from: delta, count: width) }
         let inputNorms = widths.indices.map { RowProducts.dot(layerInputs[$0], layerInputs[$0], widths[$0].input) }
         let parameterNorms = widths.indices.map { inputNorms[$0] * RowProducts.dot(deltas[$0], deltas[$0], widths[$0].output) }
+            + (wrapperGain == nil ? [] : [RowProducts.dot(gainGradient, gainGradient, width)])
         let gradientNorm = parameterNorms.dropFirst().reduce(parameterNorms[0], +)
         return FusedGradientSizes(inputs: inputNorms, squaredGradientNorm: gradientNorm,
                                   curvature: gradientNorm / (RowProducts.dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
@@ -406,8 +451,40 @@ private struct FusedScratch {
             through(query, mlp.depth, into: next)
             for i in 0..<width { z[i] += next[i] }
         }
+        if mlp.residualNorm {  // the wrapper's gain as the matrices are read, then q + LN(z) ⊙ (gain + 1)
+            let g = mlp.matrixCount, earlier = !parts.earlierWeights.isEmpty
+            for i in 0..<width {
+                var carried = parts.beta * parts.weights[g][i]
+                if !parts.surprise.isEmpty { carried += parts.carriedSurprise * parts.surprise[g][i] }
+                if !parts.anchor.isEmpty { carried += (1 - parts.beta) * parts.anchor[g][i] }
+                var taken: Float = earlier ? parts.beta * parts.earlierWeights[g][i] + parts.carriedSurprise * parts.earlierSurprise[g][i] : 0
+                if let factorGains = parts.factorGains {
+                    for m in 0..<parts.factors { taken += parts.weightRows[g][m] * factorGains[m * width + i] }
+                }
+                gain[i] = carried - parts.rho * taken
+            }
+            layerNormalize(z, into: normalized, count: width)
+            for i in 0..<width { z[i] = normalized[i] * (gain[i] + 1) + query[i] }
+        }
         out.update(from: z, count: width)
     }
+}
+
+/// `x` layer-normalised without affine parameters into `y`, (x − mean) / √(var + ε) with ε ``MemoryMLP/normEpsilon``
+/// (as `layerNormalized`); returns 1 / √(var + ε).
+@discardableResult
+private func layerNormalize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    var mean: Float = 0
+    for i in 0..<count { mean += x[i] }
+    mean /= Float(count)
+    var variance: Float = 0
+    for i in 0..<count {
+        y[i] = x[i] - mean
+        variance += y[i] * y[i]
+    }
+    let inverseDeviation = 1 / (variance / Float(count) + Float(MemoryMLP.normEpsilon)).squareRoot()
+    for i in 0..<count { y[i] *= inverseDeviation }
+    return inverseDeviation
 }
 
 /// σ over `count` values of `source` into `target` (which may be `source`): SiLU a·sigmoid(a) as the op `silu()`
