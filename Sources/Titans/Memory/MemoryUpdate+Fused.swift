@@ -53,6 +53,8 @@ private struct FusedRecurrentStep {
     let widths: [(input: Int, output: Int)]
     /// The memory's parameter tensors: its matrices, then the residual wrapper's gain `[1 or B, H, 1, d]` if it has one.
     let parameters: Int
+    /// Each parameter tensor's rows and columns: the matrices', then the gain's (one row).
+    let shapes: [(input: Int, output: Int)]
     /// Tokens already in the chunk's factored steps.
     let factored: Int
     /// Whether θ differs per parameter tensor (one pair of coefficient rows each) or is shared (one pair for all).
@@ -80,11 +82,10 @@ private struct FusedRecurrentStep {
         (batch, heads, width) = (token.keys.shape[0], token.keys.shape[1], token.keys.shape[3])
         widths = cursor.gradientWeights.prefix(mlp.matrixCount).map { (input: $0.shape[2], output: $0.shape[3]) }
         parameters = mlp.matrixCount + (mlp.residualNorm ? 1 : 0)
+        shapes = widths + (mlp.residualNorm ? [(input: 1, output: width)] : [])
         perMatrixRates = rule == .layerNormalized
         factored = cursor.pending?.gradients.inputs.first?.shape[2] ?? 0
-        let (b, h) = (batch, heads)
-        /// Each parameter tensor's rows and columns: the matrices', then the gain's (one row).
-        let shapes = widths + (mlp.residualNorm ? [(input: 1, output: width)] : [])
+        let (b, h, shapes) = (batch, heads, shapes)
 
         func add(_ t: Tensor, _ shape: [Int]) -> Int? {
             guard t.shape == shape, t.dtype == .float32 else { return nil }
@@ -166,7 +167,11 @@ private struct FusedRecurrentStep {
         let weightRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }, surpriseRows = (0..<rows).map { _ in Tensor.zeros([b, h, n]) }
         let carried = (0..<3).map { _ in Tensor.zeros([b, h, 1, 1]) }  // β, a, c
         let rowScale = Tensor.zeros([b, h]), load = Tensor.zeros([b, h])
+        // A token that ends its chunk forms the memory the chunk leaves here too (MemoryCursor.closeChunk), in one pass.
+        let closes = cursor.tokens + 1 == chunkSize
+        let closed = closes ? (0..<(2 * parameters)).map { Tensor.zeros([b, h, shapes[$0 % parameters].input, shapes[$0 % parameters].output]) } : []
         let outputs = [reads] + newInputs + newDeltas + weightRows + surpriseRows + carried + [rowScale, load] + (newGains.map { [$0] } ?? [])
+            + closed
 
         Tensor.withUnsafeFloatPointers(inputs) { p in
             Tensor.withUnsafeMutableFloatPointers(outputs) { o in
@@ -176,6 +181,7 @@ private struct FusedRecurrentStep {
                 let scalars = 2 * matrices + 2 * rows + 1
                 let (oCarried, oRowScale, oLoad) = (Array(o[scalars...(scalars + 2)]), o[scalars + 3], o[scalars + 4])
                 let oGains = newGains != nil ? o[scalars + 5] : nil
+                let oClosed = Array(o.suffix(closed.count))
                 let scratch = FusedScratch(widths: widths, factors: n)
                 defer { scratch.deallocate() }
                 for pair in 0..<pairs {
@@ -228,8 +234,16 @@ private struct FusedRecurrentStep {
                         factorGains: oGains.map { UnsafePointer($0 + pair * n * width) },
                         weightRows: (0..<parameters).map { UnsafePointer(oWeights[perMatrixRates ? $0 : 0] + pair * n) }, factors: n)
                     scratch.read(mlp, query: p[slots.query] + pair * width, parts: parts, into: o[0] + pair * width)
+                    if closes {
+                        scratch.close(parts, momentum: a, surpriseRows: (0..<parameters).map { UnsafePointer(oSurprise[perMatrixRates ? $0 : 0] + pair * n) },
+                                      weights: (0..<parameters).map { oClosed[$0] + pair * shapes[$0].input * shapes[$0].output },
+                                      surprise: (0..<parameters).map { oClosed[parameters + $0] + pair * shapes[$0].input * shapes[$0].output })
+                    }
                 }
             }
+        }
+        if closes {
+            return (reads, MemoryCursor(start: MemoryState(weights: Array(closed.prefix(parameters)), surprise: Array(closed.suffix(parameters)))))
         }
 
         var next = cursor
@@ -467,6 +481,38 @@ private struct FusedScratch {
             for i in 0..<width { z[i] = normalized[i] * (gain[i] + 1) + query[i] }
         }
         out.update(from: z, count: width)
+    }
+}
+
+extension FusedScratch {
+    /// The memory a chunk leaves (``MemoryCursor/closeChunk()``, `carried.minus(chunkSteps, scaledBy: ρ)`), formed for one
+    /// sequence and head from the read's `parts` after the chunk's last token: per parameter tensor, row by row,
+    /// M' = β M + c S (+ (1 − β) M₀) − ρ (β E_W + c E_S + Σ_m w_m x_mᵀ δ_m) and S' = a S − ρ (a E_S + Σ_m s_m x_mᵀ δ_m),
+    /// a the carried momentum and s the surprise coefficients `surpriseRows` (the gain's x_m is 1, its δ_m the gradient).
+    func close(_ parts: FusedReadParts, momentum a: Float, surpriseRows: [UnsafePointer<Float>], weights: [UnsafeMutablePointer<Float>],
+               surprise: [UnsafeMutablePointer<Float>]) {
+        let (beta, c, rho) = (parts.beta, parts.carriedSurprise, parts.rho)
+        let earlier = !parts.earlierWeights.isEmpty, anchored = !parts.anchor.isEmpty
+        for l in weights.indices {
+            let gain = l == widths.count  // the residual wrapper's gain, after the matrices
+            let (rows, columns) = gain ? (1, widths[0].input) : widths[l]
+            guard let deltas = gain ? parts.factorGains : parts.factorDeltas[l] else { continue }
+            for i in 0..<rows {
+                let (m, s, w, t) = (parts.weights[l] + i * columns, parts.surprise[l] + i * columns, weights[l] + i * columns,
+                                    surprise[l] + i * columns)
+                for j in 0..<columns { (w[j], t[j]) = (beta * m[j] + c * s[j], a * s[j]) }
+                if anchored { for j in 0..<columns { w[j] += (1 - beta) * parts.anchor[l][i * columns + j] } }
+                if earlier {
+                    let (ew, es) = (parts.earlierWeights[l] + i * columns, parts.earlierSurprise[l] + i * columns)
+                    for j in 0..<columns { (w[j], t[j]) = (w[j] - rho * (beta * ew[j] + c * es[j]), t[j] - rho * a * es[j]) }
+                }
+                // The chunk's steps through their factors: row i of Σ_m w_m x_mᵀ δ_m is Σ_m (w_m x_m[i]) δ_m.
+                for (coefficients, into) in [(parts.weightRows[l], w), (surpriseRows[l], t)] {
+                    for k in 0..<parts.factors { factorCoefficients[k] = -rho * coefficients[k] * (gain ? 1 : parts.factorInputs[l][k * rows + i]) }
+                    RowProducts.weightedRows(rows: parts.factors, columns: columns, factorCoefficients, deltas, into: into, accumulate: true)
+                }
+            }
+        }
     }
 }
 
