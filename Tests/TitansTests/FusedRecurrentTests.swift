@@ -110,9 +110,10 @@ struct FusedRecurrentTests {
     }
 
     /// A whole memory layer decoding one token at a time in float32 — the fused way in (convolutions from their kept
-    /// inputs, SiLU, ℓ2 norms, gates) and the fused step — gives the outputs of the op path in float64: from an empty
-    /// stream (histories shorter than the kernel) and after a prompt taken by the chunked form; for the standard layer,
-    /// one without convolutions, momentum and forgetting, and TTT-MLP's (the residual wrapper, GELU).
+    /// inputs, SiLU, ℓ2 norms, gates), the fused step and the output's gated norm — gives the outputs of the op path in
+    /// float64, every parameter moved off its initial value: from an empty stream (histories shorter than the kernel)
+    /// and after a prompt taken by the chunked form; for the standard layer, one without convolutions, momentum and
+    /// forgetting, and TTT-MLP's (the residual wrapper, GELU).
     @Test func decodingLayerEqualsTheOpPath() {
         var plain = NeuralMemoryConfiguration(width: 16, heads: 2, chunkSize: 4)
         (plain.convolutionKernel, plain.momentum, plain.forgetting) = (0, false, false)
@@ -124,7 +125,10 @@ struct FusedRecurrentTests {
             let fused = NeuralMemory(config, dtype: .float32, generator: &rng)
             let (ours, theirs) = (fused.namedParameters(), reference.namedParameters())
             #expect(ours.map(\.name) == theirs.map(\.name))
-            for (a, b) in zip(ours, theirs) { a.tensor.assign(b.tensor) }
+            for (a, b) in zip(ours, theirs) {  // moved off their initial values (norm weights of one, zero biases) first
+                b.tensor.assign(b.tensor + Tensor.randomNormal(b.tensor.shape, standardDeviation: 0.1, dtype: .float64, generator: &rng))
+                a.tensor.assign(b.tensor)
+            }
             let x = Tensor.randomNormal([2, 11, 16], dtype: .float64, generator: &rng)
             for prompt in [0, 3] {
                 func decode(_ memory: NeuralMemory, _ x: Tensor) -> Tensor {

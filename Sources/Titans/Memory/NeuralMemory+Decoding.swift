@@ -69,6 +69,26 @@ extension NeuralMemory {
         return out
     }
 
+    /// One token's reads `[B, H, 1, d]` through each head's RMSNorm times the gate sigmoid(x W_g) `[B, 1, H·d]`, in one
+    /// loop (``NeuralMemory`` `output`, as `normalizeRows` computes the norm): `[B, 1, H, d]`.
+    func fusedGatedNorm(_ reads: Tensor, norm: RMSNorm, gate: Tensor) -> Tensor {
+        let (batch, heads, width) = (reads.shape[0], reads.shape[1], reads.shape[3])
+        let out = Tensor.zeros([batch, 1, heads, width])
+        Tensor.withUnsafeFloatPointers([reads.contiguous(), norm.weight.contiguous(), gate.contiguous()]) { p in
+            Tensor.withUnsafeMutableFloatPointers([out]) { o in
+                let (epsilon, divisor) = (Float(norm.epsilon), Float(width))
+                for row in 0..<(batch * heads) {
+                    let (r, g, y) = (p[0] + row * width, p[2] + row * width, o[0] + row * width)
+                    var squares: Float = 0
+                    for i in 0..<width { squares += r[i] * r[i] }
+                    let scale = 1 / (squares / divisor + epsilon).squareRoot()
+                    for i in 0..<width { y[i] = r[i] * scale * p[1][i] * g[i] }
+                }
+            }
+        }
+        return out
+    }
+
     /// θ = θ_max·sigmoid(x W_θ), log η = log sigmoid(x W_η) and log(1 − α) = log sigmoid(−x W_α) for one token `x`
     /// `[B, 1, width]`, each gate's product with `x` (a row of `heads` outputs) and its function in one loop
     /// (log sigmoid(z) = −softplus(−z), softplus(z) = max(z, 0) + log1p(e^−|z|)): `[B, 1, heads]` each.

@@ -136,7 +136,9 @@ public final class NeuralMemory: Module {
         let c = configuration
         var y = reads.permute([0, 2, 1, 3])  // [B, T, H, headWidth]
         if let outputNorm, let outputGateProjection {
-            y = outputNorm(y) * outputGateProjection(x).sigmoid().reshape([x.shape[0], x.shape[1], c.heads, c.headWidth])
+            let gate = outputGateProjection(x).sigmoid()
+            y = decodesFused(x) ? fusedGatedNorm(reads, norm: outputNorm, gate: gate)
+                : outputNorm(y) * gate.reshape([x.shape[0], x.shape[1], c.heads, c.headWidth])
         }
         return output(y.reshape([x.shape[0], x.shape[1], c.heads * c.headWidth]))
     }
