@@ -297,3 +297,39 @@ struct AttentionSlidingWindowTests {
         #expect(result.passed, "\(result)")
     }
 }
+
+// MARK: - One query in plain loops (decoding)
+
+@Suite("Attention of one query in plain loops")
+struct AttentionSingleQueryTests {
+    /// Float32 without gradients takes the loops (`AttentionKernels.singleQuery`) where the float64 reference takes the
+    /// ops: the naive kernel over keys shared by the batch, over a cache's rows (a slice of a larger buffer, rows dense,
+    /// heads apart) and over heads split from a projection (a permuted view, copied); the sliding window with a
+    /// persistent prefix broadcast over the batch; a causal decoding step. To 1e-5 of the largest output.
+    @Test func loopsEqualTheReference() {
+        /// The loops on float32 inputs laid out as given against the ops on the same values in float64.
+        func check(_ label: String, _ attention: ([Tensor]) -> Tensor, _ inputs: [Tensor]) {
+            let expected = attention(inputs.map { $0.to(.float64) })
+            let got = withoutGradients { attention(inputs) }
+            let scale = expected.toArray().map(Swift.abs).max() ?? 1
+            #expect(got.dtype == .float32 && maxAbsDifference(got.to(.float64), expected) <= 1e-5 * scale, "\(label)")
+        }
+        let q = normal([2, 3, 1, 8], seed: 80, dtype: .float32)
+        let shared = [normal([1, 3, 11, 8], seed: 81, dtype: .float32), normal([1, 3, 11, 5], seed: 82, dtype: .float32)]
+        let cache = [normal([2, 3, 20, 8], seed: 83, dtype: .float32).slice(axis: 2, start: 0, end: 13),
+                     normal([2, 3, 20, 5], seed: 84, dtype: .float32).slice(axis: 2, start: 0, end: 13)]
+        let projected = [normal([2, 9, 3, 8], seed: 85, dtype: .float32).permute([0, 2, 1, 3]),
+                         normal([2, 9, 3, 5], seed: 86, dtype: .float32).permute([0, 2, 1, 3])]
+        #expect(!cache[0].isContiguous && !projected[0].isContiguous)
+        for (label, kv) in [("shared", shared), ("cache", cache), ("projected", projected)] {
+            check(label, { AttentionKernels.naive(q: $0[0], k: $0[1], v: $0[2], mask: nil, scale: 0.4) }, [q] + kv)
+        }
+        let prefix = [normal([1, 9, 3, 8], seed: 87, dtype: .float32).permute([0, 2, 1, 3]),
+                      normal([1, 9, 3, 5], seed: 88, dtype: .float32).permute([0, 2, 1, 3])]
+        check("sliding window with a prefix", {
+            AttentionKernels.slidingWindow(q: $0[0], k: $0[1], v: $0[2], window: 6, persistentKeys: $0[3], persistentValues: $0[4],
+                                           queryOffset: 12)
+        }, [q] + cache + prefix)
+        check("causal", { AttentionKernels.causal(q: $0[0], k: $0[1], v: $0[2]) }, [q] + cache)
+    }
+}

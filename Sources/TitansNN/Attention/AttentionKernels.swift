@@ -1,3 +1,5 @@
+import Foundation
+
 /// Softmax attention kernels composed from differentiable tensor ops (so gradients of any order flow through them).
 ///
 /// Conventions for every kernel:
@@ -162,6 +164,7 @@ public enum AttentionKernels {
     /// copied the whole window per token), and its share of the weights multiplies its values apart.
     static func attend(_ q: Tensor, _ k: Tensor, _ v: Tensor, mask: Tensor?, scale: Double,
                        prefix: (keys: Tensor, values: Tensor)? = nil) -> Tensor {
+        if mask == nil, let single = singleQuery(q, k, v, scale: scale, prefix: prefix) { return single }
         let scaled = q * scale
         var scores = scaled.matmul(k.transposed())
         if let mask {
@@ -172,6 +175,60 @@ public enum AttentionKernels {
         let weights = Tensor.concatenate([scaled.matmul(prefix.keys.transposed()), scores], axis: -1).softmax(axis: -1)
         return weights.slice(axis: -1, start: 0, end: np).matmul(prefix.values)
             + weights.slice(axis: -1, start: np, end: weights.shape[weights.rank - 1]).matmul(v)
+    }
+
+    /// ``attend(_:_:_:mask:scale:prefix:)`` for one query per batch row and head and no mask — decoding — in plain loops
+    /// over the keys and values where they lie (a cache's rows, a broadcast prefix), float32 on the CPU with no
+    /// gradients recorded: per row and head the scores (q·scale)·k_j, their softmax, and Σ_j p_j v_j, through
+    /// ``RowProducts``; a handful of tensor ops and per-head products become one loop. `nil` where it does not apply
+    /// (then the ops run): another dtype or device, gradients, more queries, or no keys.
+    static func singleQuery(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double, prefix: (keys: Tensor, values: Tensor)?) -> Tensor? {
+        guard q.shape[2] == 1, q.dtype == .float32, !GradMode.isEnabled, ComputeDevice.current == .cpu,
+              ([k, v] + (prefix.map { [$0.keys, $0.values] } ?? [])).allSatisfy({ $0.dtype == .float32 }) else { return nil }
+        /// `t` as it lies where its rows are dense (a cache's rows, a broadcast prefix), else copied (heads split from a
+        /// projection): the loops below step over batch and head by the strides.
+        func dense(_ t: Tensor) -> Tensor { t.strides[3] == 1 && (t.shape[2] <= 1 || t.strides[2] == t.shape[3]) ? t : t.contiguous() }
+        let parts = [dense(k), dense(v)] + (prefix.map { [dense($0.keys), dense($0.values)] } ?? [])
+        let lead = broadcastLead(Array(q.shape[0..<2]), Array(k.shape[0..<2]), "attention")
+        let (batch, heads, width, valueWidth) = (lead[0], lead[1], q.shape[3], v.shape[3])
+        let rows = parts.map { $0.shape[2] }, count = rows[0] + (prefix == nil ? 0 : rows[2])
+        guard count > 0 else { return nil }
+        let query = (q * scale).expand(to: lead + [1, width]).contiguous()
+        let out = Tensor.zeros(lead + [1, valueWidth])
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
+        defer { weights.deallocate() }
+        Tensor.withUnsafeFloatViewPointers(parts) { p in
+            Tensor.withUnsafeFloatPointers([query]) { z in
+                Tensor.withUnsafeMutableFloatPointers([out]) { o in
+                    for b in 0..<batch {
+                        for h in 0..<heads {
+                            /// Part `i`'s rows for this batch row and head (a dim of 1 broadcasts).
+                            func block(_ i: Int) -> UnsafePointer<Float> {
+                                let t = parts[i]
+                                return p[i] + (t.shape[0] == 1 ? 0 : b * t.strides[0]) + (t.shape[1] == 1 ? 0 : h * t.strides[1])
+                            }
+                            let row = b * heads + h, y = o[0] + row * valueWidth
+                            // Scores: the prefix's rows first, then the keys', as the concatenation orders them.
+                            let first = prefix == nil ? 0 : rows[2]
+                            if prefix != nil { RowProducts.rowDots(rows: rows[2], columns: width, block(2), z[0] + row * width, into: weights) }
+                            RowProducts.rowDots(rows: rows[0], columns: width, block(0), z[0] + row * width, into: weights + first)
+                            var largest = -Float.infinity
+                            for j in 0..<count { largest = Swift.max(largest, weights[j]) }
+                            var total: Float = 0
+                            for j in 0..<count {
+                                weights[j] = Foundation.exp(weights[j] - largest)
+                                total += weights[j]
+                            }
+                            for j in 0..<count { weights[j] /= total }
+                            if prefix != nil { RowProducts.weightedRows(rows: rows[2], columns: valueWidth, weights, block(3), into: y) }
+                            RowProducts.weightedRows(rows: rows[0], columns: valueWidth, weights + first, block(1), into: y,
+                                                     accumulate: prefix != nil)
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     static func defaultScale(_ q: Tensor) -> Double { 1 / Double(q.shape[q.rank - 1]).squareRoot() }

@@ -110,6 +110,16 @@ extension Tensor {
         return try withExtendedLifetime(tensors) { try body(tensors.map { $0.readPointer(Float.self) }) }
     }
 
+    /// Calls `body` with a pointer to the first element of each of `tensors`, float32 of any layout (views, broadcast
+    /// dims of stride 0), read only: the caller walks each by its `shape` and `strides` — for a kernel outside this
+    /// module that reads views in place (decoding's attention over its cached rows).
+    public static func withUnsafeFloatViewPointers<R>(_ tensors: [Tensor], _ body: ([UnsafePointer<Float>]) throws -> R) rethrows -> R {
+        for t in tensors {
+            precondition(t.dtype == .float32, "withUnsafeFloatViewPointers: needs float32 tensors, got \(t.dtype) \(t.shape)")
+        }
+        return try withExtendedLifetime(tensors) { try body(tensors.map { $0.readPointer(Float.self) }) }
+    }
+
     /// Calls `body` with a pointer to the first element of each of `tensors`, all contiguous float32, to write (each
     /// tensor's device copy, if any, is stale after).
     public static func withUnsafeMutableFloatPointers<R>(_ tensors: [Tensor], _ body: ([UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
