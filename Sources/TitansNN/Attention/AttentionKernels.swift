@@ -181,10 +181,11 @@ public enum AttentionKernels {
     /// over the keys and values where they lie (a cache's rows, a broadcast prefix), float32 on the CPU with no
     /// gradients recorded: per row and head the scores (q·scale)·k_j, their softmax, and Σ_j p_j v_j, through
     /// ``RowProducts``; a handful of tensor ops and per-head products become one loop. `nil` where it does not apply
-    /// (then the ops run): another dtype or device, gradients, more queries, or no keys.
+    /// (then the ops run): another rank, dtype or device, gradients, more queries, or no keys.
     static func singleQuery(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Double, prefix: (keys: Tensor, values: Tensor)?) -> Tensor? {
-        guard q.shape[2] == 1, q.dtype == .float32, !GradMode.isEnabled, ComputeDevice.current == .cpu,
-              ([k, v] + (prefix.map { [$0.keys, $0.values] } ?? [])).allSatisfy({ $0.dtype == .float32 }) else { return nil }
+        guard q.rank == 4, q.shape[2] == 1, q.dtype == .float32, !GradMode.isEnabled, ComputeDevice.current == .cpu,
+              ([k, v] + (prefix.map { [$0.keys, $0.values] } ?? [])).allSatisfy({ $0.rank == 4 && $0.dtype == .float32 })
+        else { return nil }
         /// `t` as it lies where its rows are dense (a cache's rows, a broadcast prefix), else copied (heads split from a
         /// projection): the loops below step over batch and head by the strides.
         func dense(_ t: Tensor) -> Tensor { t.strides[3] == 1 && (t.shape[2] <= 1 || t.strides[2] == t.shape[3]) ? t : t.contiguous() }
