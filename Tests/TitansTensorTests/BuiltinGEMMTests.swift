@@ -30,7 +30,7 @@ import Testing
                          T, UnsafeMutablePointer<T>, Int) -> Void
 
     /// The float32 kernels this CPU runs: the portable Swift one, and the AVX2/FMA one where the CPU has it.
-    static let sgemms: [GEMM<Float>] = ([.portable] + (BuiltinGEMM.fastest == .avx2FMA ? [.avx2FMA] : [])).map { kernel in
+    static let sgemms: [GEMM<Float>] = ([.portable] + (CPUKernel.fastest == .avx2FMA ? [.avx2FMA] : [])).map { kernel in
         { BuiltinGEMM.sgemm(transA: $0, transB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7,
                             b: $8, ldb: $9, beta: $10, c: $11, ldc: $12, kernel: kernel) }
     }

@@ -497,6 +497,12 @@ extension FusedScratch {
             let gain = l == widths.count  // the residual wrapper's gain, after the matrices
             let (rows, columns) = gain ? (1, widths[0].input) : widths[l]
             guard let deltas = gain ? parts.factorGains : parts.factorDeltas[l] else { continue }
+            /// Row i of the chunk's steps with token coefficients `coefficients` (−ρ times them) added to `into`:
+            /// row i of Σ_m c_m x_mᵀ δ_m is Σ_m (c_m x_m[i]) δ_m.
+            func addSteps(_ coefficients: UnsafePointer<Float>, row i: Int, into: UnsafeMutablePointer<Float>) {
+                for k in 0..<parts.factors { factorCoefficients[k] = -rho * coefficients[k] * (gain ? 1 : parts.factorInputs[l][k * rows + i]) }
+                RowProducts.weightedRows(rows: parts.factors, columns: columns, factorCoefficients, deltas, into: into, accumulate: true)
+            }
             for i in 0..<rows {
                 let (m, s, w, t) = (parts.weights[l] + i * columns, parts.surprise[l] + i * columns, weights[l] + i * columns,
                                     surprise[l] + i * columns)
@@ -506,11 +512,8 @@ extension FusedScratch {
                     let (ew, es) = (parts.earlierWeights[l] + i * columns, parts.earlierSurprise[l] + i * columns)
                     for j in 0..<columns { (w[j], t[j]) = (w[j] - rho * (beta * ew[j] + c * es[j]), t[j] - rho * a * es[j]) }
                 }
-                // The chunk's steps through their factors: row i of Σ_m w_m x_mᵀ δ_m is Σ_m (w_m x_m[i]) δ_m.
-                for (coefficients, into) in [(parts.weightRows[l], w), (surpriseRows[l], t)] {
-                    for k in 0..<parts.factors { factorCoefficients[k] = -rho * coefficients[k] * (gain ? 1 : parts.factorInputs[l][k * rows + i]) }
-                    RowProducts.weightedRows(rows: parts.factors, columns: columns, factorCoefficients, deltas, into: into, accumulate: true)
-                }
+                addSteps(parts.weightRows[l], row: i, into: w)
+                addSteps(surpriseRows[l], row: i, into: t)
             }
         }
     }

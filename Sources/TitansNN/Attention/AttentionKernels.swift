@@ -190,9 +190,10 @@ public enum AttentionKernels {
         /// projection): the loops below step over batch and head by the strides.
         func dense(_ t: Tensor) -> Tensor { t.strides[3] == 1 && (t.shape[2] <= 1 || t.strides[2] == t.shape[3]) ? t : t.contiguous() }
         let parts = [dense(k), dense(v)] + (prefix.map { [dense($0.keys), dense($0.values)] } ?? [])
+        let (keys, values, prefixKeys, prefixValues) = (0, 1, 2, 3)  // positions in `parts`
         let lead = broadcastLead(Array(q.shape[0..<2]), Array(k.shape[0..<2]), "attention")
         let (batch, heads, width, valueWidth) = (lead[0], lead[1], q.shape[3], v.shape[3])
-        let rows = parts.map { $0.shape[2] }, count = rows[0] + (prefix == nil ? 0 : rows[2])
+        let rows = parts.map { $0.shape[2] }, count = rows[keys] + (prefix == nil ? 0 : rows[prefixKeys])
         guard count > 0 else { return nil }
         let query = (q * scale).expand(to: lead + [1, width]).contiguous()
         let out = Tensor.zeros(lead + [1, valueWidth])
@@ -210,9 +211,11 @@ public enum AttentionKernels {
                             }
                             let row = b * heads + h, y = o[0] + row * valueWidth
                             // Scores: the prefix's rows first, then the keys', as the concatenation orders them.
-                            let first = prefix == nil ? 0 : rows[2]
-                            if prefix != nil { RowProducts.rowDots(rows: rows[2], columns: width, block(2), z[0] + row * width, into: weights) }
-                            RowProducts.rowDots(rows: rows[0], columns: width, block(0), z[0] + row * width, into: weights + first)
+                            let first = prefix == nil ? 0 : rows[prefixKeys]
+                            if prefix != nil {
+                                RowProducts.rowDots(rows: first, columns: width, block(prefixKeys), z[0] + row * width, into: weights)
+                            }
+                            RowProducts.rowDots(rows: rows[keys], columns: width, block(keys), z[0] + row * width, into: weights + first)
                             var largest = -Float.infinity
                             for j in 0..<count { largest = Swift.max(largest, weights[j]) }
                             var total: Float = 0
@@ -221,8 +224,10 @@ public enum AttentionKernels {
                                 total += weights[j]
                             }
                             for j in 0..<count { weights[j] /= total }
-                            if prefix != nil { RowProducts.weightedRows(rows: rows[2], columns: valueWidth, weights, block(3), into: y) }
-                            RowProducts.weightedRows(rows: rows[0], columns: valueWidth, weights + first, block(1), into: y,
+                            if prefix != nil {
+                                RowProducts.weightedRows(rows: first, columns: valueWidth, weights, block(prefixValues), into: y)
+                            }
+                            RowProducts.weightedRows(rows: rows[values], columns: valueWidth, weights + first, block(values), into: y,
                                                      accumulate: prefix != nil)
                         }
                     }

@@ -43,15 +43,10 @@ import Foundation
 /// op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B) is k×n (B is k×n with ldb,
 /// or n×k when transB), C is m×n with row stride ldc.
 enum BuiltinGEMM {
-    /// The kernels: the C one for AVX2 and FMA (float32, `CTitansKernels`), or the portable Swift one below.
-    typealias Kernel = CPUKernel
-    /// The fastest kernel this CPU runs, for float32 (float64 always takes the portable one).
-    static let fastest = CPUKernel.fastest
-
     static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                      threads: Int = Parallel.availableThreads, kernel: Kernel = fastest) {
+                      threads: Int = Parallel.availableThreads, kernel: CPUKernel = .fastest) {
         gemm(VecF.self, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: threads, kernel: kernel)
     }
@@ -150,7 +145,7 @@ enum BuiltinGEMM {
     static func gemm<V: Vector>(_: V.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                                 alpha: V.Scalar, a: UnsafePointer<V.Scalar>, lda: Int,
                                 b: UnsafePointer<V.Scalar>, ldb: Int, beta: V.Scalar,
-                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int, threads: Int, kernel: Kernel) {
+                                c: UnsafeMutablePointer<V.Scalar>, ldc: Int, threads: Int, kernel: CPUKernel) {
         precondition(m >= 0 && n >= 0 && k >= 0, "BuiltinGEMM: negative dimension")
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {

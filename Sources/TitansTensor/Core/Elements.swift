@@ -107,7 +107,7 @@ extension Tensor {
         for t in tensors {
             precondition(t.dtype == .float32 && t.isContiguous, "withUnsafeFloatPointers: needs contiguous float32 tensors, got \(t.dtype) \(t.shape)")
         }
-        return try withExtendedLifetime(tensors) { try body(tensors.map { $0.readPointer(Float.self) }) }
+        return try withUnsafeFloatViewPointers(tensors, body)
     }
 
     /// Calls `body` with a pointer to the first element of each of `tensors`, float32 of any layout (views, broadcast
