@@ -113,8 +113,9 @@ struct RecomputedBlocksTests {
     }
 
     /// The memory's chunks in groups recomputed inside each block's recomputation (groups of 2 chunks of 4 tokens,
-    /// 24 tokens: 3 groups): the same loss and, to float rounding of the summation order, the same gradients.
-    @Test(arguments: [ModelConfiguration.Architecture.mag, .mal, .lmm])
+    /// 24 tokens: 3 groups; MAC's in groups of one segment of 8, its persistent tokens projected again in each): the
+    /// same loss and, to float rounding of the summation order, the same gradients.
+    @Test(arguments: [ModelConfiguration.Architecture.mag, .mac, .mal, .lmm])
     func memoryChunkGroups(_ architecture: ModelConfiguration.Architecture) {
         Self.expectRecomputationMatches(architecture, length: 24, groupTokens: 8, tolerance: 1e-5)
     }

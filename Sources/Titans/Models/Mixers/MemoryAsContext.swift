@@ -87,6 +87,15 @@ public final class MemoryAsContextLayer: Module {
             let fresh = memory.initialState
             return MemoryAsContextState(memory: fresh, segmentMemory: fresh.cursor.memory)
         }()
+        var (outputs, start) = recomputedGroups(x, &state, persistent: persistent)
+        if start < x.shape[1] {
+            outputs.append(segments(start == 0 ? x : x.slice(axis: 1, start: start, end: x.shape[1]), &state, persistent: persistent))
+        }
+        return (outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 1), state)
+    }
+
+    /// `x` `[B, n, D]` a segment at a time, continuing from `state`.
+    func segments(_ x: Tensor, _ state: inout MemoryAsContextState, persistent: Tensor?) -> Tensor {
         var outputs: [Tensor] = []
         var start = 0
         while start < x.shape[1] {
@@ -95,7 +104,7 @@ public final class MemoryAsContextLayer: Module {
             outputs.append(segmentStep(x.slice(axis: 1, start: start, end: end), &state, persistent: persistent))
             start = end
         }
-        return (outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 1), state)
+        return outputs.count == 1 ? outputs[0] : Tensor.concatenate(outputs, axis: 1)
     }
 
     /// Tokens `x` `[B, n, D]` that continue the current segment (starting a new one when `state.position` is a boundary).
