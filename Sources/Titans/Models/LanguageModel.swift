@@ -30,12 +30,13 @@ public final class LanguageModel: Module {
     public let finalNorm: RMSNorm
     public let head: Linear
     /// Activation checkpointing: while gradients are recorded, each block of a new sequence keeps only its input for
-    /// the backward pass, which runs the block again (`Tensor.checkpointed`), its memory in groups of chunks that are
-    /// recomputed in turn. Training memory then grows with one block's activations but the memory's per-chunk states,
-    /// for about a third more compute (two thirds inside the memory). Off by default; `titans train --recompute`.
+    /// the backward pass, which runs the block again (`Tensor.checkpointed`), its memory in groups of chunks (MAC's in
+    /// groups of segments) that are recomputed in turn, their outputs kept from the forward pass (`CheckpointReplay`).
+    /// Training memory then grows with one block's activations but the memory's per-chunk states, for about a third
+    /// more compute. Off by default; `titans train --recompute`.
     public var recomputesBlocks = false
     /// With ``recomputesBlocks``: tokens per group of memory chunks recomputed inside a block's recomputation (whole
-    /// chunks; a sequence shorter than two groups is not grouped).
+    /// chunks, for MAC whole segments; a sequence shorter than two groups is not grouped).
     public var recomputedMemoryGroupTokens = 1024
 
     public init(_ configuration: ModelConfiguration, dtype: DType = .float32, generator: inout RandomGenerator) {
@@ -60,11 +61,12 @@ public final class LanguageModel: Module {
             }
             var next: (any MixerState)?
             let groupTokens = recomputedMemoryGroupTokens
+            let replay = CheckpointReplay()
             h = Tensor.checkpointed([h], parameters: block.parameters()) { x in
                 // Inside, the memory recomputes groups of its chunks too, so a block's recomputation keeps only each
-                // group's start state, not every chunk's.
+                // group's start state, not every chunk's; the groups' outputs are kept from the forward pass for it.
                 let (y, blockState) = MemoryUpdate.$recomputedGroupTokens.withValue(groupTokens) {
-                    block(x[0], state: nil)
+                    replay.run { block(x[0], state: nil) }
                 }
                 // The first run's state is returned; the backward pass's recorded one must not outlive it.
                 if next == nil { next = blockState }

@@ -9,8 +9,11 @@ extension Tensor {
     public static func checkpointed(_ inputs: [Tensor], parameters: [Tensor],
                                     _ body: @escaping ([Tensor]) -> [Tensor]) -> [Tensor] {
         let sources = inputs + parameters
-        guard GradMode.isEnabled, sources.contains(where: \.requiresGrad) else { return body(inputs) }
-        let outputs = withoutGradients { body(inputs) }
+        let replay = checkpointReplay  // inside an outer checkpoint's body: keep the outputs, or take the ones kept
+        guard GradMode.isEnabled else { return replay?.keep(inputs, body) ?? body(inputs) }
+        let kept = replay?.take(inputs)
+        guard sources.contains(where: \.requiresGrad) else { return kept ?? body(inputs) }
+        let outputs = kept ?? withoutGradients { body(inputs) }
         guard !outputs.isEmpty else { return [] }
         precondition(outputs.allSatisfy { $0.dtype == outputs[0].dtype }, "checkpointed: outputs of different dtypes")
         let shapes = outputs.map(\.shape)

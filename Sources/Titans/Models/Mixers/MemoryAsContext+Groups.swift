@@ -12,21 +12,25 @@ extension MemoryAsContextLayer {
               state.position % segment == 0, state.segment == nil, state.memory.cursor.isAtChunkBoundary,
               x.shape[1] >= 2 * groupTokens else { return ([], 0) }
         let parameters = self.parameters() + (persistent.map { [$0] } ?? [])
+        // After a group every convolution has kept its last inputs (the memory's three, then the retrieval's); known
+        // here, since with a replay log (`CheckpointReplay`) a group's body need not run before its outputs are read.
+        let kept = [memory.queryConvolution, memory.keyConvolution, memory.valueConvolution, memory.queryConvolution].map { $0 != nil }
         var (outputs, start) = ([Tensor](), 0)
         while x.shape[1] - start >= groupTokens {
             let boundary = SegmentBoundary(state)
-            var end: SegmentBoundary?  // the layout of the group's end, from its first run
             let results = Tensor.checkpointed([x.slice(axis: 1, start: start, end: start + groupTokens)] + boundary.tensors,
                                               parameters: parameters) { t in
                 // The persistent tokens' projection is made again inside, so their gradients pass through it.
                 var inner = boundary.replaced(by: t.dropFirst()).state(persistent: nil)
                 let y = self.segments(t[0], &inner, persistent: persistent)
                 let reached = SegmentBoundary(inner)
-                if end == nil { end = reached }
+                precondition(reached.histories.map { $0 != nil } == kept, "MemoryAsContext: a group kept other convolution inputs than expected")
                 return [y] + reached.tensors
             }
             outputs.append(results[0])
-            if let end { state = end.replaced(by: results.dropFirst()).state(persistent: state.persistent) }
+            var end = boundary.replaced(by: results.dropFirst(), histories: kept)
+            end.position += groupTokens
+            state = end.state(persistent: state.persistent)
             start += groupTokens
         }
         return (outputs, start)
@@ -50,13 +54,14 @@ private struct SegmentBoundary {
     /// The tensors in a fixed order: weights, surprise, the histories there are.
     var tensors: [Tensor] { memory.weights + memory.surprise + histories.compactMap { $0 } }
 
-    /// The same layout holding `tensors` (in ``tensors``' order) instead.
-    func replaced<C: Collection<Tensor>>(by tensors: C) -> SegmentBoundary {
+    /// The boundary holding `tensors` (in ``tensors``' order) instead, with the histories that are present here or,
+    /// given, where `histories` says.
+    func replaced<C: Collection<Tensor>>(by tensors: C, histories present: [Bool]? = nil) -> SegmentBoundary {
         var rest = Array(tensors)[...]
         func take(_ count: Int) -> [Tensor] { defer { rest = rest.dropFirst(count) }; return Array(rest.prefix(count)) }
         var replaced = self
         replaced.memory = MemoryState(weights: take(memory.weights.count), surprise: take(memory.surprise.count))
-        replaced.histories = histories.map { $0 == nil ? nil : take(1)[0] }
+        replaced.histories = (present ?? histories.map { $0 != nil }).map { $0 ? take(1)[0] : nil }
         return replaced
     }
 
