@@ -26,10 +26,13 @@ public final class CheckpointReplay: @unchecked Sendable {
         return Tensor.$checkpointReplay.withValue(self, operation: body)
     }
 
-    /// Keeps the outputs of the next checkpoint, computed by `body` with deeper checkpoints not kept.
+    /// Keeps the outputs of the next checkpoint, computed by `body` with deeper checkpoints not kept (in place of what
+    /// an earlier run kept there).
     func keep(_ inputs: [Tensor], _ body: ([Tensor]) -> [Tensor]) -> [Tensor] {
         let outputs = Tensor.$checkpointReplay.withValue(nil) { body(inputs) }
-        kept.append((inputs.map(\.shape), outputs))
+        let entry = (inputShapes: inputs.map(\.shape), outputs: outputs)
+        if next < kept.count { kept[next] = entry } else { kept.append(entry) }
+        next += 1
         return outputs
     }
 
