@@ -119,4 +119,10 @@ struct RecomputedBlocksTests {
     func memoryChunkGroups(_ architecture: ModelConfiguration.Architecture) {
         Self.expectRecomputationMatches(architecture, length: 24, groupTokens: 8, tolerance: 1e-5)
     }
+
+    /// MAC's groups followed by what is left of the sequence (four groups of 8, then half a segment run as without
+    /// groups).
+    @Test func macGroupsThenTheRest() {
+        Self.expectRecomputationMatches(.mac, length: 36, groupTokens: 8, tolerance: 1e-5)
+    }
 }
