@@ -151,11 +151,18 @@ public struct StepReport: Sendable {
 /// ```
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFinite(step: Int, what: String, value: Double)
+    /// The step's update was taken but the model's loss on the validation batches is not finite; the step is not
+    /// checkpointed.
+    case nonFiniteValidation(step: Int, value: Double)
     public var description: String {
         switch self {
         case let .nonFinite(step, what, value):
             return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. "
                 + "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
+        case let .nonFiniteValidation(step, value):
+            return "training stopped at step \(step): the validation loss became \(value) (the model's outputs on the "
+                + "validation data are not finite); this step was not checkpointed. Lower the learning rate or the gradient "
+                + "clip, then resume from the last checkpoint"
         }
     }
 }

@@ -96,7 +96,7 @@ public final class TrainingRun<Model: TrainableModel> {
     /// validating every `evaluationInterval` steps and at the end, and checkpointing every `checkpointInterval` steps
     /// and at the end. After each step `stopRequested` is asked whether to stop (an interrupted run): if so the step is
     /// checkpointed and the run returns ``Outcome/stopped``, to be continued by resuming from the checkpoint. A
-    /// non-finite loss stops the run (the error says so); the last checkpoint written stays as it was. In a group, a
+    /// non-finite loss, training or validation, stops the run (the error says so); the last checkpoint written stays as it was. In a group, a
     /// stop asked of any rank stops them all after the same step, and only the first rank writes.
     @discardableResult
     public func run(until stopStep: Int? = nil, stopRequested: () -> Bool = { false },
@@ -112,6 +112,7 @@ public final class TrainingRun<Model: TrainableModel> {
             let last = report.step == c.steps
             var validation: Double? = nil
             if report.step % c.evaluationInterval == 0 || last, let loss = trainer.validationLoss() {
+                guard loss.isFinite else { throw TrainingError.nonFiniteValidation(step: report.step, value: loss) }
                 validation = loss
                 try record(MetricsRecord(step: report.step, validationLoss: loss, bitsPerByte: trainer.source.bitsPerByte(ofLoss: loss)))
             }

@@ -171,6 +171,34 @@ struct TrainingRunTests {
         #expect(try run.metrics.read().map(\.step) == Array(1...6))
     }
 
+    /// A validation loss that is not finite stops the run with an error that says so (it used to stop it with a JSON
+    /// encoding error, writing NaN into the metrics); the last checkpoint and the metrics so far stay as they were.
+    @Test func nonFiniteValidationKeepsTheLastCheckpoint() throws {
+        final class PoisonedValidation: BatchSource {
+            let data: ByteDataset
+            init(_ data: ByteDataset) { self.data = data }
+            func trainingBatch(size: Int, length: Int, generator: inout RandomGenerator) -> TrainingBatch {
+                data.trainingBatch(size: size, length: length, generator: &generator)
+            }
+            func validationBatches(size: Int, length: Int, limit: Int) -> [TrainingBatch] {
+                data.validationBatches(size: size, length: length, limit: limit).map { batch in
+                    var poisoned = batch
+                    poisoned.lossWeights = [Double](repeating: .nan, count: batch.targets.count)
+                    return poisoned
+                }
+            }
+        }
+        let folder = Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try TrainingRun(trainer: try Self.trainer(source: PoisonedValidation(try TrainerTests.dataset())), folder: folder,
+                                  checkpointInterval: 3)
+        let error = #expect(throws: TrainingError.self) { try run.run() }
+        if case .nonFiniteValidation(let step, _)? = error { #expect(step == 5) } else { Issue.record("no validation error") }
+        #expect(try Checkpoint.load(from: run.checkpointURL).step == 3)
+        #expect(try run.metrics.read().map(\.step) == Array(1...5))
+        #expect(try run.metrics.read().allSatisfy { $0.validationLoss == nil })
+    }
+
     /// A line cut short (a crash mid-write) is skipped when reading the metrics back.
     @Test func metricsSkipABrokenLine() throws {
         let folder = Self.folder()
