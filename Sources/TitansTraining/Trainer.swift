@@ -155,14 +155,13 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// checkpointed.
     case nonFiniteValidation(step: Int, value: Double)
     public var description: String {
+        let advice = "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
         switch self {
         case let .nonFinite(step, what, value):
-            return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. "
-                + "Lower the learning rate or the gradient clip, then resume from the last checkpoint"
+            return "training stopped at step \(step): the \(what) became \(value); the parameters were not updated. " + advice
         case let .nonFiniteValidation(step, value):
             return "training stopped at step \(step): the validation loss became \(value) (the model's outputs on the "
-                + "validation data are not finite); this step was not checkpointed. Lower the learning rate or the gradient "
-                + "clip, then resume from the last checkpoint"
+                + "validation data are not finite); this step was not checkpointed. " + advice
         }
     }
 }

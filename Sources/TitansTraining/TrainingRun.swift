@@ -96,8 +96,8 @@ public final class TrainingRun<Model: TrainableModel> {
     /// validating every `evaluationInterval` steps and at the end, and checkpointing every `checkpointInterval` steps
     /// and at the end. After each step `stopRequested` is asked whether to stop (an interrupted run): if so the step is
     /// checkpointed and the run returns ``Outcome/stopped``, to be continued by resuming from the checkpoint. A
-    /// non-finite loss, training or validation, stops the run (the error says so); the last checkpoint written stays as it was. In a group, a
-    /// stop asked of any rank stops them all after the same step, and only the first rank writes.
+    /// non-finite loss, training or validation, stops the run (the error says so); the last checkpoint written stays as
+    /// it was. In a group, a stop asked of any rank stops them all after the same step, and only the first rank writes.
     @discardableResult
     public func run(until stopStep: Int? = nil, stopRequested: () -> Bool = { false },
                     onStep: (Event) -> Void = { _ in }) throws -> Outcome {

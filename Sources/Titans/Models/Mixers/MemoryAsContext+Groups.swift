@@ -9,7 +9,7 @@ extension MemoryAsContextLayer {
     /// recomputing, not at a segment's start, or given fewer than two groups' tokens.
     func recomputedGroups(_ x: Tensor, _ state: inout MemoryAsContextState, persistent: Tensor?) -> (outputs: [Tensor], end: Int) {
         guard let groupTokens = MemoryUpdate.recomputedGroupTokens.map({ max(segment, $0 / segment * segment) }),
-              state.position % segment == 0, state.segment == nil, state.memory.cursor.isAtChunkBoundary,
+              state.position % segment == 0, state.memory.cursor.isAtChunkBoundary,
               x.shape[1] >= 2 * groupTokens else { return ([], 0) }
         let parameters = self.parameters() + (persistent.map { [$0] } ?? [])
         // After a group every convolution has kept its last inputs (the memory's three, then the retrieval's); known
@@ -39,7 +39,7 @@ extension MemoryAsContextLayer {
 
 /// What a ``MemoryAsContextLayer`` carries across a segment boundary where its memory is at a chunk boundary: the
 /// memory's weights and surprise, the convolutions' last inputs (the memory's three, then the retrieval's) and the
-/// position. The segment's cache is empty there and the memory every segment reads is formed at its start.
+/// position. A segment's cache and the memory all its tokens read are made anew at its start (`segmentStep`).
 private struct SegmentBoundary {
     var memory: MemoryState
     var histories: [Tensor?]
