@@ -133,7 +133,7 @@ struct NeuralMemoryTests {
     }
 
     /// A fresh memory forgets about `initialForgetting` per token (the gate's bias); every depth has one default inner
-    /// learning rate and the chunk-bound step rule.
+    /// learning rate and the momentum-bound step rule.
     @Test func initialGates() {
         var rng = RandomGenerator(seed: 4)
         let config = NeuralMemoryConfiguration(width: 8, heads: 2, memoryDepth: 1, initialForgetting: 0.01, chunkSize: 2)
@@ -141,7 +141,7 @@ struct NeuralMemoryTests {
         let forgetting = memory.forgettingGate!(Tensor.zeros([1, 8], dtype: .float64)).sigmoid().toArray()
         #expect(forgetting.allSatisfy { Swift.abs($0 - 0.01) < 1e-12 }, "\(forgetting)")
         #expect(config.maxLearningRate == 0.1 && NeuralMemoryConfiguration(width: 8, memoryDepth: 4).maxLearningRate == 0.1)
-        #expect(config.stepRule == .chunkBounded(bound: 0.5))
+        #expect(config.stepRule == .momentumBounded(bound: 0.5))
         #expect(NeuralMemoryConfiguration(width: 8, memoryDepth: 3, maxLearningRate: 0.5).maxLearningRate == 0.5)
         for bad in [0.0, 1.0, -0.1] {
             #expect(NeuralMemoryConfiguration(width: 8, initialForgetting: bad).problem != nil)

@@ -81,6 +81,39 @@ struct StepRuleTests {
         }
     }
 
+    /// The default rule on a long stream like text's: 2,048 tokens in chunks of 16 whose keys share most of one
+    /// direction (similar contexts), unpredictable values, θ up to θ_max and η between 0.7 and 0.97, as the gates gave
+    /// after a few outer steps in the README's long-text runs. The chunk bound lets a chunk's map grow along the shared
+    /// direction once η passes about 0.6 (NeuralMemoryForms.md, "When a chunk's map grows"): a matrix memory's reads
+    /// reach 10⁴⁴ times the largest value, a depth-2 memory's 11 times (its SiLU layer holds them there). The
+    /// default's stay below the largest value (0.81 and 0.75 of it).
+    @Test(arguments: [1, 2])
+    func defaultRuleStaysFiniteOnALongStream(depth: Int) {
+        let (length, width) = (2_048, 8)
+        var generator = RandomGenerator(seed: 7)
+        let shared = Tensor.randomNormal([1, 1, 1, width], dtype: .float64, generator: &generator)
+        let noise = Tensor.randomNormal([1, 1, length, width], standardDeviation: 0.25, dtype: .float64, generator: &generator)
+        let keys = (shared.expand(to: [1, 1, length, width]) + noise).l2Normalized()
+        let values = Tensor.randomNormal([1, 1, length, width], dtype: .float64, generator: &generator)
+        let stream = MemoryStream(queries: keys, keys: keys, values: values,
+                                  learningRate: Tensor.randomUniform([1, 1, length], low: 0.05, high: 0.1, dtype: .float64, generator: &generator),
+                                  logMomentum: Tensor.randomUniform([1, 1, length], low: 0.7, high: 0.97, dtype: .float64, generator: &generator).log(),
+                                  logRetention: Tensor.full([1, 1, length], value: Foundation.log(1 - 0.002), dtype: .float64))
+        let shapes = depth == 1 ? [[width, width]] : [[width, 2 * width], [2 * width, width]]
+        let weights = shapes.map { Tensor.randomNormal([1, 1] + $0, standardDeviation: 1 / Double($0[0]).squareRoot(), dtype: .float64, generator: &generator) }
+        let state = MemoryState(weights: weights, surprise: weights.map { Tensor.zeros(like: $0) })
+        let mlp = MemoryMLP(depth: depth, activation: .silu)
+        func largestRead(_ rule: StepRule) -> Double {
+            let (reads, _) = MemoryUpdate.chunked(mlp, stream, MemoryCursor(start: state), chunkSize: 16, rule: rule)
+            return reads.toArray().map { $0.isFinite ? Swift.abs($0) : .infinity }.max() ?? .infinity
+        }
+        let largestValue = values.toArray().map(Swift.abs).max() ?? 0
+        let byDefault = largestRead(NeuralMemoryConfiguration.defaultStepRule)
+        #expect(byDefault < 2 * largestValue, "depth \(depth): reads reach \(byDefault) for values up to \(largestValue)")
+        let chunkBound = largestRead(.chunkBounded(bound: 0.5))
+        #expect(chunkBound > 10 * largestValue, "depth \(depth): the chunk bound's reads reach only \(chunkBound)")
+    }
+
     /// κ of a matrix memory is ‖k‖², whatever the error; κ of a deeper memory is Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖².
     @Test func curvatureOfAMatrixMemoryIsTheKeysSquaredNorm() {
         var rng = RandomGenerator(seed: 5)

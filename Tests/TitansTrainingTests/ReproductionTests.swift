@@ -102,6 +102,17 @@ struct ReproductionTests {
         }
     }
 
+    /// The studies keep the step rule the committed report was trained with, though the library's default changed;
+    /// the baselines keep their own rules, and the momentum-bounded rows still change theirs.
+    @Test func studiesKeepTheReportsStepRule() throws {
+        #expect(NeuralMemoryConfiguration.defaultStepRule != ReproductionScale.studiesStepRule)
+        for name in ["lmm", "mac", "mag", "mal", RecurrentBaseline.tttMLP.commandLineName, "lmm/depth-3", "lmm/no-momentum"] {
+            #expect(try #require(ReproductionScale.full.model(name)).memory.stepRule == .chunkBounded(bound: 0.5), "\(name)")
+        }
+        #expect(try #require(ReproductionScale.full.model(RecurrentBaseline.deltaNet.commandLineName)).memory.stepRule == .plain)
+        #expect(try #require(ReproductionScale.full.model("mac/momentum-bounded")).memory.stepRule == .momentumBounded(bound: 0.5))
+    }
+
     /// A cell on tasks trains and scores its model: one accuracy per task and tested length.
     @Test func aTaskCellTrainsAndScores() throws {
         var cell = try #require(ReproductionStudy.needles.cells(at: Self.tiny, corpus: nil).first)

@@ -21,7 +21,8 @@ struct SequenceClassifierTests {
     }
 
     /// A motif task: class "motif" holds GATTACA somewhere in 40 random nucleotides, class "random" does not; trained
-    /// briefly, the LMM classifier gets the held-out sequences right, where a guess gets half.
+    /// briefly, the LMM classifier gets the held-out sequences right, where a guess gets half. (300 steps: under the
+    /// momentum bound, the default step rule, 200 steps gave 52 of 60, where the chunk bound had given 55.)
     @Test func learnsAMotif() throws {
         var rng = RandomGenerator(seed: 2)
         func random(_ count: Int) -> [UInt8] { (0..<count).map { _ in Array("ACGT".utf8)[rng.uniformIndex(4)] } }
@@ -37,8 +38,8 @@ struct SequenceClassifierTests {
         var initial = RandomGenerator(seed: 4)
         let model = SequenceClassifier(ClassifierConfiguration(backbone: Self.backbone, classes: data.classes), generator: &initial)
         let trainer = Trainer(model: model, source: data,
-                              configuration: TrainingConfiguration(steps: 200, batchSize: 16, sequenceLength: 40, learningRate: 3e-3))
-        for _ in 0..<200 { _ = try trainer.trainStep() }
+                              configuration: TrainingConfiguration(steps: 300, batchSize: 16, sequenceLength: 40, learningRate: 3e-3))
+        for _ in 0..<300 { _ = try trainer.trainStep() }
         let score = ClassificationEvaluation.score(of: model, on: data.test, in: data)
         #expect(score.count == 60 && score.accuracy > 0.9, "\(score.correct) of \(score.count)")
     }

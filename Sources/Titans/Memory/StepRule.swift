@@ -6,8 +6,8 @@ import TitansNN
 ///
 /// ```swift
 /// var memory = NeuralMemoryConfiguration(width: 64, heads: 4)
-/// memory.stepRule = .chunkBounded(bound: 0.5)     // the default; .plain is the paper's
-/// let rule = StepRule("chunk-bounded:0.25")       // as the command line's --step-rule
+/// memory.stepRule = .momentumBounded(bound: 0.5)  // the default; .plain is the paper's
+/// let rule = StepRule("chunk-bounded:0.5")        // as the command line's --step-rule
 /// ```
 public enum StepRule: Codable, Equatable, Sendable {
     /// θ_t as the gate gives it: the paper's rule (a chunk's steps add up, so a chunk of b similar keys takes a step b
