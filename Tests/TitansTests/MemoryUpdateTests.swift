@@ -59,7 +59,7 @@ struct MemoryUpdateTests {
 
     /// Every step rule, with parameters that bind on these inputs.
     static let rules: [StepRule] = [.plain, .layerNormalized, .curvatureNormalized, .gradientClipped(maxNorm: 0.5), .chunkMean,
-                                    .chunkBounded(bound: 0.3), .momentumBounded(bound: 0.3)]
+                                    .chunkBounded(bound: 0.3), .momentumBounded(bound: 0.3), .carryBounded(bound: 0.3)]
 
     /// The chunked form from a chunk boundary, as (reads, memory).
     static func chunked(_ s: Setup, chunkSize: Int, rule: StepRule = .plain) -> (Tensor, MemoryState) {

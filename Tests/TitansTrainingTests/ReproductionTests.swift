@@ -109,7 +109,8 @@ struct ReproductionTests {
         for name in ["lmm", "mac", "mag", "mal", RecurrentBaseline.tttMLP.commandLineName, "lmm/depth-3", "lmm/no-momentum"] {
             #expect(try #require(ReproductionScale.full.model(name)).memory.stepRule == .chunkBounded(bound: 0.5), "\(name)")
         }
-        #expect(try #require(ReproductionScale.full.model(RecurrentBaseline.deltaNet.commandLineName)).memory.stepRule == .plain)
+        let deltaNet = try #require(ReproductionScale.full.model(RecurrentBaseline.deltaNet.commandLineName))
+        #expect(deltaNet.memory.stepRule == StepRule.plain)
         #expect(try #require(ReproductionScale.full.model("mac/momentum-bounded")).memory.stepRule == .momentumBounded(bound: 0.5))
     }
 

@@ -155,6 +155,14 @@ struct TokenGradients {
     /// With the residual wrapper, each token's gradient for the gain `[B, H, n, headWidth]`.
     var gain: Tensor?
 
+    /// Each token's ⟨u_m, S⟩ summed over the parameter tensors `[B, H, n]`, S one tensor per parameter tensor
+    /// (x_m S δ_m for a matrix: its gradient x_mᵀ δ_m never formed).
+    func products(with surprise: [Tensor]) -> Tensor {
+        var products = inputs.indices.map { (inputs[$0].matmul(surprise[$0]) * deltas[$0]).sum(axis: -1) }
+        if let gain { products.append((gain * surprise[inputs.count]).sum(axis: -1)) }
+        return products.dropFirst().reduce(products[0], +)
+    }
+
     /// Σ_m w_m u_m formed, for parameter tensor `l` (the matrices, then the gain), token weights `w` `[B, H, n]`.
     func combined(_ l: Int, _ w: Tensor) -> Tensor {
         let weights = w.unsqueeze(-1)

@@ -31,8 +31,10 @@ extension MemoryUpdate {
                                   chunkSize: Int) -> (Tensor, MemoryCursor) {
         let n = chunk.length, dtype = chunk.keys.dtype
         let factors = mlp.gradientFactors(cursor.gradientWeights, keys: chunk.keys, values: chunk.values)
+        let (base, prior) = (cursor.carried, cursor.steps)
         let sizes = rule.stepSizes(learningRate: chunk.learningRate, logMomentum: chunk.logMomentum,
-                                   parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
+                                   parameterCount: cursor.gradientWeights.count,
+                                   sizes: { factors.sizes.aligned(for: rule, surprise: base.surprise) { factors.gradients.products(with: base.surprise) } },
                                    carriedLoad: cursor.load, chunkSize: chunkSize)
         let retention = chunk.logRetention.map(segmentProducts)
             ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype).expand(to: Array(chunk.keys.shape.prefix(2)) + [n, n])
@@ -48,7 +50,6 @@ extension MemoryUpdate {
         let a = chunk.logMomentum.map { $0.cumulativeSum(axis: -1).exp() }
         let surpriseReach = a.map { retention.matmul($0.unsqueeze(-1)) }  // [B, H, n, 1]
         let rho = sizes.rowScale?.unsqueeze(-1)  // [B, H, n, 1]
-        let (base, prior) = (cursor.carried, cursor.steps)
 
         /// β_i (z W) + c_i (z S): token i's read through one layer of `state` carried forward without new steps; for the
         /// memory itself (`anchored`) with forgetting toward M₀, plus (1 − β_i) (z M₀).

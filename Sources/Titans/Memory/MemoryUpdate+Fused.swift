@@ -76,8 +76,9 @@ private struct FusedRecurrentStep {
     }
 
     init?(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, rule: StepRule) {
+        // The carry bound's alignment with the carried surprise is not in these loops: it takes the op path.
         guard token.length == 1, !GradMode.isEnabled, ComputeDevice.current == .cpu, token.keys.dtype == .float32,
-              token.keys.rank == 4 else { return nil }
+              token.keys.rank == 4, !rule.readsSurpriseAlignment else { return nil }
         (self.mlp, self.rule, self.cursor) = (mlp, rule, cursor)
         (batch, heads, width) = (token.keys.shape[0], token.keys.shape[1], token.keys.shape[3])
         widths = cursor.gradientWeights.prefix(mlp.matrixCount).map { (input: $0.shape[2], output: $0.shape[3]) }
@@ -283,10 +284,11 @@ private struct FusedStepSize {
         case .gradientClipped(let maxNorm):
             let c = Float(maxNorm)
             rates = [theta * (1 / Swift.max(sizes.squaredGradientNorm, c * c).squareRoot()) * c]
-        case .chunkBounded(let bound), .momentumBounded(let bound):
+        case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound):
             rates = [theta]
             var tokenLoad = theta * sizes.curvature
-            if case .momentumBounded = rule, let momentum {
+            // The momentum bound; the carry bound never comes here (its alignment is not in these loops).
+            if rule != .chunkBounded(bound: bound), let momentum {
                 tokenLoad /= Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
             }
             load = tokenLoad + carriedLoad

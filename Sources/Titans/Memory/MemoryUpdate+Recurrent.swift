@@ -14,8 +14,11 @@ extension MemoryUpdate {
         for t in 0..<stream.length {
             let token = stream.length == 1 ? stream : stream.slice(t..<(t + 1))
             let factors = mlp.gradientFactors(cursor.gradientWeights, keys: token.keys, values: token.values)
+            // The carried part's surprise: the chunk's start surprise times momentum's products (the same cosine).
+            let surprise = cursor.state.surprise
             let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
-                                       parameterCount: cursor.gradientWeights.count, sizes: { factors.sizes },
+                                       parameterCount: cursor.gradientWeights.count,
+                                       sizes: { factors.sizes.aligned(for: rule, surprise: surprise) { factors.gradients.products(with: surprise) } },
                                        carriedLoad: cursor.load, chunkSize: chunkSize)
             fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize, anchor: mlp.anchor)
             reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t

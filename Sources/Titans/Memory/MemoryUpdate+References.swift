@@ -20,7 +20,8 @@ extension MemoryUpdate {
                 let at = atRetained ? kept : state.weights
                 let gradient = autodiffGradient(mlp, at, token)
                 let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
-                                           parameterCount: gradient.count, sizes: { gradientSizes(mlp, at, gradient, token) },
+                                           parameterCount: gradient.count,
+                                           sizes: { gradientSizes(mlp, at, gradient, token, rule: rule, surprise: state.surprise) },
                                            carriedLoad: nil, chunkSize: 1)
                 for l in state.weights.indices {
                     var theta = sizes.perParameter[l]
@@ -47,8 +48,12 @@ extension MemoryUpdate {
                 let token = stream.slice(t..<(t + 1))
                 let weights = cursor.gradientWeights
                 let gradient = autodiffGradient(mlp, weights, token)
+                // Part-way through a bounded chunk the state carries no step of it: the chunk's start surprise times
+                // momentum's products, the same cosine.
+                let surprise = cursor.state.surprise
                 let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
-                                           parameterCount: gradient.count, sizes: { gradientSizes(mlp, weights, gradient, token) },
+                                           parameterCount: gradient.count,
+                                           sizes: { gradientSizes(mlp, weights, gradient, token, rule: rule, surprise: surprise) },
                                            carriedLoad: cursor.load, chunkSize: chunkSize)
                 step(&cursor, mlp, gradient: gradient, sizes: sizes, token: token, chunkSize: chunkSize)
                 reads.append(mlp(cursor.memory.weights, token.queries))
@@ -71,8 +76,10 @@ extension MemoryUpdate {
 
     /// The sizes the step rules read, from the token's autodiff gradient and the forward pass at `weights`.
     /// The read's gradient g is the engine's too, and the objective's curvature max(1, ½ gᵀHg / ‖g‖²) comes from the
-    /// engine's Hessian–vector product Hg, so the closed forms of ``InnerLoss`` are checked against both.
-    private static func gradientSizes(_ mlp: MemoryMLP, _ weights: [Tensor], _ gradient: [Tensor], _ token: MemoryStream) -> GradientSizes {
+    /// engine's Hessian–vector product Hg, so the closed forms of ``InnerLoss`` are checked against both. The alignment
+    /// with `surprise` (for the rules that read it) from the formed gradients.
+    private static func gradientSizes(_ mlp: MemoryMLP, _ weights: [Tensor], _ gradient: [Tensor], _ token: MemoryStream,
+                                      rule: StepRule, surprise: [Tensor]) -> GradientSizes {
         let read = mlp(weights, token.keys)
         let g = Tensor.gradients(of: mlp.loss.value(read, token.values), withRespectTo: [read], createGraph: true)[0]
         let hessianTimesG = Tensor.gradients(of: (g * g.detach()).sum(), withRespectTo: [read], createGraph: true)[0]
@@ -81,6 +88,10 @@ extension MemoryUpdate {
         return GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
                              parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
                              output: squaredNorm, objectiveCurvature: factor)
+            .aligned(for: rule, surprise: surprise) {
+                let products = gradient.indices.map { (gradient[$0] * surprise[$0]).sum(axes: [-2, -1]).unsqueeze(-1) }
+                return products.dropFirst().reduce(products[0], +)
+            }
     }
 
     /// Runs `body` with recording on and `state`'s tensors in the graph, so the engine can take inner gradients.

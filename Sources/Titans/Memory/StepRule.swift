@@ -35,12 +35,18 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// memory without limit (NeuralMemoryForms.md, "Bounding what momentum carries"). Without momentum it is
     /// ``chunkBounded(bound:)``. Not the paper's rule.
     case momentumBounded(bound: Double)
+    /// Between the two: token m's repeats are counted as far as its step continues the surprise carried into its chunk,
+    /// ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m (1 + c_m η_m / (1 − η_m))), c_m = |cos(u_m, S_p)| the alignment of its
+    /// gradient with that surprise. A run of the same key soon carries its own direction (c → 1, the momentum bound); a
+    /// new fact does not (c ≈ 0, the chunk bound), so momentum still carries it (NeuralMemoryForms.md, "Bounding only
+    /// the carry that repeats"). Not the paper's rule.
+    case carryBounded(bound: Double)
 
     /// Why this rule cannot be used, or `nil`.
     public var problem: String? {
         switch self {
         case .gradientClipped(let maxNorm): return maxNorm > 0 ? nil : "the gradient clip of the step rule must be positive"
-        case .chunkBounded(let bound), .momentumBounded(let bound):
+        case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound):
             return bound > 0 ? nil : "the bound of the step rule must be positive"
         default: return nil
         }
@@ -49,9 +55,15 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// The bound on a chunk's load of the rules that scale rows (ρ), or `nil`.
     var chunkBound: Double? {
         switch self {
-        case .chunkBounded(let bound), .momentumBounded(let bound): return bound
+        case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound): return bound
         default: return nil
         }
+    }
+
+    /// Whether the rule reads each token's alignment with the carried surprise (``GradientSizes/surpriseAlignment``).
+    var readsSurpriseAlignment: Bool {
+        if case .carryBounded = self { return true }
+        return false
     }
 }
 
@@ -66,6 +78,9 @@ struct GradientSizes {
     /// How much more sharply the objective curves than the squared error (``InnerLoss/curvatureFactor(_:_:outputGradient:)``);
     /// `nil` for 1.
     var objectiveCurvature: Tensor? = nil
+    /// |cos| between each token's gradient and the surprise carried into its chunk, in [0, 1]; filled only for the
+    /// rules that read it (``StepRule/carryBounded(bound:)``).
+    var surpriseAlignment: Tensor? = nil
 
     /// κ: the loss's curvature along the token's own error (Gauss–Newton): Σ_l ‖∇_l ℓ‖² / ‖∂ℓ/∂M(k)‖², times the
     /// objective's factor; 0 for a token whose error is 0 (its gradient is 0 too).
@@ -76,6 +91,19 @@ struct GradientSizes {
 
     /// ‖∇ℓ‖², all parameter tensors together.
     var squaredGradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +) }
+
+    /// These sizes with ``surpriseAlignment`` filled when `rule` reads it: `products` ⟨u_m, S⟩ summed over the parameter
+    /// tensors `[B, H, n]`, by the form's own route, against `surprise`, the surprise carried into the chunk (the
+    /// cursor's, which momentum and retention alone have carried since: a positive multiple, the same cosine).
+    func aligned(for rule: StepRule, surprise: [Tensor], products: () -> Tensor) -> GradientSizes {
+        guard rule.readsSurpriseAlignment else { return self }
+        var sizes = self
+        let norms = surprise.map { $0.squared().sum(axes: [-2, -1]) }
+        let surpriseNorm = norms.dropFirst().reduce(norms[0], +).unsqueeze(-1)  // [B or 1, H, 1]
+        // |⟨u, S⟩| / √(‖u‖² ‖S‖² + ε): 0 where nothing is carried, and no square root of 0 in the derivatives.
+        sizes.surpriseAlignment = (products().abs() / (squaredGradientNorm * surpriseNorm + Self.epsilon).sqrt()).minimum(1)
+        return sizes
+    }
 
     /// Keeps quotients finite, and their derivatives too, where a token's error or input is 0. Large enough that its
     /// square and their reciprocals stay inside float32: with 1e-20 the backward met 0 × ∞ and the outer gradient of a
@@ -116,11 +144,17 @@ extension StepRule {
         case .gradientClipped(let maxNorm):
             // min(1, c / ‖∇ℓ‖) as c / √max(‖∇ℓ‖², c²): no square root at 0, whose derivative is infinite.
             return StepSizes(perParameter: shared(theta * sizes().squaredGradientNorm.maximum(maxNorm * maxNorm).rsqrt() * maxNorm))
-        case .chunkBounded(let bound), .momentumBounded(let bound):
-            var tokenLoads = theta * sizes().curvature
-            if case .momentumBounded = self, let logMomentum {
-                // θκ / (1 − η): the step and every repeat of it momentum adds, Σ_k η^k = 1 / (1 − η).
-                tokenLoads = tokenLoads / (1 - logMomentum.exp()).maximum(Self.smallestMomentumGap)
+        case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound):
+            let measured = sizes()
+            var tokenLoads = theta * measured.curvature
+            func gap(_ momentum: Tensor) -> Tensor { (1 - momentum).maximum(Self.smallestMomentumGap) }
+            switch (self, logMomentum?.exp()) {
+            case (.momentumBounded, let momentum?):  // θκ / (1 − η): the step and every repeat momentum adds, Σ_k η^k = 1 / (1 − η)
+                tokenLoads = tokenLoads / gap(momentum)
+            case (.carryBounded, let momentum?):  // θκ (1 + c η / (1 − η)): the repeats, as far as the step continues the carry
+                let alignment = measured.surpriseAlignment ?? Tensor.ones(like: momentum)
+                tokenLoads = tokenLoads * (1 + alignment * momentum / gap(momentum))
+            default: break
             }
             var load = tokenLoads.cumulativeSum(axis: -1)
             if let carriedLoad { load = load + carriedLoad.unsqueeze(-1) }
@@ -138,7 +172,7 @@ extension StepRule {
 extension StepRule: CustomStringConvertible {
     /// The rules by name, as `description` writes them and ``init(_:)`` reads them (`clipped:1`, `chunk-bounded:0.5`).
     public static let names = ["plain", "layer-normalized", "curvature-normalized", "clipped:MAXNORM", "chunk-mean", "chunk-bounded:BOUND",
-                               "momentum-bounded:BOUND"]
+                               "momentum-bounded:BOUND", "carry-bounded:BOUND"]
 
     public var description: String {
         switch self {
@@ -149,6 +183,7 @@ extension StepRule: CustomStringConvertible {
         case .chunkMean: return "chunk-mean"
         case .chunkBounded(let bound): return "chunk-bounded:\(bound)"
         case .momentumBounded(let bound): return "momentum-bounded:\(bound)"
+        case .carryBounded(let bound): return "carry-bounded:\(bound)"
         }
     }
 
@@ -165,6 +200,7 @@ extension StepRule: CustomStringConvertible {
         case ("chunk-mean", nil): self = .chunkMean
         case ("chunk-bounded", let bound?): self = .chunkBounded(bound: bound)
         case ("momentum-bounded", let bound?): self = .momentumBounded(bound: bound)
+        case ("carry-bounded", let bound?): self = .carryBounded(bound: bound)
         default: return nil
         }
     }

@@ -110,6 +110,7 @@ public struct ReproductionScale: Encodable, Sendable, Equatable {
     public static let variants: [String: @Sendable (inout ModelConfiguration) -> Void] = [
         "forget-toward-initial": { $0.memory.forgetsTowardInitial = true },
         "momentum-bounded": { $0.memory.stepRule = .momentumBounded(bound: 0.5) },
+        "carry-bounded": { $0.memory.stepRule = .carryBounded(bound: 0.5) },
     ]
 
     /// The model named as on the command line (an architecture or a recurrent baseline), or an architecture with a part

@@ -137,12 +137,13 @@ public struct ReproductionStudy: Sendable {
             + "The last rows are not the paper's: the Titans variants forgetting toward their learned initial memory M₀ instead of "
             + "toward zero (`--forget-toward-initial`, README \"Forgetting toward M₀\"); the column of bits per byte at 16× "
             + "the training length shows what it is for; and the Titans variants whose chunk bound counts what momentum carries "
-            + "(`--step-rule momentum-bounded:0.5`, README \"Bounding what momentum carries\").",
+            + "(`--step-rule momentum-bounded:0.5`, README \"Bounding what momentum carries\"), or counts it only as far as a "
+            + "step continues the carried surprise (`--step-rule carry-bounded:0.5`, README \"Bounding only the carry that repeats\").",
         kind: .ablations,
         models: ["lmm", "lmm/linear-memory", "lmm/no-momentum", "lmm/no-forgetting", "lmm/no-convolution", "lmm/no-persistent",
                  "mac", "mag", "mal", "lmm/forget-toward-initial", "mac/forget-toward-initial", "mag/forget-toward-initial",
                  "mal/forget-toward-initial", "lmm/momentum-bounded", "mac/momentum-bounded", "mag/momentum-bounded",
-                 "mal/momentum-bounded"],
+                 "mal/momentum-bounded", "lmm/carry-bounded", "mac/carry-bounded", "mag/carry-bounded", "mal/carry-bounded"],
         quickModels: ["lmm", "lmm/no-momentum"], headline: false,
         paperTable: """
             | model | language modelling ppl | reasoning acc | long context acc |
@@ -358,7 +359,9 @@ public struct ReproductionStudy: Sendable {
             "mac/forget-toward-initial": "MAC forgetting toward M₀ (ours)", "mag/forget-toward-initial": "MAG forgetting toward M₀ (ours)",
             "mal/forget-toward-initial": "MAL forgetting toward M₀ (ours)", "lmm/momentum-bounded": "LMM, momentum bounded (ours)",
             "mac/momentum-bounded": "MAC, momentum bounded (ours)", "mag/momentum-bounded": "MAG, momentum bounded (ours)",
-            "mal/momentum-bounded": "MAL, momentum bounded (ours)", "linear": "DLinear", "transformer": "Transformer++",
+            "mal/momentum-bounded": "MAL, momentum bounded (ours)", "lmm/carry-bounded": "LMM, carry bounded (ours)",
+            "mac/carry-bounded": "MAC, carry bounded (ours)", "mag/carry-bounded": "MAG, carry bounded (ours)",
+            "mal/carry-bounded": "MAL, carry bounded (ours)", "linear": "DLinear", "transformer": "Transformer++",
             "delta-net": "DeltaNet", "gated-delta-net": "Gated DeltaNet", "ttt-mlp": "TTT-MLP",
         ][name] ?? name.replacingOccurrences(of: "-", with: " ")
     }
