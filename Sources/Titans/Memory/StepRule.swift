@@ -148,10 +148,11 @@ extension StepRule {
             let measured = sizes()
             var tokenLoads = theta * measured.curvature
             func gap(_ momentum: Tensor) -> Tensor { (1 - momentum).maximum(Self.smallestMomentumGap) }
-            switch (self, logMomentum?.exp()) {
-            case (.momentumBounded, let momentum?):  // θκ / (1 − η): the step and every repeat momentum adds, Σ_k η^k = 1 / (1 − η)
-                tokenLoads = tokenLoads / gap(momentum)
-            case (.carryBounded, let momentum?):  // θκ (1 + c η / (1 − η)): the repeats, as far as the step continues the carry
+            switch (self, logMomentum) {
+            case (.momentumBounded, let logMomentum?):  // θκ / (1 − η): the step and every repeat momentum adds, Σ_k η^k = 1 / (1 − η)
+                tokenLoads = tokenLoads / gap(logMomentum.exp())
+            case (.carryBounded, let logMomentum?):  // θκ (1 + c η / (1 − η)): the repeats, as far as the step continues the carry
+                let momentum = logMomentum.exp()
                 let alignment = measured.surpriseAlignment ?? Tensor.ones(like: momentum)
                 tokenLoads = tokenLoads * (1 + alignment * momentum / gap(momentum))
             default: break
