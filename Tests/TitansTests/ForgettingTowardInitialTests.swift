@@ -53,7 +53,7 @@ struct ForgettingTowardInitialTests {
 
     /// The fused one-token step (float32) equals the op path (float64) with an anchor, from a chunk boundary and from
     /// part-way through a chunk the chunked form left; also with the residual wrapper, whose gain forgets toward its own M₀.
-    @Test(arguments: [StepRule.plain, .chunkBounded(bound: 0.3)])
+    @Test(arguments: [StepRule.plain, .chunkBounded(bound: 0.3), .carryBounded(bound: 0.3)])
     func fusedStepEqualsTheOpPath(rule: StepRule) {
         for (setting, residualNorm) in Self.settings.map({ ($0, false) }) + [((depth: 2, momentum: true, shortcut: true), true)] {
             let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut,

@@ -76,9 +76,8 @@ private struct FusedRecurrentStep {
     }
 
     init?(_ mlp: MemoryMLP, _ token: MemoryStream, _ cursor: MemoryCursor, rule: StepRule) {
-        // The carry bound's alignment with the carried surprise is not in these loops: it takes the op path.
         guard token.length == 1, !GradMode.isEnabled, ComputeDevice.current == .cpu, token.keys.dtype == .float32,
-              token.keys.rank == 4, !rule.readsSurpriseAlignment else { return nil }
+              token.keys.rank == 4 else { return nil }
         (self.mlp, self.rule, self.cursor) = (mlp, rule, cursor)
         (batch, heads, width) = (token.keys.shape[0], token.keys.shape[1], token.keys.shape[3])
         widths = cursor.gradientWeights.prefix(mlp.matrixCount).map { (input: $0.shape[2], output: $0.shape[3]) }
@@ -191,7 +190,10 @@ private struct FusedRecurrentStep {
                     let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
                                                  chunkStart: slots.chunkStart.map(matrix))
                     let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
-                    let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes,
+                    // The carry bound's |cos| with the surprise carried into the chunk (the cursor's, as the op path reads it).
+                    let alignment = rule.readsSurpriseAlignment
+                        ? scratch.surpriseAlignment(surprise: slots.surprise.map(matrix), squaredGradientNorm: sizes.squaredGradientNorm) : 1
+                    let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes, alignment: alignment,
                                              carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, parameters: parameters,
                                              chunkSize: chunkSize)
                     (oRowScale[pair], oLoad[pair]) = (step.rowScale, step.load)
@@ -266,14 +268,14 @@ private func matrixOffset(_ shape: [Int], pair: Int, heads: Int) -> Int {
 
 /// One token's step sizes for one sequence and head (``StepRule/stepSizes(learningRate:logMomentum:parameterCount:sizes:carriedLoad:chunkSize:)``
 /// for n = 1, in scalars): θ per coefficient row, ρ (1 without a chunk bound) and the chunk's load after the token;
-/// `momentum` η, `nil` without momentum.
+/// `momentum` η, `nil` without momentum; `alignment` the carry bound's c (``GradientSizes/surpriseAlignment``).
 private struct FusedStepSize {
     var rates: [Float]
     var rowScale: Float = 1
     var load: Float = 0
 
-    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, carriedLoad: Float, parameters: Int,
-         chunkSize: Int) {
+    init(rule: StepRule, theta: Float, momentum: Float?, sizes: FusedGradientSizes, alignment: Float, carriedLoad: Float,
+         parameters: Int, chunkSize: Int) {
         let epsilon = Float(GradientSizes.epsilon)
         switch rule {
         case .plain: rates = [theta]
@@ -287,9 +289,13 @@ private struct FusedStepSize {
         case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound):
             rates = [theta]
             var tokenLoad = theta * sizes.curvature
-            // The momentum bound; the carry bound never comes here (its alignment is not in these loops).
-            if rule != .chunkBounded(bound: bound), let momentum {
-                tokenLoad /= Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
+            if let momentum {
+                let gap = Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
+                switch rule {
+                case .momentumBounded: tokenLoad /= gap  // θκ / (1 − η)
+                case .carryBounded: tokenLoad *= 1 + alignment * momentum / gap  // θκ (1 + c η / (1 − η))
+                default: break
+                }
             }
             load = tokenLoad + carriedLoad
             rowScale = Float(bound) / Swift.max(load, Float(bound))
@@ -423,6 +429,24 @@ private struct FusedScratch {
         let gradientNorm = parameterNorms.dropFirst().reduce(parameterNorms[0], +)
         return FusedGradientSizes(inputs: inputNorms, squaredGradientNorm: gradientNorm,
                                   curvature: gradientNorm / (RowProducts.dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
+    }
+
+    /// |⟨u, S⟩| / √(‖u‖² ‖S‖² + ε), at most 1 (``GradientSizes/aligned(for:surprise:products:)``): the cosine of the
+    /// token's gradient u, factored in ``layerInputs``, ``deltas`` and ``gainGradient`` by ``gradient(_:key:value:chunkStart:)``,
+    /// with `surprise` S (per parameter tensor), ‖u‖² its `squaredGradientNorm`; ⟨x_l δ_lᵀ, S_l⟩ = x_l · (S_l δ_l).
+    func surpriseAlignment(surprise: [UnsafePointer<Float>], squaredGradientNorm: Float) -> Float {
+        var (product, surpriseNorm): (Float, Float) = (0, 0)
+        for (l, (input, output)) in widths.enumerated() {
+            RowProducts.rowDots(rows: input, columns: output, surprise[l], deltas[l], into: steps)
+            product += RowProducts.dot(layerInputs[l], steps, input)
+            surpriseNorm += RowProducts.dot(surprise[l], surprise[l], input * output)
+        }
+        if let gain = surprise[widths.count...].first {  // the residual wrapper's gain: its gradient itself
+            let width = widths[0].input
+            product += RowProducts.dot(gainGradient, gain, width)
+            surpriseNorm += RowProducts.dot(gain, gain, width)
+        }
+        return Swift.min(Swift.abs(product) / (squaredGradientNorm * surpriseNorm + Float(GradientSizes.epsilon)).squareRoot(), 1)
     }
 
     /// The query read from the memory after the token's step, never formed (``MemoryUpdate`` `read`): through each
