@@ -103,7 +103,7 @@ struct ReproductionTests {
     }
 
     /// The studies keep the step rule the committed report was trained with, though the library's default changed;
-    /// the baselines keep their own rules, and the momentum-bounded rows still change theirs.
+    /// the baselines keep their own rules, and the momentum- and carry-bounded rows still change theirs.
     @Test func studiesKeepTheReportsStepRule() throws {
         #expect(NeuralMemoryConfiguration.defaultStepRule != ReproductionScale.studiesStepRule)
         for name in ["lmm", "mac", "mag", "mal", RecurrentBaseline.tttMLP.commandLineName, "lmm/depth-3", "lmm/no-momentum"] {
@@ -112,6 +112,7 @@ struct ReproductionTests {
         let deltaNet = try #require(ReproductionScale.full.model(RecurrentBaseline.deltaNet.commandLineName))
         #expect(deltaNet.memory.stepRule == StepRule.plain)
         #expect(try #require(ReproductionScale.full.model("mac/momentum-bounded")).memory.stepRule == .momentumBounded(bound: 0.5))
+        #expect(try #require(ReproductionScale.full.model("mac/carry-bounded")).memory.stepRule == .carryBounded(bound: 0.5))
     }
 
     /// A cell on tasks trains and scores its model: one accuracy per task and tested length.

@@ -431,7 +431,7 @@ private struct FusedScratch {
                                   curvature: gradientNorm / (RowProducts.dot(error, error, width) + Float(GradientSizes.epsilon)) * curvatureFactor)
     }
 
-    /// |⟨u, S⟩| / √(‖u‖² ‖S‖² + ε), at most 1 (``GradientSizes/aligned(for:surprise:products:)``): the cosine of the
+    /// |⟨u, S⟩| / √max(‖u‖² ‖S‖², ε), at most 1 (``GradientSizes/aligned(for:surprise:products:)``): the cosine of the
     /// token's gradient u, factored in ``layerInputs``, ``deltas`` and ``gainGradient`` by ``gradient(_:key:value:chunkStart:)``,
     /// with `surprise` S (per parameter tensor), ‖u‖² its `squaredGradientNorm`; ⟨x_l δ_lᵀ, S_l⟩ = x_l · (S_l δ_l).
     func surpriseAlignment(surprise: [UnsafePointer<Float>], squaredGradientNorm: Float) -> Float {
@@ -446,7 +446,7 @@ private struct FusedScratch {
             product += RowProducts.dot(gainGradient, gain, width)
             surpriseNorm += RowProducts.dot(gain, gain, width)
         }
-        return Swift.min(Swift.abs(product) / (squaredGradientNorm * surpriseNorm + Float(GradientSizes.epsilon)).squareRoot(), 1)
+        return Swift.min(Swift.abs(product) / Swift.max(squaredGradientNorm * surpriseNorm, Float(GradientSizes.epsilon)).squareRoot(), 1)
     }
 
     /// The query read from the memory after the token's step, never formed (``MemoryUpdate`` `read`): through each

@@ -100,8 +100,10 @@ struct GradientSizes {
         var sizes = self
         let norms = surprise.map { $0.squared().sum(axes: [-2, -1]) }
         let surpriseNorm = norms.dropFirst().reduce(norms[0], +).unsqueeze(-1)  // [B or 1, H, 1]
-        // |⟨u, S⟩| / √(‖u‖² ‖S‖² + ε): 0 where nothing is carried, and no square root of 0 in the derivatives.
-        sizes.surpriseAlignment = (products().abs() / (squaredGradientNorm * surpriseNorm + Self.epsilon).sqrt()).minimum(1)
+        // |⟨u, S⟩| / √max(‖u‖² ‖S‖², ε): 0 where nothing is carried, and no square root of 0 in the derivatives. The
+        // guard is a floor, not a sum, so the cosine does not depend on which positive multiple of S a form carries
+        // (a chunk continued across calls carries S_p times momentum's products; its first call, S_p).
+        sizes.surpriseAlignment = (products().abs() / (squaredGradientNorm * surpriseNorm).maximum(Self.epsilon).sqrt()).minimum(1)
         return sizes
     }
 
