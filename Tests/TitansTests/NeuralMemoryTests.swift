@@ -30,11 +30,35 @@ struct NeuralMemoryTests {
         #expect(result.passed, "\(result)")
     }
 
-    /// Finite differences in float64 of the outer gradients of `memory` on six tokens.
+    /// Finite differences in float64 of the outer gradients of `memory` on six tokens. The carry bound reads the
+    /// carried surprise as a constant (out of the outer gradient): it is held at its values while each parameter is
+    /// perturbed (``GradientSizes/heldSurprise``); the other rules never read it.
     static func expectOuterGradients(_ memory: NeuralMemory, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let x = input(time: 6)
-        let result = GradientCheck.first(parameters: memory.parameters()) { memory(x).0 }
+        let result = outerGradientCheck(memory, holdingSurprise: true)
         #expect(result.passed, "\(label): \(result)", sourceLocation: sourceLocation)
+    }
+
+    /// The finite-difference check of `memory`'s outer gradients on six tokens, the carried surprise the carry bound
+    /// reads held at its values or not.
+    static func outerGradientCheck(_ memory: NeuralMemory, holdingSurprise: Bool) -> GradientCheck.Result {
+        let x = input(time: 6)
+        guard holdingSurprise else { return GradientCheck.first(parameters: memory.parameters()) { memory(x).0 } }
+        let held = HeldSurprise()
+        return GradientSizes.$heldSurprise.withValue(held) {
+            _ = memory(x)  // records what every chunk reads
+            return GradientCheck.first(parameters: memory.parameters()) {
+                held.rewind()
+                return memory(x).0
+            }
+        }
+    }
+
+    /// The carry bound's outer gradient leaves out the carried surprise's path into the alignment: with it left to
+    /// vary, the differences and the gradient part (so the surprise is indeed held out, as its tests above assume).
+    @Test func carryBoundHoldsTheCarriedSurpriseOutOfTheGradient() {
+        let memory = Self.tiny(rule: .carryBounded(bound: 0.3))
+        #expect(!Self.outerGradientCheck(memory, holdingSurprise: false).passed)
+        #expect(Self.outerGradientCheck(memory, holdingSurprise: true).passed)
     }
 
     /// The outer loss differentiates through every step rule (θ up to 0.5, chunks of 2).
