@@ -30,22 +30,22 @@ struct NeuralMemoryTests {
         #expect(result.passed, "\(result)")
     }
 
-    /// Finite differences in float64 of the outer gradients of `memory` on six tokens. The carry bound reads the
-    /// carried surprise as a constant (out of the outer gradient): it is held at its values while each parameter is
-    /// perturbed (``GradientSizes/heldSurprise``); the other rules never read it.
+    /// Finite differences in float64 of the outer gradients of `memory` on six tokens. The carry bound's alignment is a
+    /// constant of the outer gradient: it is held at its values while each parameter is perturbed
+    /// (``GradientSizes/heldAlignment``); the other rules have none.
     static func expectOuterGradients(_ memory: NeuralMemory, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let result = outerGradientCheck(memory, holdingSurprise: true)
+        let result = outerGradientCheck(memory, holdingAlignment: true)
         #expect(result.passed, "\(label): \(result)", sourceLocation: sourceLocation)
     }
 
-    /// The finite-difference check of `memory`'s outer gradients on six tokens, the carried surprise the carry bound
-    /// reads held at its values or not.
-    static func outerGradientCheck(_ memory: NeuralMemory, holdingSurprise: Bool) -> GradientCheck.Result {
+    /// The finite-difference check of `memory`'s outer gradients on six tokens, the carry bound's alignment held at its
+    /// values or not.
+    static func outerGradientCheck(_ memory: NeuralMemory, holdingAlignment: Bool) -> GradientCheck.Result {
         let x = input(time: 6)
-        guard holdingSurprise else { return GradientCheck.first(parameters: memory.parameters()) { memory(x).0 } }
-        let held = HeldSurprise()
-        return GradientSizes.$heldSurprise.withValue(held) {
-            _ = memory(x)  // records what every chunk reads
+        guard holdingAlignment else { return GradientCheck.first(parameters: memory.parameters()) { memory(x).0 } }
+        let held = HeldAlignment()
+        return GradientSizes.$heldAlignment.withValue(held) {
+            _ = memory(x)  // records what every chunk computes
             return GradientCheck.first(parameters: memory.parameters()) {
                 held.rewind()
                 return memory(x).0
@@ -53,12 +53,12 @@ struct NeuralMemoryTests {
         }
     }
 
-    /// The carry bound's outer gradient leaves out the carried surprise's path into the alignment: with it left to
-    /// vary, the differences and the gradient part (so the surprise is indeed held out, as its tests above assume).
-    @Test func carryBoundHoldsTheCarriedSurpriseOutOfTheGradient() {
+    /// The carry bound's outer gradient leaves its alignment out: with the alignment left to vary, the differences and
+    /// the gradient part (so it is indeed held out, as the tests above assume).
+    @Test func carryBoundHoldsItsAlignmentOutOfTheGradient() {
         let memory = Self.tiny(rule: .carryBounded(bound: 0.3))
-        #expect(!Self.outerGradientCheck(memory, holdingSurprise: false).passed)
-        #expect(Self.outerGradientCheck(memory, holdingSurprise: true).passed)
+        #expect(!Self.outerGradientCheck(memory, holdingAlignment: false).passed)
+        #expect(Self.outerGradientCheck(memory, holdingAlignment: true).passed)
     }
 
     /// The outer loss differentiates through every step rule (θ up to 0.5, chunks of 2).

@@ -72,7 +72,7 @@ struct StepRuleTests {
         for (surprise, perToken) in cases {
             let sizes = rule.stepSizes(
                 learningRate: stream.learningRate, logMomentum: logMomentum, parameterCount: 1,
-                sizes: { factors.sizes.aligned(for: rule, surprise: [surprise], products: factors.gradients.products) },
+                sizes: { factors.sizes.aligned(for: rule, surprise: [surprise]) { factors.gradients.products(with: [surprise]) } },
                 carriedLoad: nil, chunkSize: 8)
             #expect(Swift.abs((sizes.load?.item() ?? 0) - 8 * perToken) < 1e-9, "\(perToken) per token: load \(sizes.load?.item() ?? 0)")
         }
@@ -157,22 +157,31 @@ struct StepRuleTests {
     }
 
     /// The step sizes sit inside the inner loop, which the outer loss differentiates twice over: second-order finite
-    /// differences of every rule's sizes as a function of the gradient factors, θ and η (the carry bound's alignment
-    /// with a carried surprise included).
+    /// differences of every rule's sizes as a function of the gradient factors, θ and η (the carry bound's load with
+    /// its alignment held).
     @Test(arguments: MemoryUpdateTests.rules)
     func stepSizesHaveSecondOrderGradients(rule: StepRule) {
         var rng = RandomGenerator(seed: 8)
         func normal(_ shape: [Int]) -> Tensor { Tensor.randomNormal(shape, dtype: .float64, generator: &rng) }
         let inputs = [normal([2, 1, 4, 3]), normal([2, 1, 4, 3]), normal([1, 1, 3, 3]), normal([2, 1, 4]), normal([2, 1, 4])]
-        let surprise = normal([1, 1, 3, 3])  // the carry bound's carried surprise, a constant of the outer gradient
-        let result = GradientCheck.second(inputs: inputs) { t in
+        let surprise = normal([1, 1, 3, 3])  // the carry bound's carried surprise
+        func steps(_ t: [Tensor]) -> Tensor {
             let factors = MemoryMLP(depth: 1, activation: .silu).gradientFactors([t[2]], keys: t[0], values: t[1])
             let theta = t[3].sigmoid() * 0.6
             let logMomentum = -(-t[4]).softplus()  // log η, as the memory's gate gives it
             let sizes = rule.stepSizes(learningRate: theta, logMomentum: logMomentum, parameterCount: 1,
-                                       sizes: { factors.sizes.aligned(for: rule, surprise: [surprise], products: factors.gradients.products) },
+                                       sizes: { factors.sizes.aligned(for: rule, surprise: [surprise]) { factors.gradients.products(with: [surprise]) } },
                                        carriedLoad: nil, chunkSize: 4)
             return sizes.rowScale.map { sizes.perParameter[0] * $0 } ?? sizes.perParameter[0]
+        }
+        // The carry bound's alignment, a constant of the outer gradient, held at its values (the other rules have none).
+        let held = HeldAlignment()
+        let result = GradientSizes.$heldAlignment.withValue(held) {
+            _ = steps(inputs)
+            return GradientCheck.second(inputs: inputs) { t in
+                held.rewind()
+                return steps(t)
+            }
         }
         #expect(result.passed, "\(rule): \(result)")
     }

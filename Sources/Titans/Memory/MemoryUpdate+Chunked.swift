@@ -34,7 +34,7 @@ extension MemoryUpdate {
         let (base, prior) = (cursor.carried, cursor.steps)
         let sizes = rule.stepSizes(learningRate: chunk.learningRate, logMomentum: chunk.logMomentum,
                                    parameterCount: cursor.gradientWeights.count,
-                                   sizes: { factors.sizes.aligned(for: rule, surprise: base.surprise, products: factors.gradients.products) },
+                                   sizes: { factors.sizes.aligned(for: rule, surprise: base.surprise) { factors.gradients.products(with: base.surprise) } },
                                    carriedLoad: cursor.load, chunkSize: chunkSize)
         let retention = chunk.logRetention.map(segmentProducts)
             ?? Tensor.bandMask(rows: n, columns: n, dtype: dtype).expand(to: Array(chunk.keys.shape.prefix(2)) + [n, n])

@@ -18,7 +18,7 @@ extension MemoryUpdate {
             let surprise = cursor.state.surprise
             let sizes = rule.stepSizes(learningRate: token.learningRate, logMomentum: token.logMomentum,
                                        parameterCount: cursor.gradientWeights.count,
-                                       sizes: { factors.sizes.aligned(for: rule, surprise: surprise, products: factors.gradients.products) },
+                                       sizes: { factors.sizes.aligned(for: rule, surprise: surprise) { factors.gradients.products(with: surprise) } },
                                        carriedLoad: cursor.load, chunkSize: chunkSize)
             fusedStep(&cursor, factors: factors, sizes: sizes, token: token, chunkSize: chunkSize, anchor: mlp.anchor)
             reads.append(read(mlp, cursor, token.queries))  // Eq. 15, read from M_t

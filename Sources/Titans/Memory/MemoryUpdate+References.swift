@@ -88,8 +88,8 @@ extension MemoryUpdate {
         return GradientSizes(inputs: mlp.layerInputs(weights, token.keys).map { $0.squared().sum(axis: -1) },
                              parameters: gradient.map { $0.squared().sum(axes: [-2, -1]).unsqueeze(-1) },
                              output: squaredNorm, objectiveCurvature: factor)
-            .aligned(for: rule, surprise: surprise) { held in
-                let products = gradient.indices.map { (gradient[$0] * held[$0]).sum(axes: [-2, -1]).unsqueeze(-1) }
+            .aligned(for: rule, surprise: surprise) {
+                let products = gradient.indices.map { (gradient[$0] * surprise[$0]).sum(axes: [-2, -1]).unsqueeze(-1) }
                 return products.dropFirst().reduce(products[0], +)
             }
     }

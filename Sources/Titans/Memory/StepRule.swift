@@ -39,7 +39,7 @@ public enum StepRule: Codable, Equatable, Sendable {
     /// ρ_i = min(1, bound / Σ_{m ≤ i} θ_m κ_m (1 + c_m η_m / (1 − η_m))), c_m = |cos(u_m, S_p)| the alignment of its
     /// gradient with that surprise. A run of the same key soon carries its own direction (c → 1, the momentum bound); a
     /// new fact does not (c ≈ 0, the chunk bound), so momentum still carries it (NeuralMemoryForms.md, "Bounding only
-    /// the carry that repeats"). Not the paper's rule.
+    /// the carry that repeats"). c is a constant of the outer gradient. Not the paper's rule.
     case carryBounded(bound: Double)
 
     /// Why this rule cannot be used, or `nil`.
@@ -92,32 +92,35 @@ struct GradientSizes {
     /// ‖∇ℓ‖², all parameter tensors together.
     var squaredGradientNorm: Tensor { parameters.dropFirst().reduce(parameters[0], +) }
 
-    /// These sizes with ``surpriseAlignment`` filled when `rule` reads it: `products(S)` ⟨u_m, S⟩ summed over the
-    /// parameter tensors `[B, H, n]`, by the form's own route, against `surprise`, the surprise carried into the chunk
-    /// (the cursor's, which momentum and retention alone have carried since: a positive multiple, the same cosine).
+    /// These sizes with ``surpriseAlignment`` filled when `rule` reads it: `products` ⟨u_m, S⟩ summed over the parameter
+    /// tensors `[B, H, n]`, by the form's own route, against `surprise`, the surprise carried into the chunk (the
+    /// cursor's, which momentum and retention alone have carried since: a positive multiple, the same cosine).
     ///
-    /// The surprise enters as a constant, out of the outer gradient (the token's gradient u stays in it): through the
-    /// carried surprise's direction, c's derivative compounds from chunk to chunk, and on text of 4,096 bytes the outer
-    /// gradient of the LMM, MAC and MAL grew to 10²²–10³¹ within 5–7 training steps (README, "Bounding only the carry
-    /// that repeats"). ``heldSurprise`` lets the finite-difference tests hold it at the values it had.
-    func aligned(for rule: StepRule, surprise: [Tensor], products: ([Tensor]) -> Tensor) -> GradientSizes {
+    /// The alignment is a constant of the outer gradient, computed without recording: differentiated, through the
+    /// carried surprise or through the token's gradient, it joined the chunk-to-chunk recurrence the outer gradient
+    /// runs back through, and on text of 4,096 bytes the outer gradient of the LMM, MAC and MAL grew to 10²⁰–10³¹ within
+    /// 5–7 training steps (NeuralMemoryForms.md, "Bounding only the carry that repeats"). ``heldAlignment`` lets the
+    /// finite-difference tests hold it at the values it had.
+    func aligned(for rule: StepRule, surprise: [Tensor], products: () -> Tensor) -> GradientSizes {
         guard rule.readsSurpriseAlignment else { return self }
+        var alignment = withoutGradients {
+            let norms = surprise.map { $0.squared().sum(axes: [-2, -1]) }
+            let surpriseNorm = norms.dropFirst().reduce(norms[0], +).unsqueeze(-1)  // [B or 1, H, 1]
+            // |⟨u, S⟩| / √max(‖u‖² ‖S‖², ε): 0 where nothing is carried. The guard is a floor, not a sum, so the cosine
+            // does not depend on which positive multiple of S a form carries (a chunk continued across calls carries
+            // S_p times momentum's products; its first call, S_p).
+            return (products().abs() / (squaredGradientNorm * surpriseNorm).maximum(Self.epsilon).sqrt()).minimum(1)
+        }
+        if let record = Self.heldAlignment { alignment = record.take(alignment) }
         var sizes = self
-        var held = surprise.map { $0.detach() }
-        if let record = Self.heldSurprise { held = record.take(held) }
-        let norms = held.map { $0.squared().sum(axes: [-2, -1]) }
-        let surpriseNorm = norms.dropFirst().reduce(norms[0], +).unsqueeze(-1)  // [B or 1, H, 1]
-        // |⟨u, S⟩| / √max(‖u‖² ‖S‖², ε): 0 where nothing is carried, and no square root of 0 in the derivatives. The
-        // guard is a floor, not a sum, so the cosine does not depend on which positive multiple of S a form carries
-        // (a chunk continued across calls carries S_p times momentum's products; its first call, S_p).
-        sizes.surpriseAlignment = (products(held).abs() / (squaredGradientNorm * surpriseNorm).maximum(Self.epsilon).sqrt()).minimum(1)
+        sizes.surpriseAlignment = alignment
         return sizes
     }
 
-    /// While set, the carried surprise every ``aligned(for:surprise:products:)`` reads, in order: recorded on the first
-    /// pass, the same values given back on each pass after ``HeldSurprise/rewind()``. A finite-difference check of
-    /// the carry bound's outer gradient, which holds the surprise constant, perturbs a parameter with it held.
-    @TaskLocal static var heldSurprise: HeldSurprise?
+    /// While set, the alignments every ``aligned(for:surprise:products:)`` computes, in order: recorded on the first
+    /// pass, the same values given back on each pass after ``HeldAlignment/rewind()``. A finite-difference check of the
+    /// carry bound's outer gradient, which holds the alignment constant, perturbs the inputs with it held.
+    @TaskLocal static var heldAlignment: HeldAlignment?
 
     /// Keeps quotients finite, and their derivatives too, where a token's error or input is 0. Large enough that its
     /// square and their reciprocals stay inside float32: with 1e-20 the backward met 0 × ∞ and the outer gradient of a
@@ -125,20 +128,20 @@ struct GradientSizes {
     static let epsilon = 1e-12
 }
 
-/// The carried surprises the carry bound has read (``GradientSizes/heldSurprise``): recorded, then given back in order.
-final class HeldSurprise: @unchecked Sendable {
-    private var recorded: [[Tensor]] = []
+/// The alignments the carry bound has computed (``GradientSizes/heldAlignment``): recorded, then given back in order.
+final class HeldAlignment: @unchecked Sendable {
+    private var recorded: [Tensor] = []
     private var next = 0
     private var replaying = false
 
     /// Starts giving back what was recorded, from the first.
     func rewind() { (next, replaying) = (0, true) }
 
-    /// `surprise` recorded, or the recorded surprise in its place.
-    func take(_ surprise: [Tensor]) -> [Tensor] {
+    /// `alignment` recorded, or the recorded alignment in its place.
+    func take(_ alignment: Tensor) -> Tensor {
         guard replaying else {
-            recorded.append(surprise)
-            return surprise
+            recorded.append(alignment)
+            return alignment
         }
         defer { next += 1 }
         return recorded[next]
