@@ -190,9 +190,10 @@ private struct FusedRecurrentStep {
                     let sizes = scratch.gradient(mlp, key: p[slots.key] + pair * width, value: p[slots.value] + pair * width,
                                                  chunkStart: slots.chunkStart.map(matrix))
                     let eta: Float? = slots.momentum >= 0 ? Foundation.exp(p[slots.momentum][pair]) : nil
+                    let surprise = slots.surprise.map(matrix)
                     // The carry bound's |cos| with the surprise carried into the chunk (the cursor's, as the op path reads it).
                     let alignment = rule.readsSurpriseAlignment
-                        ? scratch.surpriseAlignment(surprise: slots.surprise.map(matrix), squaredGradientNorm: sizes.squaredGradientNorm) : 1
+                        ? scratch.surpriseAlignment(surprise: surprise, squaredGradientNorm: sizes.squaredGradientNorm) : 1
                     let step = FusedStepSize(rule: rule, theta: p[slots.learningRate][pair], momentum: eta, sizes: sizes, alignment: alignment,
                                              carriedLoad: slots.load >= 0 ? p[slots.load][pair] : 0, parameters: parameters,
                                              chunkSize: chunkSize)
@@ -230,7 +231,7 @@ private struct FusedRecurrentStep {
                     // The query's read through the carried state and the factored steps (MemoryUpdate.read).
                     let parts = FusedReadParts(
                         beta: beta, carriedSurprise: c, rho: step.rowScale,
-                        weights: slots.weights.map(matrix), surprise: slots.surprise.map(matrix), anchor: slots.anchor.map(matrix),
+                        weights: slots.weights.map(matrix), surprise: surprise, anchor: slots.anchor.map(matrix),
                         earlierWeights: slots.earlierWeights.map(matrix), earlierSurprise: slots.earlierSurprise.map(matrix),
                         factorInputs: (0..<matrices).map { UnsafePointer(oInputs[$0] + pair * n * widths[$0].input) },
                         factorDeltas: (0..<matrices).map { UnsafePointer(oDeltas[$0] + pair * n * widths[$0].output) },
@@ -289,13 +290,11 @@ private struct FusedStepSize {
         case .chunkBounded(let bound), .momentumBounded(let bound), .carryBounded(let bound):
             rates = [theta]
             var tokenLoad = theta * sizes.curvature
-            if let momentum {
-                let gap = Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap))
-                switch rule {
-                case .momentumBounded: tokenLoad /= gap  // θκ / (1 − η)
-                case .carryBounded: tokenLoad *= 1 + alignment * momentum / gap  // θκ (1 + c η / (1 − η))
-                default: break
-                }
+            func gap(_ momentum: Float) -> Float { Swift.max(1 - momentum, Float(StepRule.smallestMomentumGap)) }
+            switch (rule, momentum) {
+            case (.momentumBounded, let momentum?): tokenLoad /= gap(momentum)  // θκ / (1 − η)
+            case (.carryBounded, let momentum?): tokenLoad *= 1 + alignment * momentum / gap(momentum)  // θκ (1 + c η / (1 − η))
+            default: break
             }
             load = tokenLoad + carriedLoad
             rowScale = Float(bound) / Swift.max(load, Float(bound))
