@@ -1,5 +1,5 @@
-// exp, sigmoid and SiLU over float arrays with AVX2, 8 floats at a time: the algorithm of VectorMath.swift (Cody–Waite reduction,
-// degree-7 Taylor polynomial, scaling by 2^n in two halves), written branch-free so the compiler turns the loop into
+// exp, sigmoid, SiLU, erf and GELU over float arrays with AVX2, 8 floats at a time: the algorithms of VectorMath.swift
+// (exp: Cody–Waite reduction, degree-7 Taylor polynomial, scaling by 2^n in two halves; erf: two fitted forms), written branch-free so the compiler turns the loop into
 // 8-wide vector code; compiled for AVX2 function by function (the rest of the build keeps the SSE2
 // baseline) and called only where the CPU has them (titans_has_avx2_fma).
 
@@ -53,6 +53,40 @@ static inline float sigmoid_avx2(float x) {
     return x < 0 ? e * r : r;
 }
 
+/// erf(x): x·P(x²) below 0.921875, else 1 − e^(−a²)·R(1/(1 + a)) with a = |x| clamped to 4; both computed, one
+/// chosen; the sign of x put back; NaN stays NaN (coefficients from tools/vector-math/fit_erf.py).
+__attribute__((target("avx2"), always_inline))
+static inline float erf_avx2(float x) {
+    uint32_t x_bits;
+    memcpy(&x_bits, &x, 4);
+    float magnitude = x < 0 ? -x : x;
+    float a = magnitude < 4.0f ? magnitude : 4.0f;
+    float z = a * a;
+    float p = 8.37024927e-5f;
+    p = p * z - 8.14274594e-4f;
+    p = p * z + 5.20103658e-3f;
+    p = p * z - 2.68594008e-2f;
+    p = p * z + 0.112836957f;
+    p = p * z - 0.376126349f;
+    p = p * z + 1.12837923f;
+    float t = 1 / (1 + a);
+    float r = -0.573025584f;
+    r = r * t + 1.2341764f;
+    r = r * t - 0.551442087f;
+    r = r * t - 0.665144682f;
+    r = r * t + 0.438204408f;
+    r = r * t + 0.532954097f;
+    r = r * t + 0.567405581f;
+    r = r * t - 1.36416988e-4f;
+    float y = a < 0.921875f ? a * p : 1 - exp_avx2(-z) * r;
+    uint32_t y_bits;
+    memcpy(&y_bits, &y, 4);
+    y_bits |= x_bits & 0x80000000u;
+    float signed_y;
+    memcpy(&signed_y, &y_bits, 4);
+    return x != x ? x : signed_y;
+}
+
 __attribute__((target("avx2")))
 void titans_vector_function_avx2(enum titans_vector_function function, const float *x, float *y, long n) {
     // y[i] depends on x[i] alone, so the loops are vectorised even where y is x (in place): without the pragma the
@@ -69,6 +103,14 @@ void titans_vector_function_avx2(enum titans_vector_function function, const flo
     case titans_silu:
 #pragma clang loop vectorize(assume_safety)
         for (long i = 0; i < n; i++) y[i] = x[i] * sigmoid_avx2(x[i]);
+        break;
+    case titans_erf:
+#pragma clang loop vectorize(assume_safety)
+        for (long i = 0; i < n; i++) y[i] = erf_avx2(x[i]);
+        break;
+    case titans_gelu:
+#pragma clang loop vectorize(assume_safety)
+        for (long i = 0; i < n; i++) y[i] = x[i] * ((1 + erf_avx2(x[i] * 0.707106769f)) * 0.5f);
         break;
     }
 }

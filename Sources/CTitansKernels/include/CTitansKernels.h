@@ -15,9 +15,9 @@ void titans_sgemm_avx2(bool trans_a, bool trans_b, long m, long n, long k, float
                        const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
 
 /// The functions `titans_vector_function_avx2` computes.
-enum titans_vector_function { titans_exp, titans_sigmoid, titans_silu };
+enum titans_vector_function { titans_exp, titans_sigmoid, titans_silu, titans_erf, titans_gelu };
 
-/// `y[i] = function(x[i])` for i < n, in float32 with AVX2: exp, sigmoid or SiLU as VectorMath.swift computes them, bit
+/// `y[i] = function(x[i])` for i < n, in float32 with AVX2: exp, sigmoid, SiLU, erf or GELU as VectorMath.swift computes them, bit
 /// for bit (a few ulp from libm); y may be x (in place) but must not otherwise overlap it. Call only when
 /// `titans_has_avx2_fma()`.
 void titans_vector_function_avx2(enum titans_vector_function function, const float *x, float *y, long n);

@@ -561,17 +561,12 @@ private func layerNormalize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePoin
     return inverseDeviation
 }
 
-/// σ over `count` values of `source` into `target` (which may be `source`): SiLU a·sigmoid(a) as the op `silu()`
-/// computes it (``VectorMath``), or GELU a·Φ(a) — the op path's activations, in the fused loops.
+/// σ over `count` values of `source` into `target` (which may be `source`): SiLU a·sigmoid(a) or GELU a·Φ(a) as the
+/// ops `silu()` and `gelu()` compute them (``VectorMath``) — the op path's activations, in the fused loops.
 private func activate(_ activation: NeuralMemoryConfiguration.Activation, _ source: UnsafePointer<Float>,
                       into target: UnsafeMutablePointer<Float>, count: Int) {
-    switch activation {
-    case .silu:
-        if source != UnsafePointer(target) { target.update(from: source, count: count) }
-        VectorMath.siluInPlace(target, count: count)
-    case .gelu:
-        for i in 0..<count { target[i] = source[i] * (1 + Foundation.erf(source[i] * Float(0.5).squareRoot())) / 2 }
-    }
+    if source != UnsafePointer(target) { target.update(from: source, count: count) }
+    VectorMath.applyInPlace(activation == .silu ? .silu : .gelu, to: target, count: count)
 }
 
 /// σ'(a) (``MemoryMLP/activationDerivative(_:)``).
@@ -581,8 +576,8 @@ private func activate(_ activation: NeuralMemoryConfiguration.Activation, _ sour
         let s = 1 / (1 + Foundation.exp(-a))
         return s * (1 + a * (1 - s))
     case .gelu:
-        let cdf = (Foundation.erf(a * Float(0.5).squareRoot()) + 1) * 0.5
-        let density = Foundation.exp(a * a * -0.5) * (1 / (2 * Float.pi).squareRoot())
+        let cdf = (VectorMath.erf(a * Float(0.5).squareRoot()) + 1) * 0.5
+        let density = VectorMath.exp(a * a * -0.5) * (1 / (2 * Float.pi).squareRoot())
         return cdf + a * density
     }
 }

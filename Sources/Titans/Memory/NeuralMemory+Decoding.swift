@@ -51,7 +51,7 @@ extension NeuralMemory {
                     } else {
                         row.update(from: new, count: channels)
                     }
-                    VectorMath.siluInPlace(row, count: channels)
+                    VectorMath.applyInPlace(.silu, to: row, count: channels)
                     for t in 0..<keep { (next + (b * keep + t) * channels).update(from: joined(kept + 1 - keep + t), count: channels) }
                     if normalise {  // each head over sqrt(Σ y² + 1e-12), as l2Normalized
                         for head in 0..<heads {

@@ -48,7 +48,7 @@ struct CPUBackend: ComputeBackend {
         }
     }
 
-    /// `f(x)` for elements of type `T`; float32 exp, sigmoid and silu through ``VectorMath``.
+    /// `f(x)` for elements of type `T`; float32 exp, sigmoid, silu, erf and gelu through ``VectorMath``.
     private static func unary<T: TensorScalar>(_ f: UnaryFunction, _ x: Tensor, into out: Tensor, _: T.Type) {
         typealias K = ElementwiseKernels
         typealias E = ElementFunctions
@@ -100,6 +100,8 @@ struct CPUBackend: ComputeBackend {
         case .exp: K.map(x, into: out, E.FastExp())
         case .sigmoid: K.map(x, into: out, E.FastSigmoid())
         case .silu: K.map(x, into: out, E.FastSilu())
+        case .erf: K.map(x, into: out, E.FastErf())
+        case .gelu: K.map(x, into: out, E.FastGelu())
         default: return false
         }
         return true

@@ -40,7 +40,7 @@ enum ElementFunctions {
 
     /// Exact GELU: `x Φ(x)`, Φ the standard normal CDF.
     struct Gelu<T: TensorScalar>: UnaryElementFunction {
-        func callAsFunction(_ x: T) -> T { x * (1 + T.erf(x * T(0.5).squareRoot())) / 2 }
+        func callAsFunction(_ x: T) -> T { x * ((1 + T.erf(x * T(0.5).squareRoot())) * 0.5) }
     }
 
     /// `log(1 + e^x) = max(x, 0) + log1p(e^-|x|)`, stable for large |x|.
@@ -72,6 +72,8 @@ enum ElementFunctions {
     struct FastExp: UnaryElementFunction { func callAsFunction(_ x: Float) -> Float { VectorMath.exp(x) } }
     struct FastSigmoid: UnaryElementFunction { func callAsFunction(_ x: Float) -> Float { VectorMath.sigmoid(x) } }
     struct FastSilu: UnaryElementFunction { func callAsFunction(_ x: Float) -> Float { VectorMath.silu(x) } }
+    struct FastErf: UnaryElementFunction { func callAsFunction(_ x: Float) -> Float { VectorMath.erf(x) } }
+    struct FastGelu: UnaryElementFunction { func callAsFunction(_ x: Float) -> Float { VectorMath.gelu(x) } }
 
     struct Add<T: TensorScalar>: BinaryElementFunction { func callAsFunction(_ a: T, _ b: T) -> T { a + b } }
     struct Subtract<T: TensorScalar>: BinaryElementFunction { func callAsFunction(_ a: T, _ b: T) -> T { a - b } }
