@@ -58,7 +58,7 @@ struct ForgettingTowardInitialTests {
         for (setting, residualNorm) in Self.settings.map({ ($0, false) }) + [((depth: 2, momentum: true, shortcut: true), true)] {
             let s = Self.anchored(depth: setting.depth, momentum: setting.momentum, length: 9, shortcut: setting.shortcut,
                                   residualNorm: residualNorm)
-            for prefix in [0, 2] { FusedRecurrentTests.expectFusedMatches(s, prefix: prefix, chunkSize: 4, rule: rule) }
+            FusedRecurrentTests.expectFusedMatches(s, prefixes: [0, 2], chunkSize: 4, rule: rule)
         }
     }
 
