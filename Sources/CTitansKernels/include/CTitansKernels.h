@@ -8,6 +8,13 @@
 /// Whether this CPU (and its operating system) runs AVX2 and FMA instructions, so the kernels below may be called.
 bool titans_has_avx2_fma(void);
 
+/// A hint to the CPU that the caller is spinning on a memory location (x86's `pause`; nothing elsewhere).
+static inline void titans_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /// Row-major single-precision `C = alpha * op(A) * op(B) + beta * C` on the calling thread, with AVX2 and FMA; the
 /// arguments mean what they mean to CBLAS (op(A) is m×k, op(B) is k×n; `beta == 0` never reads C). m, n, k > 0.
 /// Call only when `titans_has_avx2_fma()`.

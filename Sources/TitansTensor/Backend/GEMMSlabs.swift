@@ -22,7 +22,7 @@ enum GEMMSlabs {
         let units = ((splitRows ? m : n) + unit - 1) / unit
         let parts = flops <= Double(parallelThreshold) ? 1 : min(threads, units)
         if parts <= 1 { return slab(m, n, a, b, c) }
-        DispatchQueue.concurrentPerform(iterations: parts) { t in
+        WorkerPool.shared.perform(parts) { t in
             let lo = (units * t / parts) * unit
             let hi = min((units * (t + 1) / parts) * unit, splitRows ? m : n)
             if lo >= hi { return }

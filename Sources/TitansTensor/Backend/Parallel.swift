@@ -50,7 +50,7 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        WorkerPool.shared.perform(chunks) { c in
             let start = count * c / chunks, end = count * (c + 1) / chunks
             body(start..<end)
         }
