@@ -91,28 +91,16 @@ __attribute__((target("avx2")))
 void titans_vector_function_avx2(enum titans_vector_function function, const float *x, float *y, long n) {
     // y[i] depends on x[i] alone, so the loops are vectorised even where y is x (in place): without the pragma the
     // compiler's overlap check sends in-place calls to its scalar loop.
+#define EACH_ELEMENT(expression) \
+    _Pragma("clang loop vectorize(assume_safety)") for (long i = 0; i < n; i++) y[i] = (expression)
     switch (function) {
-    case titans_exp:
-#pragma clang loop vectorize(assume_safety)
-        for (long i = 0; i < n; i++) y[i] = exp_avx2(x[i]);
-        break;
-    case titans_sigmoid:
-#pragma clang loop vectorize(assume_safety)
-        for (long i = 0; i < n; i++) y[i] = sigmoid_avx2(x[i]);
-        break;
-    case titans_silu:
-#pragma clang loop vectorize(assume_safety)
-        for (long i = 0; i < n; i++) y[i] = x[i] * sigmoid_avx2(x[i]);
-        break;
-    case titans_erf:
-#pragma clang loop vectorize(assume_safety)
-        for (long i = 0; i < n; i++) y[i] = erf_avx2(x[i]);
-        break;
-    case titans_gelu:
-#pragma clang loop vectorize(assume_safety)
-        for (long i = 0; i < n; i++) y[i] = x[i] * ((1 + erf_avx2(x[i] * 0.707106769f)) * 0.5f);
-        break;
+    case titans_exp: EACH_ELEMENT(exp_avx2(x[i])); break;
+    case titans_sigmoid: EACH_ELEMENT(sigmoid_avx2(x[i])); break;
+    case titans_silu: EACH_ELEMENT(x[i] * sigmoid_avx2(x[i])); break;
+    case titans_erf: EACH_ELEMENT(erf_avx2(x[i])); break;
+    case titans_gelu: EACH_ELEMENT(x[i] * ((1 + erf_avx2(x[i] * 0.707106769f)) * 0.5f)); break;
     }
+#undef EACH_ELEMENT
 }
 
 #else
