@@ -3,8 +3,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Helper threads, one per extra core, that take parts of a parallel loop (``Parallel/perform(_:_:)``) beside the
-/// calling thread. A helper that has finished spins for a short while before it sleeps, so the next op's parts start at
+/// Helper threads, one per extra core, that take parts of a parallel loop (`Parallel.forRanges`, `GEMMSlabs`) beside
+/// the calling thread. A helper that has finished spins for a short while before it sleeps, so the next op's parts start at
 /// once: the memory's inner loop issues parallel ops every 10–100 µs, and waking a sleeping thread for each (as
 /// `DispatchQueue.concurrentPerform` does) put a seventh of a memory layer's samples in the kernel's wake-up and
 /// task-switch paths (`perf record` of `titans bench memory`).
@@ -47,7 +47,7 @@ final class WorkerPool: @unchecked Sendable {
         let team = helpers(count: parts - 1)
         withoutActuallyEscaping(body) { body in
             self.body = body
-            job = (job + 1) & 0xFFFF_FFFF
+            job = job == 0xFFFF_FFFF ? 1 : job + 1  // 32 bits, never 0 (a helper's ticket before its first job)
             done.store(0, ordering: .relaxed)
             claims.store(job << 32 | UInt64(parts) << 16, ordering: .releasing)
             for helper in team {
