@@ -61,10 +61,8 @@ struct FusedRecurrentTests {
     /// and the reference on the float64 inputs, 1.7e-4 and 1.7e-4 against 3.3e-4 and 2.9e-4).
     static func expectFusedMatches(_ s: Setup, prefixes: [Int], chunkSize: Int, rule: StepRule,
                                    sourceLocation: SourceLocation = #_sourceLocation) {
-        let single = converted(s, to: .float32)
-        let references = prefixes.map {
-            tokenByToken(converted(single, to: .float64), prefix: $0, chunkSize: chunkSize, rule: rule, fused: false)
-        }
+        let single = converted(s, to: .float32), rounded = converted(single, to: .float64)
+        let references = prefixes.map { tokenByToken(rounded, prefix: $0, chunkSize: chunkSize, rule: rule, fused: false) }
         let errors = zip(prefixes, references).map { prefix, reference in
             let fused = withoutGradients { tokenByToken(single, prefix: prefix, chunkSize: chunkSize, rule: rule, fused: true) }
             #expect(fused.0.shape == reference.0.shape, sourceLocation: sourceLocation)

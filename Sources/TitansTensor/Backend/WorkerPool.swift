@@ -31,7 +31,8 @@ final class WorkerPool: @unchecked Sendable {
     private let claims = Atomic<UInt64>(0)
     /// Parts of the current job that have returned.
     private let done = Atomic<Int>(0)
-    private let helpers = Mutex<[Helper]>([])
+    /// Started helpers; read and grown only by the caller that holds `distributing`.
+    private var helpers: [Helper] = []
     /// The current job's body, set before its parts can be claimed and kept until they have all returned.
     private var body: ((Int) -> Void)?
     private var job: UInt64 = 0
@@ -44,7 +45,8 @@ final class WorkerPool: @unchecked Sendable {
             return
         }
         defer { distributing.store(false, ordering: .releasing) }
-        let team = helpers(count: parts - 1)
+        startHelpers(parts - 1)
+        let team = helpers.prefix(parts - 1)
         withoutActuallyEscaping(body) { body in
             self.body = body
             job = job == 0xFFFF_FFFF ? 1 : job + 1  // 32 bits, never 0 (a helper's ticket before its first job)
@@ -76,18 +78,15 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// The first `count` helpers, starting those not yet running.
-    private func helpers(count: Int) -> [Helper] {
-        helpers.withLock { helpers in
-            while helpers.count < count {
-                let helper = Helper()
-                let thread = Thread { self.serve(helper) }
-                thread.name = "titans-worker-\(helpers.count + 1)"
-                thread.stackSize = 8 << 20
-                thread.start()
-                helpers.append(helper)
-            }
-            return Array(helpers.prefix(count))
+    /// Starts helpers until `count` are running (called while `distributing` is held).
+    private func startHelpers(_ count: Int) {
+        while helpers.count < count {
+            let helper = Helper()
+            let thread = Thread { self.serve(helper) }
+            thread.name = "titans-worker-\(helpers.count + 1)"
+            thread.stackSize = 8 << 20
+            thread.start()
+            helpers.append(helper)
         }
     }
 
